@@ -1,0 +1,127 @@
+// Package config loads, validates and saves langgraph.json, resolves the
+// webhook header templates and decides whether a webhook URL is allowed.
+package config
+
+// Rule names of the URL policy checks, in the order they run (SPEC A4).
+const (
+	RuleLength   = "length"
+	RuleLoopback = "loopback"
+	RuleHTTPS    = "https"
+	RulePort     = "port"
+	RuleHostname = "hostname"
+	RuleDomain   = "domain"
+	RuleAddress  = "address"
+)
+
+// Sources of a policy value.
+const (
+	SourceExplicit       = "explicit"                      // set in langgraph.json
+	SourceDefaultAbsent  = "default (webhooks.url absent)"  // platform default, no webhooks.url object
+	SourceDefaultPresent = "default (webhooks.url present)" // schema default, webhooks.url object present
+)
+
+// Check is one step of a policy decision.
+type Check struct {
+	Rule   string `json:"rule"`
+	Passed bool   `json:"passed"`
+	Value  any    `json:"value"`
+	Source string `json:"source"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Decision is the outcome of the URL policy for one URL. Checks lists the
+// checks that ran, in order, up to and including the one that failed.
+type Decision struct {
+	URL      string  `json:"url"`
+	Allowed  bool    `json:"allowed"`
+	Rule     string  `json:"rule"`
+	Message  string  `json:"message"`
+	Hint     string  `json:"hint,omitempty"`
+	Relative bool    `json:"relative,omitempty"`
+	Checks   []Check `json:"checks"`
+}
+
+// Header is one configured webhook header, as written in langgraph.json.
+type Header struct {
+	Name     string `json:"name"`
+	Template string `json:"template"`
+}
+
+// ResolvedHeader is a header with its templates filled in from the environment.
+// Value is a secret when Secret is true (it came from a template): it must
+// never be stored, logged or published; use Masked instead.
+type ResolvedHeader struct {
+	Name   string `json:"name"`
+	Value  string `json:"-"`
+	Masked string `json:"value"`
+	Secret bool   `json:"secret"`
+}
+
+// File is a parsed langgraph.json. Keys hooklab does not manage are kept
+// verbatim, in their original order, so Save writes them back untouched.
+type File struct {
+	// Path is where the file was read from; "" for the embedded default.
+	Path string `json:"path"`
+	// Embedded is true for the built-in default config.
+	Embedded bool `json:"embedded"`
+	// Graphs lists the graph ids in file order.
+	Graphs []string `json:"graphs"`
+	// Env is the `env` key resolved to variables (a map, or the parsed .env file).
+	Env map[string]string `json:"-"`
+	// HTTP is the `http` key (only disable_webhooks matters here).
+	HTTP HTTP `json:"http"`
+	// Webhooks is the `webhooks` key.
+	Webhooks Webhooks `json:"webhooks"`
+
+	raw rawDoc // every top-level key, in order, for save-back
+}
+
+// HTTP holds the part of langgraph.json's `http` key hooklab uses.
+type HTTP struct {
+	DisableWebhooks bool `json:"disable_webhooks"`
+}
+
+// Webhooks is the `webhooks` key of langgraph.json. Pointer fields are nil
+// when the key is absent, so defaults and their sources can be told apart.
+type Webhooks struct {
+	EnvPrefix     *string     `json:"env_prefix,omitempty"`
+	Headers       []Header    `json:"headers,omitempty"`
+	AllowedFields []string    `json:"allowed_fields,omitempty"`
+	URL           *URLOptions `json:"url,omitempty"`
+}
+
+// URLOptions is `webhooks.url`. Nil fields were omitted in the file.
+type URLOptions struct {
+	AllowedDomains    []string `json:"allowed_domains,omitempty"`
+	RequireHTTPS      *bool    `json:"require_https,omitempty"`
+	AllowedPorts      []int    `json:"allowed_ports,omitempty"`
+	DisableLoopback   *bool    `json:"disable_loopback,omitempty"`
+	DisablePrivateIPs *bool    `json:"disable_private_ips,omitempty"`
+	MaxURLLength      *int     `json:"max_url_length,omitempty"`
+}
+
+// Setting is a policy value in force together with where it came from.
+type Setting[T any] struct {
+	Value  T      `json:"value"`
+	Source string `json:"source"`
+}
+
+// Policy is the effective URL policy: every value in force and its source.
+type Policy struct {
+	MaxURLLength      Setting[int]      `json:"max_url_length"`
+	DisableLoopback   Setting[bool]     `json:"disable_loopback"`
+	RequireHTTPS      Setting[bool]     `json:"require_https"`
+	AllowedPorts      Setting[[]int]    `json:"allowed_ports"`
+	AllowedDomains    Setting[[]string] `json:"allowed_domains"`
+	DisablePrivateIPs Setting[bool]     `json:"disable_private_ips"`
+}
+
+// Runtime is the resolved, immutable configuration the server and sender use.
+// A live edit builds a new Runtime and swaps it in whole.
+type Runtime struct {
+	File            *File            `json:"file"`
+	Policy          Policy           `json:"policy"`
+	Headers         []ResolvedHeader `json:"headers"`
+	AllowedFields   []string         `json:"allowed_fields,omitempty"`
+	DisableWebhooks bool             `json:"disable_webhooks"`
+}

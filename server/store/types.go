@@ -1,0 +1,109 @@
+// Package store is hooklab's durable history on SQLite (modernc.org/sqlite,
+// pure Go): the API's objects (assistants, threads, runs, crons), webhook
+// deliveries and the event log.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"hooklab/config"
+	"hooklab/server/hub"
+)
+
+// Table names an object table. Objects are stored as the JSON the API serves.
+type Table string
+
+// The object tables.
+const (
+	Assistants Table = "assistants"
+	Threads    Table = "threads"
+	Runs       Table = "runs"
+	Crons      Table = "crons"
+)
+
+// Record is one stored API object.
+type Record struct {
+	ID     string          // primary key (assistant_id, thread_id, run_id, cron_id)
+	Parent string          // thread_id for runs and thread crons, "" otherwise
+	Data   json.RawMessage // the object as the API serves it
+}
+
+// Delivery outcomes.
+const (
+	OutcomePending     = "pending"     // queued, in flight or waiting to retry
+	OutcomeDelivered   = "delivered"   // a 2xx came back
+	OutcomeFailed      = "failed"      // attempts exhausted or a non-retryable answer
+	OutcomeRefused     = "refused"     // the URL policy said no; nothing was sent
+	OutcomeSkipped     = "skipped"     // webhooks disabled (http.disable_webhooks)
+	OutcomeInterrupted = "interrupted" // hooklab stopped before it finished and could not resume it
+)
+
+// Delivery is one webhook delivery: the request hooklab built for a run (or a
+// replay) and every attempt to send it. Header values that came from
+// templates are stored masked; SecretHeaders names them so a replay can
+// re-resolve them from the environment.
+type Delivery struct {
+	ID            string            `json:"id"`
+	RunID         string            `json:"run_id"`
+	ThreadID      string            `json:"thread_id,omitempty"`
+	CronID        string            `json:"cron_id,omitempty"`
+	URL           string            `json:"url"`
+	Outcome       string            `json:"outcome"`
+	Reason        string            `json:"reason,omitempty"`
+	Attempts      int               `json:"attempts"`
+	Status        int               `json:"status,omitempty"`
+	DurationMS    float64           `json:"duration_ms,omitempty"`
+	ReplayOf      string            `json:"replay_of,omitempty"`
+	Headers       []hub.HeaderKV    `json:"headers"`
+	SecretHeaders []string          `json:"secret_headers,omitempty"`
+	Body          json.RawMessage   `json:"body"`
+	Decision      *config.Decision  `json:"decision,omitempty"`
+	AttemptLog    []hub.AttemptInfo `json:"attempt_log,omitempty"`
+	NextAttemptAt *time.Time        `json:"next_attempt_at,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+}
+
+// Info is the summary of d carried by a KindDelivery event.
+func (d Delivery) Info() hub.DeliveryInfo {
+	return hub.DeliveryInfo{
+		ID: d.ID, RunID: d.RunID, ThreadID: d.ThreadID, URL: d.URL,
+		Outcome: d.Outcome, Reason: d.Reason, Attempts: d.Attempts,
+		Status: d.Status, DurationMS: d.DurationMS, ReplayOf: d.ReplayOf,
+	}
+}
+
+// Query selects events from the log.
+type Query struct {
+	Since  uint64     // only events with Seq > Since
+	Before uint64     // only events with Seq < Before (0: no bound)
+	Kinds  []hub.Kind // empty: all kinds
+	Limit  int        // 0: no limit
+	Newest bool       // the newest Limit events (still returned oldest first)
+}
+
+// DeliveryQuery selects deliveries, newest first.
+type DeliveryQuery struct {
+	Outcome string    // exact outcome, "" for any
+	URL     string    // substring of the URL
+	RunID   string    // exact run id
+	Since   time.Time // created at or after
+	Limit   int       // 0: 100
+}
+
+// Errors the store returns.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrCorrupt  = errors.New("store file is not a hooklab database or is corrupt")
+	ErrNewer    = errors.New("store file was written by a newer hooklab")
+	ErrReadOnly = errors.New("store is read-only")
+	ErrClosed   = errors.New("store is closed")
+)
+
+// FormatTime renders t the way the platform does: RFC 3339, microseconds,
+// UTC as +00:00 (e.g. 2024-08-30T23:07:38.242730+00:00).
+func FormatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+}
