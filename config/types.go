@@ -15,7 +15,7 @@ const (
 
 // Sources of a policy value.
 const (
-	SourceExplicit       = "explicit"                      // set in langgraph.json
+	SourceExplicit       = "explicit"                       // set in langgraph.json
 	SourceDefaultAbsent  = "default (webhooks.url absent)"  // platform default, no webhooks.url object
 	SourceDefaultPresent = "default (webhooks.url present)" // schema default, webhooks.url object present
 )
