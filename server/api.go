@@ -1,0 +1,154 @@
+// Package server serves the LangGraph run API on loopback (assistants,
+// threads, runs, streams, crons) and hooklab's own API under /hooklab/: the
+// event feed, deliveries, replay, the sink and config.
+package server
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"hooklab/server/store"
+)
+
+// Time marshals like the platform: RFC 3339 with microseconds and +00:00.
+type Time struct{ time.Time }
+
+// MarshalJSON implements json.Marshaler.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + store.FormatTime(t.Time) + `"`), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*t = Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return err
+	}
+	*t = Time{v.UTC()}
+	return nil
+}
+
+func now() Time { return Time{time.Now().UTC()} }
+
+// Assistant is the API's assistant object.
+type Assistant struct {
+	AssistantID string         `json:"assistant_id"`
+	GraphID     string         `json:"graph_id"`
+	Config      map[string]any `json:"config"`
+	Context     map[string]any `json:"context"`
+	CreatedAt   Time           `json:"created_at"`
+	UpdatedAt   Time           `json:"updated_at"`
+	Metadata    map[string]any `json:"metadata"`
+	Version     int            `json:"version"`
+	Name        string         `json:"name"`
+	Description *string        `json:"description"`
+}
+
+// Thread is the API's thread object.
+type Thread struct {
+	ThreadID   string          `json:"thread_id"`
+	CreatedAt  Time            `json:"created_at"`
+	UpdatedAt  Time            `json:"updated_at"`
+	Metadata   map[string]any  `json:"metadata"`
+	Status     string          `json:"status"`
+	Config     map[string]any  `json:"config"`
+	Values     json.RawMessage `json:"values"`
+	Interrupts map[string]any  `json:"interrupts"`
+}
+
+// Checkpoint identifies one saved state of a thread.
+type Checkpoint struct {
+	ThreadID     string `json:"thread_id"`
+	CheckpointNS string `json:"checkpoint_ns"`
+	CheckpointID string `json:"checkpoint_id"`
+}
+
+// ThreadState is one entry of a thread's state history.
+type ThreadState struct {
+	Values           json.RawMessage `json:"values"`
+	Next             []string        `json:"next"`
+	Tasks            []any           `json:"tasks"`
+	Checkpoint       Checkpoint      `json:"checkpoint"`
+	Metadata         map[string]any  `json:"metadata"`
+	CreatedAt        Time            `json:"created_at"`
+	ParentCheckpoint *Checkpoint     `json:"parent_checkpoint"`
+	Interrupts       []any           `json:"interrupts"`
+}
+
+// Kwargs are a run's arguments, as the platform stores them.
+type Kwargs struct {
+	Input           json.RawMessage `json:"input"`
+	Command         json.RawMessage `json:"command"`
+	Config          map[string]any  `json:"config"`
+	Context         json.RawMessage `json:"context"`
+	StreamMode      []string        `json:"stream_mode"`
+	InterruptBefore json.RawMessage `json:"interrupt_before"`
+	InterruptAfter  json.RawMessage `json:"interrupt_after"`
+	Webhook         *string         `json:"webhook"`
+	FeedbackKeys    json.RawMessage `json:"feedback_keys"`
+	Temporary       bool            `json:"temporary"`
+	Subgraphs       bool            `json:"subgraphs"`
+	Resumable       bool            `json:"resumable"`
+	Durability      string          `json:"durability"`
+}
+
+// Run is the API's run object.
+type Run struct {
+	RunID             string         `json:"run_id"`
+	ThreadID          string         `json:"thread_id"`
+	AssistantID       string         `json:"assistant_id"`
+	CreatedAt         Time           `json:"created_at"`
+	UpdatedAt         Time           `json:"updated_at"`
+	Metadata          map[string]any `json:"metadata"`
+	Status            string         `json:"status"`
+	Kwargs            Kwargs         `json:"kwargs"`
+	MultitaskStrategy string         `json:"multitask_strategy"`
+}
+
+// Cron is the API's cron object.
+type Cron struct {
+	CronID         string         `json:"cron_id"`
+	AssistantID    string         `json:"assistant_id"`
+	ThreadID       *string        `json:"thread_id"`
+	OnRunCompleted *string        `json:"on_run_completed,omitempty"`
+	EndTime        *Time          `json:"end_time"`
+	Schedule       string         `json:"schedule"`
+	Timezone       *string        `json:"timezone,omitempty"`
+	CreatedAt      Time           `json:"created_at"`
+	UpdatedAt      Time           `json:"updated_at"`
+	Payload        map[string]any `json:"payload"`
+	UserID         *string        `json:"user_id"`
+	NextRunDate    *Time          `json:"next_run_date"`
+	Metadata       map[string]any `json:"metadata"`
+	Enabled        bool           `json:"enabled"`
+}
+
+// graphNamespace is the namespace of system assistant ids (SPEC A7).
+var graphNamespace = uuid.MustParse("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+// systemAssistantID is the id the platform gives the assistant of a graph.
+func systemAssistantID(graphID string) string {
+	return uuid.NewHash(sha1.New(), graphNamespace, []byte(graphID), 5).String()
+}
+
+func newID() string { return uuid.NewString() }
+
+func validUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}

@@ -1,0 +1,398 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// cronState is a cron with its parsed schedule.
+type cronState struct {
+	Cron
+	sched cron.Schedule
+	loc   *time.Location
+}
+
+func parseSchedule(spec, tz string) (cron.Schedule, *time.Location, error) {
+	loc := time.UTC
+	if tz != "" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return nil, nil, invalid("timezone", "unknown time zone %q; use an IANA name such as \"Europe/Paris\" or \"UTC\"", tz)
+		}
+		loc = l
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, nil, invalid("schedule", "invalid cron expression %q: %v; use five fields (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\"", spec, err)
+	}
+	return sched, loc, nil
+}
+
+func newCronState(c Cron) (*cronState, error) {
+	tz := ""
+	if c.Timezone != nil {
+		tz = *c.Timezone
+	}
+	sched, loc, err := parseSchedule(c.Schedule, tz)
+	if err != nil {
+		return nil, err
+	}
+	return &cronState{Cron: c, sched: sched, loc: loc}, nil
+}
+
+// advance sets next_run_date to the first time after t, or nil past end_time.
+func (c *cronState) advance(t time.Time) {
+	next := c.sched.Next(t.In(c.loc)).UTC()
+	if c.EndTime != nil && next.After(c.EndTime.Time) {
+		c.NextRunDate = nil
+		return
+	}
+	c.NextRunDate = &Time{next}
+}
+
+type cronBody struct {
+	runBody
+	Schedule       *string `json:"schedule"`
+	EndTime        *Time   `json:"end_time"`
+	Timezone       *string `json:"timezone"`
+	Enabled        *bool   `json:"enabled"`
+	OnRunCompleted *string `json:"on_run_completed"`
+}
+
+func (s *Server) handleCronCreate(w http.ResponseWriter, r *http.Request) error {
+	raw, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var b cronBody
+	if err := decodeBytes(raw, &b, false); err != nil {
+		return err
+	}
+	if b.Schedule == nil || *b.Schedule == "" {
+		return invalid("schedule", "required; a cron expression such as \"0 * * * *\"")
+	}
+	if _, err := b.validate(); err != nil {
+		return err
+	}
+	if b.OnRunCompleted != nil {
+		if err := oneOf("on_run_completed", *b.OnRunCompleted, "delete", "keep"); err != nil {
+			return err
+		}
+	}
+	c := Cron{CronID: newID(), Schedule: *b.Schedule, Timezone: b.Timezone, EndTime: b.EndTime, Enabled: true, OnRunCompleted: b.OnRunCompleted}
+	if b.Enabled != nil {
+		c.Enabled = *b.Enabled
+	}
+	cs, err := newCronState(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.checkWebhook(r, b.Webhook); err != nil {
+		return err
+	}
+	var payload map[string]any
+	json.Unmarshal(raw, &payload)
+	for _, k := range []string{"schedule", "end_time", "timezone", "enabled", "on_run_completed"} {
+		delete(payload, k)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.assistantLocked(*b.AssistantID)
+	if !ok {
+		return notFound("assistant", *b.AssistantID)
+	}
+	if tid := r.PathValue("thread_id"); tid != "" {
+		if !validUUID(tid) {
+			return invalid("thread_id", "must be a UUID, got %q", tid)
+		}
+		if t, ok := s.threads[tid]; !ok || t.temporary {
+			return notFound("thread", tid)
+		}
+		cs.ThreadID = &tid
+	}
+	t := now()
+	cs.AssistantID, cs.CreatedAt, cs.UpdatedAt = a.AssistantID, t, t
+	cs.Payload, cs.Metadata = payload, orEmpty(b.Metadata)
+	cs.advance(t.Time)
+	s.crons[cs.CronID] = cs
+	s.persist(store.Crons, cs.CronID, deref(cs.ThreadID), cs.Cron)
+	s.emit(hub.KindCron, hub.CronInfo{CronID: cs.CronID, Action: "created"})
+	s.wakeScheduler()
+	writeJSON(w, http.StatusOK, cs.Cron)
+	return nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+type cronSearch struct {
+	AssistantID string `json:"assistant_id"`
+	ThreadID    string `json:"thread_id"`
+	Enabled     *bool  `json:"enabled"`
+	Limit       *int   `json:"limit"`
+	Offset      int    `json:"offset"`
+	SortBy      string `json:"sort_by"`
+	SortOrder   string `json:"sort_order"`
+}
+
+func (s *Server) matchCrons(b cronSearch) ([]Cron, error) {
+	if err := oneOf("sort_order", b.SortOrder, "asc", "desc"); err != nil {
+		return nil, err
+	}
+	if err := oneOf("sort_by", b.SortBy, "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	var out []Cron
+	for _, c := range s.crons {
+		if (b.AssistantID == "" || c.AssistantID == b.AssistantID) && (b.ThreadID == "" || deref(c.ThreadID) == b.ThreadID) && (b.Enabled == nil || c.Enabled == *b.Enabled) {
+			out = append(out, c.Cron)
+		}
+	}
+	s.mu.Unlock()
+	asc := b.SortOrder == "asc"
+	sort.Slice(out, func(i, j int) bool {
+		less := out[i].CreatedAt.Before(out[j].CreatedAt.Time) || (out[i].CreatedAt.Equal(out[j].CreatedAt.Time) && out[i].CronID < out[j].CronID)
+		if b.SortBy == "cron_id" {
+			less = out[i].CronID < out[j].CronID
+		}
+		return less == asc
+	})
+	return out, nil
+}
+
+func (s *Server) handleCronSearch(w http.ResponseWriter, r *http.Request) error {
+	var b cronSearch
+	if err := decodeJSON(r, &b, true); err != nil {
+		return err
+	}
+	out, err := s.matchCrons(b)
+	if err != nil {
+		return err
+	}
+	lo, hi, err := (&searchBody{Limit: b.Limit, Offset: b.Offset}).page(len(out))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out[lo:hi])
+	return nil
+}
+
+func (s *Server) handleCronCount(w http.ResponseWriter, r *http.Request) error {
+	var b cronSearch
+	if err := decodeJSON(r, &b, true); err != nil {
+		return err
+	}
+	out, err := s.matchCrons(b)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, len(out))
+	return nil
+}
+
+func (s *Server) cronFromPathLocked(r *http.Request) (*cronState, error) {
+	id := r.PathValue("cron_id")
+	if !validUUID(id) {
+		return nil, invalid("cron_id", "must be a UUID, got %q", id)
+	}
+	c, ok := s.crons[id]
+	if !ok {
+		return nil, notFound("cron", id)
+	}
+	return c, nil
+}
+
+func (s *Server) handleCronGet(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.cronFromPathLocked(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c.Cron)
+	return nil
+}
+
+func (s *Server) handleCronPatch(w http.ResponseWriter, r *http.Request) error {
+	raw, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var b cronBody
+	if err := decodeBytes(raw, &b, false); err != nil {
+		return err
+	}
+	var patch map[string]json.RawMessage
+	json.Unmarshal(raw, &patch)
+	if b.Webhook != nil {
+		if _, err := s.checkWebhook(r, b.Webhook); err != nil {
+			return err
+		}
+	}
+	if b.OnRunCompleted != nil {
+		if err := oneOf("on_run_completed", *b.OnRunCompleted, "delete", "keep"); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.cronFromPathLocked(r)
+	if err != nil {
+		return err
+	}
+	next := *c
+	next.Payload = map[string]any{}
+	for k, v := range c.Payload {
+		next.Payload[k] = v
+	}
+	if b.Schedule != nil || b.Timezone != nil {
+		if b.Schedule != nil {
+			next.Schedule = *b.Schedule
+		}
+		if b.Timezone != nil {
+			next.Timezone = b.Timezone
+		}
+		ns, err := newCronState(next.Cron)
+		if err != nil {
+			return err
+		}
+		next.sched, next.loc = ns.sched, ns.loc
+	}
+	if _, ok := patch["end_time"]; ok {
+		next.EndTime = b.EndTime
+	}
+	if b.Enabled != nil {
+		next.Enabled = *b.Enabled
+	}
+	if b.OnRunCompleted != nil {
+		next.OnRunCompleted = b.OnRunCompleted
+	}
+	if b.Metadata != nil {
+		next.Metadata = b.Metadata
+	}
+	for _, k := range []string{"input", "config", "context", "webhook", "interrupt_before", "interrupt_after", "metadata"} {
+		if v, ok := patch[k]; ok {
+			next.Payload[k] = json.RawMessage(v)
+		}
+	}
+	next.UpdatedAt = now()
+	next.advance(next.UpdatedAt.Time)
+	*c = next
+	s.persist(store.Crons, c.CronID, deref(c.ThreadID), c.Cron)
+	s.emit(hub.KindCron, hub.CronInfo{CronID: c.CronID, Action: "updated"})
+	s.wakeScheduler()
+	writeJSON(w, http.StatusOK, c.Cron)
+	return nil
+}
+
+func (s *Server) handleCronDelete(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	c, err := s.cronFromPathLocked(r)
+	if err == nil {
+		delete(s.crons, c.CronID)
+		s.unpersist(store.Crons, c.CronID)
+		s.emit(hub.KindCron, hub.CronInfo{CronID: c.CronID, Action: "deleted"})
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.wakeScheduler()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) wakeScheduler() {
+	select {
+	case s.cronWake <- struct{}{}:
+	default:
+	}
+}
+
+// schedule fires due crons until the server closes.
+func (s *Server) schedule() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var due []string
+		wait := time.Hour
+		s.mu.Lock()
+		t := time.Now()
+		for id, c := range s.crons {
+			if !c.Enabled || c.NextRunDate == nil {
+				continue
+			}
+			if d := c.NextRunDate.Sub(t); d <= 0 {
+				due = append(due, id)
+			} else if d < wait {
+				wait = d
+			}
+		}
+		s.mu.Unlock()
+		for _, id := range due {
+			s.FireCron(s.ctx, id)
+		}
+		if len(due) > 0 {
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.cronWake:
+			if !timer.Stop() {
+				<-timer.C
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+// FireCron starts one run of a cron now and moves its next run date on.
+func (s *Server) FireCron(ctx context.Context, id string) (string, error) {
+	s.mu.Lock()
+	c, ok := s.crons[id]
+	if !ok {
+		s.mu.Unlock()
+		return "", notFound("cron", id)
+	}
+	payload, _ := json.Marshal(c.Payload)
+	threadID := deref(c.ThreadID)
+	onCompletion := deref(c.OnRunCompleted)
+	c.advance(time.Now())
+	if c.NextRunDate == nil {
+		s.emit(hub.KindCron, hub.CronInfo{CronID: id, Action: "ended"})
+	}
+	s.persist(store.Crons, c.CronID, threadID, c.Cron)
+	s.mu.Unlock()
+
+	var b runBody
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return "", fmt.Errorf("cron %s has an unreadable payload: %w", id, err)
+	}
+	if threadID == "" {
+		b.OnCompletion = orDefault(onCompletion, "delete")
+	}
+	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/hooklab/crons/"+id+"/fire", nil)
+	run, err := s.createRun(r, &b, threadID, id)
+	if err != nil {
+		s.emit(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", Error: err.Error()})
+		return "", err
+	}
+	s.emit(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", RunID: run.RunID})
+	return run.RunID, nil
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"hooklab/server/hub"
+)
+
+// maxRecordedBody is how much of a request body an event keeps.
+const maxRecordedBody = 64 << 10
+
+// recorder wraps a ResponseWriter to learn the status and error detail of an
+// answer while keeping Flusher and Hijacker working for SSE and websockets.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	detail string
+	runID  string
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := r.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("hijacking not supported")
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+func (r *recorder) setDetail(d string)          { r.detail = d }
+func (r *recorder) setRunID(id string)          { r.runID = id }
+
+// teeBody keeps the first maxRecordedBody bytes read from a request body.
+type teeBody struct {
+	io.ReadCloser
+	buf bytes.Buffer
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if room := maxRecordedBody - t.buf.Len(); room > 0 && n > 0 {
+		t.buf.Write(p[:min(n, room)])
+	}
+	return n, err
+}
+
+// observe limits body size, maps the /thread/ alias, recovers panics and
+// records every API request as an event.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBody)
+		var nonstandard string
+		if strings.HasPrefix(r.URL.Path, "/thread/") {
+			nonstandard = "/thread/ is the documentation's misspelling; the platform serves /threads/"
+			r.URL.Path = "/threads/" + strings.TrimPrefix(r.URL.Path, "/thread/")
+			r.URL.RawPath = ""
+		}
+		if strings.HasPrefix(r.URL.Path, "/hooklab/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tee := &teeBody{ReadCloser: r.Body}
+		r.Body = tee
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.o.Logger.Error("handler panic", "path", r.URL.Path, "panic", p)
+				if rec.status == 0 {
+					writeError(rec, errorf(http.StatusInternalServerError, "hooklab hit an internal error serving %s; this is a bug, please report it", r.URL.Path))
+				}
+			}
+			info := hub.RequestInfo{
+				Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+				Status: rec.status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+				Detail: rec.detail, RunID: rec.runID, NonStandard: nonstandard,
+			}
+			if b := tee.buf.Bytes(); len(b) > 0 && json.Valid(b) {
+				info.Body = json.RawMessage(bytes.Clone(b))
+			}
+			s.emit(hub.KindRequest, info)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// noteRun tells the request middleware which run a request created.
+func noteRun(w http.ResponseWriter, runID string) {
+	if rw, ok := w.(interface{ setRunID(string) }); ok {
+		rw.setRunID(runID)
+	}
+}
