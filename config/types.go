@@ -18,6 +18,7 @@ const (
 	SourceExplicit       = "explicit"                       // set in langgraph.json
 	SourceDefaultAbsent  = "default (webhooks.url absent)"  // platform default, no webhooks.url object
 	SourceDefaultPresent = "default (webhooks.url present)" // schema default, webhooks.url object present
+	SourceAlways         = "always"                         // no setting controls it (the hostname check)
 )
 
 // Check is one step of a policy decision.
@@ -68,10 +69,16 @@ type File struct {
 	Graphs []string `json:"graphs"`
 	// Env is the `env` key resolved to variables (a map, or the parsed .env file).
 	Env map[string]string `json:"-"`
+	// EnvFile is the .env file `env` named, resolved against the file's
+	// directory; "" when `env` is absent or an object.
+	EnvFile string `json:"env_file,omitempty"`
 	// HTTP is the `http` key (only disable_webhooks matters here).
 	HTTP HTTP `json:"http"`
 	// Webhooks is the `webhooks` key.
 	Webhooks Webhooks `json:"webhooks"`
+	// Warnings lists keys under webhooks that hooklab does not know (the
+	// platform ignores them too): usually a typo worth showing the user.
+	Warnings []string `json:"warnings,omitempty"`
 
 	raw rawDoc // every top-level key, in order, for save-back
 }

@@ -168,7 +168,7 @@ func (s *Server) handleAssistantSearch(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out[lo:hi])
+	writeJSON(w, http.StatusOK, window(out, lo, hi))
 	return nil
 }
 
@@ -269,4 +269,12 @@ func subset(want, have map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// window is out[lo:hi], never nil: an empty page is [] in JSON, not null.
+func window[T any](out []T, lo, hi int) []T {
+	if len(out) == 0 {
+		return []T{}
+	}
+	return out[lo:hi]
 }

@@ -187,7 +187,7 @@ func (s *Server) handleCronSearch(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out[lo:hi])
+	writeJSON(w, http.StatusOK, window(out, lo, hi))
 	return nil
 }
 

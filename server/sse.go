@@ -134,7 +134,9 @@ func writeSSE(w http.ResponseWriter, r *http.Request, buf *streamBuf, from int, 
 		select {
 		case <-wake:
 		case <-tick.C:
-			if _, err := w.Write([]byte(": heartbeat\r\n\r\n")); err != nil {
+			// A comment line alone: no blank line after it, because the JS SDK
+			// dispatches an empty event on a blank line once it has seen an id.
+			if _, err := w.Write([]byte(": heartbeat\r\n")); err != nil {
 				if onGone != nil {
 					onGone()
 				}

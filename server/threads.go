@@ -199,7 +199,7 @@ func (s *Server) handleThreadSearch(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out[lo:hi])
+	writeJSON(w, http.StatusOK, window(out, lo, hi))
 	return nil
 }
 

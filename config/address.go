@@ -1,0 +1,107 @@
+package config
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// classify names the special range ip (already unmapped, zone-less) is in,
+// and whether disable_private_ips (rather than disable_loopback) governs it.
+// It uses no tables so the sender's dial hook pays nothing for it.
+func classify(ip netip.Addr) (reason string, private bool) {
+	switch {
+	case ip.IsLoopback():
+		return "loopback address", false
+	case ip.IsPrivate() && ip.Is4():
+		return "private address", true
+	case ip.IsPrivate():
+		return "unique-local address", true
+	case ip.IsLinkLocalUnicast():
+		return "link-local address", true
+	case ip.Is4() && ip.As4()[0] == 100 && ip.As4()[1]&0xc0 == 64:
+		return "CGNAT address", true
+	}
+	return "", false
+}
+
+// isMetadata reports the cloud metadata addresses (AWS, GCP, Azure use
+// 169.254.169.254; AWS IPv6 uses fd00:ec2::254).
+func isMetadata(ip netip.Addr) bool {
+	return ip == netip.AddrFrom4([4]byte{169, 254, 169, 254}) ||
+		ip == netip.AddrFrom16([16]byte{0xfd, 0x00, 0x0e, 0xc2, 14: 0x02, 15: 0x54})
+}
+
+// BlockedAddr reports whether the address check refuses ip, and why, e.g.
+// "loopback address 127.0.0.1". IPv4-mapped IPv6 addresses are judged as the
+// IPv4 address they carry. Cloud metadata addresses are always refused. With
+// disable_loopback the unspecified addresses (0.0.0.0, ::) are refused too:
+// dialling them reaches the local host. The sender calls this from its
+// net.Dialer Control hook on the address actually dialled.
+func (p Policy) BlockedAddr(ip netip.Addr) (reason string, blocked bool) {
+	if !ip.IsValid() {
+		return "invalid address", true
+	}
+	orig := ip // reasons show the address as given, e.g. ::ffff:127.0.0.1
+	ip = ip.WithZone("").Unmap()
+	if isMetadata(ip) {
+		return "cloud metadata address " + orig.String(), true
+	}
+	if p.DisableLoopback.Value && ip.IsUnspecified() {
+		return "unspecified address " + orig.String(), true
+	}
+	if why, private := classify(ip); why != "" {
+		if private && p.DisablePrivateIPs.Value || !private && p.DisableLoopback.Value {
+			return why + " " + orig.String(), true
+		}
+	}
+	return "", false
+}
+
+// checkHost runs the address rule on a normalized host name. detail lists
+// the addresses judged; reason is "" with ok false when the name does not
+// resolve.
+func (p Policy) checkHost(ctx context.Context, host string, r Resolver) (detail, reason, hint string, ok bool) {
+	if p.DisableLoopback.Value && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
+		// RFC 6761: localhost names are loopback whatever DNS says.
+		return "host " + host, "loopback host " + host, p.addrHint("loopback address"), false
+	}
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+		detail = "IP literal " + ip.String()
+	} else {
+		if r == nil {
+			r = net.DefaultResolver
+		}
+		res, err := r.LookupNetIP(ctx, "ip", host)
+		if err != nil || len(res) == 0 {
+			return "host " + host, "", "check the host name, DNS and network; the name must resolve when the run is created", false
+		}
+		addrs = res
+		parts := make([]string, len(res))
+		for i, a := range res {
+			parts[i] = a.String()
+		}
+		detail = "resolved to " + strings.Join(parts, ", ")
+	}
+	for _, a := range addrs {
+		if why, bad := p.BlockedAddr(a); bad {
+			return detail, why, p.addrHint(why), false
+		}
+	}
+	return detail, "", "", true
+}
+
+// addrHint says which setting allows an address, if any does.
+func (p Policy) addrHint(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "cloud metadata"):
+		return "cloud metadata addresses are always blocked"
+	case strings.HasPrefix(reason, "loopback"), strings.HasPrefix(reason, "unspecified"):
+		return loopbackHint(p.DisableLoopback.Source)
+	default:
+		return "set webhooks.url.disable_private_ips to false in langgraph.json"
+	}
+}

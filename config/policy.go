@@ -1,0 +1,226 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Defaults of SPEC A4, with and without a webhooks.url object.
+const (
+	defaultMaxURLLengthAbsent  = 4096
+	defaultMaxURLLengthPresent = 2048
+)
+
+// EffectivePolicy computes the URL policy in force for w, with the source of
+// every value. It is a pure function of w. Domain entries are trimmed and
+// lowercased here, as the platform does when it loads them.
+func EffectivePolicy(w Webhooks) Policy {
+	u := w.URL
+	if u == nil {
+		return Policy{
+			MaxURLLength:      Setting[int]{defaultMaxURLLengthAbsent, SourceDefaultAbsent},
+			DisableLoopback:   Setting[bool]{true, SourceDefaultAbsent},
+			RequireHTTPS:      Setting[bool]{false, SourceDefaultAbsent},
+			AllowedPorts:      Setting[[]int]{[]int{}, SourceDefaultAbsent},
+			AllowedDomains:    Setting[[]string]{[]string{}, SourceDefaultAbsent},
+			DisablePrivateIPs: Setting[bool]{false, SourceDefaultAbsent},
+		}
+	}
+	p := Policy{
+		MaxURLLength:      Setting[int]{defaultMaxURLLengthPresent, SourceDefaultPresent},
+		DisableLoopback:   Setting[bool]{false, SourceDefaultPresent},
+		RequireHTTPS:      Setting[bool]{true, SourceDefaultPresent},
+		AllowedPorts:      Setting[[]int]{[]int{}, SourceDefaultPresent},
+		AllowedDomains:    Setting[[]string]{[]string{}, SourceDefaultPresent},
+		DisablePrivateIPs: Setting[bool]{false, SourceDefaultPresent},
+	}
+	if u.MaxURLLength != nil {
+		p.MaxURLLength = Setting[int]{*u.MaxURLLength, SourceExplicit}
+	}
+	if u.DisableLoopback != nil {
+		p.DisableLoopback = Setting[bool]{*u.DisableLoopback, SourceExplicit}
+	}
+	if u.RequireHTTPS != nil {
+		p.RequireHTTPS = Setting[bool]{*u.RequireHTTPS, SourceExplicit}
+	}
+	if u.AllowedPorts != nil {
+		p.AllowedPorts = Setting[[]int]{slices.Clone(u.AllowedPorts), SourceExplicit}
+	}
+	if u.AllowedDomains != nil {
+		ds := make([]string, 0, len(u.AllowedDomains))
+		for _, d := range u.AllowedDomains {
+			ds = append(ds, strings.ToLower(strings.TrimSpace(d)))
+		}
+		p.AllowedDomains = Setting[[]string]{ds, SourceExplicit}
+	}
+	if u.DisablePrivateIPs != nil {
+		p.DisablePrivateIPs = Setting[bool]{*u.DisablePrivateIPs, SourceExplicit}
+	}
+	return p
+}
+
+// decider accumulates the checks of one decision.
+type decider struct{ d Decision }
+
+// pass records a passed check.
+func (x *decider) pass(rule string, value any, source, detail string) {
+	x.d.Checks = append(x.d.Checks, Check{Rule: rule, Passed: true, Value: value, Source: source, Detail: detail})
+}
+
+// fail records the failing check and ends the decision.
+func (x *decider) fail(rule string, value any, source, detail, msg, hint string) Decision {
+	x.d.Checks = append(x.d.Checks, Check{Rule: rule, Passed: false, Value: value, Source: source, Detail: detail})
+	x.d.Allowed, x.d.Rule, x.d.Message, x.d.Hint = false, rule, msg, hint
+	return x.d
+}
+
+// Check runs the URL policy of SPEC A4 on raw, in order, stopping at the
+// first failure. Every check that ran is recorded with the value in force
+// and its source. Each setting is shown by exactly one check: loopback shows
+// disable_loopback (for absolute URLs it is enforced by the address check),
+// address shows disable_private_ips, hostname has no setting (SourceAlways).
+// r resolves host names; nil means net.DefaultResolver.
+//
+// Beyond the platform: a URL that does not parse, or whose scheme is not
+// http or https, fails the https rule ("Invalid webhook URL: ...", "Webhook
+// URL scheme must be http or https"), and an out-of-range port fails the port
+// rule ("Invalid webhook port '<p>'"), since neither could be delivered.
+func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
+	x := &decider{d: Decision{URL: raw, Allowed: true, Checks: make([]Check, 0, 7)}}
+
+	n := utf8.RuneCountInString(raw) // Python's len() counts characters
+	limit := p.MaxURLLength
+	if limit.Value > 0 && n > limit.Value {
+		return x.fail(RuleLength, limit.Value, limit.Source, fmt.Sprintf("%d characters", n), "Webhook URL too long",
+			fmt.Sprintf("shorten the URL or raise webhooks.url.max_url_length (now %d)", limit.Value))
+	}
+	x.pass(RuleLength, limit.Value, limit.Source, fmt.Sprintf("%d characters", n))
+
+	lb := p.DisableLoopback
+	if strings.HasPrefix(raw, "/") {
+		if lb.Value {
+			return x.fail(RuleLoopback, lb.Value, lb.Source, "relative URL", "Loopback webhooks are disabled",
+				loopbackHint(lb.Source))
+		}
+		x.pass(RuleLoopback, lb.Value, lb.Source, "relative URL: dispatched in-process")
+		x.d.Relative = true
+		return x.d
+	}
+	x.pass(RuleLoopback, lb.Value, lb.Source, "absolute URL: loopback hosts are checked by the address rule")
+
+	hs := p.RequireHTTPS
+	u, err := url.Parse(raw)
+	if err != nil {
+		return x.fail(RuleHTTPS, hs.Value, hs.Source, "", "Invalid webhook URL: "+urlErr(err),
+			"write an absolute http:// or https:// URL, or a path starting with /")
+	}
+	if hs.Value && u.Scheme != "https" {
+		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(u.Scheme), "Webhook must use https",
+			httpsHint(hs.Source))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(u.Scheme), "Webhook URL scheme must be http or https",
+			"write an absolute http:// or https:// URL, or a path starting with /")
+	}
+	x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+u.Scheme)
+
+	ports := p.AllowedPorts
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if ps := u.Port(); ps != "" {
+		v, err := strconv.Atoi(ps)
+		if err != nil || v < 1 || v > 65535 {
+			return x.fail(RulePort, ports.Value, ports.Source, "port "+ps, fmt.Sprintf("Invalid webhook port '%s'", ps),
+				"use a port between 1 and 65535")
+		}
+		port = v
+	}
+	if len(ports.Value) > 0 && !slices.Contains(ports.Value, port) {
+		return x.fail(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port), fmt.Sprintf("Webhook port %d not allowed", port),
+			fmt.Sprintf("use one of the ports in webhooks.url.allowed_ports, or add %d to it", port))
+	}
+	x.pass(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port))
+
+	host := normHost(u.Hostname())
+	if host == "" {
+		return x.fail(RuleHostname, u.Hostname(), SourceAlways, "", fmt.Sprintf("Invalid webhook hostname '%s'", u.Hostname()),
+			"give the URL a host name, e.g. https://hooks.example.com/path")
+	}
+	x.pass(RuleHostname, host, SourceAlways, "")
+
+	doms := p.AllowedDomains
+	if len(doms.Value) > 0 && !domainAllowed(host, doms.Value) {
+		return x.fail(RuleDomain, doms.Value, doms.Source, "host "+host, "Webhook domain not allowed",
+			fmt.Sprintf("add %q (or a *.parent wildcard) to webhooks.url.allowed_domains", host))
+	}
+	x.pass(RuleDomain, doms.Value, doms.Source, "host "+host)
+
+	pv := p.DisablePrivateIPs
+	addrs, reason, hint, ok := p.checkHost(ctx, host, r)
+	if !ok {
+		msg := "Webhook host blocked: " + reason
+		if reason == "" {
+			msg = "Failed to resolve webhook host"
+		}
+		return x.fail(RuleAddress, pv.Value, pv.Source, addrs, msg, hint)
+	}
+	x.pass(RuleAddress, pv.Value, pv.Source, addrs)
+	return x.d
+}
+
+// normHost lowercases a host and drops one trailing dot, so "API.Example.COM."
+// is the same host as "api.example.com" for every later rule.
+func normHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// domainAllowed matches host against normalized allowed_domains entries:
+// "*.example.com" matches any depth of subdomain but not example.com itself.
+func domainAllowed(host string, domains []string) bool {
+	for _, d := range domains {
+		d = strings.TrimSuffix(d, ".")
+		if rest, ok := strings.CutPrefix(d, "*."); ok {
+			// Entries are validated at load, but a Policy built by hand must
+			// not turn "*." into "match everything".
+			if rest != "" && strings.HasSuffix(host, "."+rest) {
+				return true
+			}
+			continue
+		}
+		if host == d {
+			return true
+		}
+	}
+	return false
+}
+
+// urlErr shortens a *url.Error to its reason, which is what a user needs.
+func urlErr(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// loopbackHint explains how to allow loopback, naming the default in force.
+func loopbackHint(source string) string {
+	if source == SourceDefaultAbsent {
+		return `set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)`
+	}
+	return "set webhooks.url.disable_loopback to false in langgraph.json"
+}
+
+// httpsHint explains how to allow plain http, naming the default in force.
+func httpsHint(source string) string {
+	if source == SourceDefaultPresent {
+		return "use an https:// URL, or set webhooks.url.require_https to false (it defaults to true once webhooks.url is present)"
+	}
+	return "use an https:// URL, or set webhooks.url.require_https to false"
+}

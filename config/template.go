@@ -1,0 +1,154 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultEnvPrefix is the env_prefix in force when webhooks.env_prefix is absent.
+const DefaultEnvPrefix = "LG_WEBHOOK_"
+
+// segment is a piece of a header template: literal text, or an env reference.
+type segment struct {
+	text string // literal text when env is false, the variable name otherwise
+	env  bool
+}
+
+// templateError is a template problem; msg is the platform's message.
+type templateError struct{ msg, fix string }
+
+// Error implements error.
+func (e *templateError) Error() string { return e.msg }
+
+// parseTemplate splits a header value into literal text and ${{ env.NAME }}
+// references. Spaces inside the braces are optional. Text that only looks
+// like the start of a template (no closing "}}") stays literal, as it does on
+// the platform, whose pattern needs both ends.
+func parseTemplate(s string) ([]segment, error) {
+	var segs []segment
+	for {
+		start := strings.Index(s, "${{")
+		if start < 0 {
+			break
+		}
+		end := strings.Index(s[start+3:], "}}")
+		if end < 0 {
+			break
+		}
+		expr := strings.TrimSpace(s[start+3 : start+3+end])
+		if start > 0 {
+			segs = append(segs, segment{text: s[:start]})
+		}
+		s = s[start+3+end+2:]
+		name, ok := strings.CutPrefix(expr, "env.")
+		if !ok {
+			return nil, &templateError{"webhook headers: only env.VAR references are allowed",
+				"write templates as ${{ env.NAME }}; nothing else can be referenced"}
+		}
+		if name == "" || strings.ContainsAny(name, ". \t\r\n") {
+			return nil, &templateError{fmt.Sprintf("webhook headers: invalid env reference '%s'", expr),
+				"use ${{ env.NAME }} with a non-empty variable name that has no dots or spaces"}
+		}
+		segs = append(segs, segment{text: name, env: true})
+	}
+	if s != "" {
+		segs = append(segs, segment{text: s})
+	}
+	return segs, nil
+}
+
+// resolveTemplate fills in a header value. secret is true when it used any
+// template, so the value came from the environment.
+func resolveTemplate(tmpl, prefix string, lookup func(string) (string, bool)) (value string, secret bool, err error) {
+	segs, err := parseTemplate(tmpl)
+	if err != nil {
+		return "", false, err
+	}
+	var b strings.Builder
+	for _, sg := range segs {
+		if !sg.env {
+			b.WriteString(sg.text)
+			continue
+		}
+		secret = true
+		if prefix != "" && !strings.HasPrefix(sg.text, prefix) {
+			return "", false, &templateError{
+				fmt.Sprintf("webhook headers: environment variable name '%s' must start with the configured env_prefix '%s'", sg.text, prefix),
+				fmt.Sprintf("rename the variable to start with %s, or change webhooks.env_prefix (\"\" turns the check off)", prefix)}
+		}
+		v, ok := lookup(sg.text)
+		if !ok {
+			return "", false, &templateError{
+				fmt.Sprintf("webhook headers: missing required environment variable '%s'", sg.text),
+				fmt.Sprintf("export %s before starting hooklab, or set it in langgraph.json's env (map or .env file)", sg.text)}
+		}
+		b.WriteString(v)
+	}
+	return b.String(), secret, nil
+}
+
+// Mask hides a secret: its first 4 characters, then "…". Values of 4
+// characters or fewer show only "…", since their first 4 characters would be
+// the whole secret.
+func Mask(secret string) string {
+	if utf8.RuneCountInString(secret) <= 4 {
+		return "…"
+	}
+	return string([]rune(secret)[:4]) + "…"
+}
+
+// EnvPrefixInForce returns the env_prefix in force for w.
+func (w Webhooks) EnvPrefixInForce() string {
+	if w.EnvPrefix == nil {
+		return DefaultEnvPrefix
+	}
+	return *w.EnvPrefix
+}
+
+// Resolve validates f and resolves its header templates (SPEC A3). lookup
+// is the process environment (os.LookupEnv); f.Env is overlaid under it, so
+// a variable already set in the process wins. Every error is an *Error whose
+// message is the platform's and whose Key is webhooks.headers.<Name>.
+func Resolve(f *File, lookup func(string) (string, bool)) (*Runtime, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	env := EnvLookup(f, lookup)
+	prefix := f.Webhooks.EnvPrefixInForce()
+	rt := &Runtime{
+		File:            f,
+		Policy:          EffectivePolicy(f.Webhooks),
+		DisableWebhooks: f.HTTP.DisableWebhooks,
+	}
+	for _, h := range f.Webhooks.Headers {
+		v, secret, err := resolveTemplate(h.Template, prefix, env)
+		if err != nil {
+			te := err.(*templateError)
+			return nil, &Error{File: fileLabel(f.Path), Key: "webhooks.headers." + h.Name, Message: te.msg, Fix: te.fix}
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			// Never echo the value: it came from the environment.
+			return nil, &Error{File: fileLabel(f.Path), Key: "webhooks.headers." + h.Name,
+				Message: "resolved header value contains a line break", Fix: "remove line breaks from the referenced environment variable"}
+		}
+		rh := ResolvedHeader{Name: h.Name, Value: v, Masked: v, Secret: secret}
+		if secret {
+			rh.Masked = Mask(v)
+		}
+		rt.Headers = append(rt.Headers, rh)
+	}
+	for _, name := range f.Webhooks.AllowedFields {
+		if !slices.Contains(rt.AllowedFields, name) {
+			rt.AllowedFields = append(rt.AllowedFields, name)
+		}
+	}
+	return rt, nil
+}
+
+// CheckURL runs the URL policy in force on raw (see Policy.Check).
+func (r *Runtime) CheckURL(ctx context.Context, raw string, res Resolver) Decision {
+	return r.Policy.Check(ctx, raw, res)
+}

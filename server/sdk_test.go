@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSDKConformance drives a real server with the official JS SDK
+// (@langchain/langgraph-sdk, pinned in testdata/sdk/package-lock.json).
+// It fails when node is missing unless HOOKLAB_SKIP_SDK=1.
+func TestSDKConformance(t *testing.T) {
+	if os.Getenv("HOOKLAB_SKIP_SDK") == "1" {
+		t.Skip("HOOKLAB_SKIP_SDK=1")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed: the SDK conformance test needs Node.js 18+ and npm (or set HOOKLAB_SKIP_SDK=1)")
+	}
+	dir, _ := filepath.Abs(filepath.Join("testdata", "sdk"))
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@langchain", "langgraph-sdk", "package.json")); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+		}
+	}
+	ts := mustStart(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "conformance.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOOKLAB_URL="+ts.URL)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("SDK conformance failed: %v", err)
+	}
+}
