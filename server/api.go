@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,7 +39,8 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return err
+		// A type error, so the decoder fills in the field name for the 422.
+		return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(s), Type: reflect.TypeFor[Time]()}
 	}
 	*t = Time{v.UTC()}
 	return nil

@@ -121,6 +121,8 @@ func jsonError(b []byte, err error) error {
 
 func goTypeName(t string) string {
 	switch {
+	case t == "server.Time" || t == "*server.Time":
+		return "an RFC 3339 time such as \"2026-01-02T15:04:05Z\""
 	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "server."), strings.HasPrefix(t, "struct"):
 		return "an object"
 	case strings.HasPrefix(t, "[]"):

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestHostileRequests sends bad input to every route: each answer is a 4xx
+// with a detail naming the field, and the server keeps serving.
+func TestHostileRequests(t *testing.T) {
+	ts := mustStart(t, withMaxBody(1<<20))
+	var thread Thread
+	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &thread)
+	tid := thread.ThreadID
+	var cron Cron
+	ts.mustDo(t, "POST", "/runs/crons", map[string]any{"assistant_id": "agent", "schedule": "0 0 * * *"}, 200, &cron)
+	missing := "00000000-0000-4000-8000-000000000000"
+	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	huge := `{"assistant_id":"agent","input":"` + strings.Repeat("x", 2<<20) + `"}`
+
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		field                    string // the detail must mention it
+	}{
+		{"malformed json", "POST", "/runs", `{"assistant_id": `, 422, "JSON"},
+		{"not an object", "POST", "/runs", `[1,2]`, 422, "request body"},
+		{"empty body", "POST", "/runs", ``, 422, "request body"},
+		{"missing assistant", "POST", "/runs", `{}`, 422, "assistant_id"},
+		{"assistant wrong type", "POST", "/runs", `{"assistant_id": 5}`, 422, "assistant_id"},
+		{"unknown assistant", "POST", "/runs", `{"assistant_id": "nope"}`, 404, "nope"},
+		{"bad stream_mode", "POST", "/runs/stream", `{"assistant_id":"agent","stream_mode":"everything"}`, 422, "stream_mode"},
+		{"bad stream_mode type", "POST", "/runs/stream", `{"assistant_id":"agent","stream_mode":7}`, 422, "stream_mode"},
+		{"bad multitask", "POST", "/threads/" + tid + "/runs", `{"assistant_id":"agent","multitask_strategy":"yolo"}`, 422, "multitask_strategy"},
+		{"bad if_not_exists", "POST", "/threads/" + tid + "/runs", `{"assistant_id":"agent","if_not_exists":"maybe"}`, 422, "if_not_exists"},
+		{"bad on_completion", "POST", "/runs/wait", `{"assistant_id":"agent","on_completion":"never"}`, 422, "on_completion"},
+		{"bad on_disconnect", "POST", "/runs/wait", `{"assistant_id":"agent","on_disconnect":"explode"}`, 422, "on_disconnect"},
+		{"negative after_seconds", "POST", "/runs", `{"assistant_id":"agent","after_seconds":-1}`, 422, "after_seconds"},
+		{"bad interrupt_before", "POST", "/runs", `{"assistant_id":"agent","interrupt_before":"all"}`, 422, "interrupt_before"},
+		{"config wrong type", "POST", "/runs", `{"assistant_id":"agent","config":"x"}`, 422, "config"},
+		{"metadata wrong type", "POST", "/runs", `{"assistant_id":"agent","metadata":[1]}`, 422, "metadata"},
+		{"webhook wrong type", "POST", "/runs", `{"assistant_id":"agent","webhook":42}`, 422, "webhook"},
+		{"refused webhook on /runs", "POST", "/runs", `{"assistant_id":"agent","webhook":"ftp://x.example/h"}`, 422, "http"},
+		{"refused webhook on /stream", "POST", "/threads/" + tid + "/runs/stream", `{"assistant_id":"agent","webhook":"gopher://x"}`, 422, "http"},
+		{"refused webhook on thread cron", "POST", "/threads/" + tid + "/runs/crons", `{"assistant_id":"agent","schedule":"* * * * *","webhook":"http://169.254.169.254/x"}`, 422, "blocked"},
+		{"refused webhook on cron patch", "PATCH", "/runs/crons/" + cron.CronID, `{"webhook":"http://169.254.169.254/"}`, 422, "blocked"},
+		{"batch not array", "POST", "/runs/batch", `{"assistant_id":"agent"}`, 422, "request body"},
+		{"batch empty", "POST", "/runs/batch", `[]`, 422, "request body"},
+		{"batch bad item", "POST", "/runs/batch", `[{"assistant_id":"agent"},{"stream_mode":"x"}]`, 422, "[1]"},
+		{"bad thread uuid", "GET", "/threads/not-a-uuid", ``, 422, "thread_id"},
+		{"unknown thread", "GET", "/threads/" + missing, ``, 404, missing},
+		{"run on unknown thread", "POST", "/threads/" + missing + "/runs", `{"assistant_id":"agent"}`, 404, "if_not_exists"},
+		{"bad run uuid", "GET", "/threads/" + tid + "/runs/xyz", ``, 422, "run_id"},
+		{"unknown run", "GET", "/threads/" + tid + "/runs/" + missing, ``, 404, missing},
+		{"unknown run join", "GET", "/threads/" + tid + "/runs/" + missing + "/join", ``, 404, missing},
+		{"unknown run stream", "GET", "/threads/" + tid + "/runs/" + missing + "/stream", ``, 404, missing},
+		{"cancel bad action", "POST", "/threads/" + tid + "/runs/" + missing + "/cancel?action=explode", ``, 422, "action"},
+		{"cancel bad wait", "POST", "/threads/" + tid + "/runs/" + missing + "/cancel?wait=maybe", ``, 422, "wait"},
+		{"cancel unknown run", "POST", "/threads/" + tid + "/runs/" + missing + "/cancel", ``, 404, missing},
+		{"cancel many bad status", "POST", "/runs/cancel", `{"status":"sleeping"}`, 422, "status"},
+		{"cancel many nothing", "POST", "/runs/cancel", `{}`, 422, "run_ids"},
+		{"run list bad limit", "GET", "/threads/" + tid + "/runs?limit=-3", ``, 422, "limit"},
+		{"run list bad status", "GET", "/threads/" + tid + "/runs?status=weird", ``, 422, "status"},
+		{"thread bad if_exists", "POST", "/threads", `{"if_exists":"explode"}`, 422, "if_exists"},
+		{"thread id not uuid", "POST", "/threads", `{"thread_id":"abc"}`, 422, "thread_id"},
+		{"thread duplicate", "POST", "/threads", `{"thread_id":"` + tid + `"}`, 409, "if_exists"},
+		{"thread search bad status", "POST", "/threads/search", `{"status":"sleepy"}`, 422, "status"},
+		{"thread search bad limit", "POST", "/threads/search", `{"limit":-1}`, 422, "limit"},
+		{"history bad limit", "GET", "/threads/" + tid + "/history?limit=x", ``, 422, "limit"},
+		{"state bad values", "POST", "/threads/" + tid + "/state", `{"values":[1]}`, 422, "values"},
+		{"assistant missing graph", "POST", "/assistants", `{}`, 422, "graph_id"},
+		{"assistant unknown graph", "POST", "/assistants", `{"graph_id":"ghost"}`, 404, "ghost"},
+		{"assistant bad sort", "POST", "/assistants/search", `{"sort_by":"color"}`, 422, "sort_by"},
+		{"unknown assistant get", "GET", "/assistants/" + missing, ``, 404, missing},
+		{"cron bad schedule", "POST", "/runs/crons", `{"assistant_id":"agent","schedule":"every day"}`, 422, "schedule"},
+		{"cron missing schedule", "POST", "/runs/crons", `{"assistant_id":"agent"}`, 422, "schedule"},
+		{"cron bad timezone", "POST", "/runs/crons", `{"assistant_id":"agent","schedule":"* * * * *","timezone":"Mars/Olympus"}`, 422, "timezone"},
+		{"cron bad end_time", "POST", "/runs/crons", `{"assistant_id":"agent","schedule":"* * * * *","end_time":"soon"}`, 422, "end_time"},
+		{"cron bad on_run_completed", "POST", "/runs/crons", `{"assistant_id":"agent","schedule":"* * * * *","on_run_completed":"x"}`, 422, "on_run_completed"},
+		{"cron on unknown thread", "POST", "/threads/" + missing + "/runs/crons", `{"assistant_id":"agent","schedule":"* * * * *"}`, 404, missing},
+		{"cron unknown", "GET", "/runs/crons/" + missing, ``, 404, missing},
+		{"cron bad uuid", "DELETE", "/runs/crons/zzz", ``, 422, "cron_id"},
+		{"cron patch bad schedule", "PATCH", "/runs/crons/" + cron.CronID, `{"schedule":"61 * * * *"}`, 422, "schedule"},
+		{"cron search bad sort", "POST", "/runs/crons/search", `{"sort_order":"sideways"}`, 422, "sort_order"},
+		{"cron fire unknown", "POST", "/hooklab/crons/" + missing + "/fire", ``, 404, missing},
+		{"nested too deep", "POST", "/runs", deep, 422, "request body"},
+		{"body over the limit", "POST", "/runs", huge, 413, "limit"},
+		{"sink bad status", "POST", "/hooklab/sink/x?status=42", `{}`, 422, "status"},
+		{"replay unknown delivery", "POST", "/hooklab/deliveries/" + missing + "/replay", `{}`, 404, missing},
+		{"deliveries bad status", "GET", "/hooklab/deliveries?status=lost", ``, 422, "status"},
+		{"events bad since", "GET", "/hooklab/history?since=-1", ``, 422, "since"},
+		{"config put bad", "PUT", "/hooklab/config", `{"webhooks":{"url":{"allowed_ports":["x"]}}}`, 422, "allowed_ports"},
+		{"check-url no body", "POST", "/hooklab/check-url", ``, 422, "request body"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, body, _ := ts.do(t, c.method, c.path, c.body)
+			if status != c.status {
+				t.Fatalf("status %d, want %d: %s", status, c.status, body)
+			}
+			var e struct{ Detail string }
+			if err := json.Unmarshal(body, &e); err != nil || e.Detail == "" {
+				t.Fatalf("answer is not {\"detail\": ...}: %s", body)
+			}
+			if !strings.Contains(e.Detail, c.field) {
+				t.Errorf("detail %q does not name %q", e.Detail, c.field)
+			}
+			if code, _, _ := ts.do(t, "GET", "/ok", nil); code != http.StatusOK {
+				t.Fatalf("server stopped answering /ok after %s", c.name)
+			}
+		})
+	}
+}

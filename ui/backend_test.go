@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hooklab/config"
+	"hooklab/sender"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// testBackend wires the dashboard to real parts: a hub, a SQLite store in a
+// temp dir that publishes into the hub after commit, a real sender, and
+// config.Resolve. It adapts; it does not answer from a script.
+type testBackend struct {
+	hub  *hub.Hub
+	st   *store.Store
+	snd  *sender.Sender
+	rt   atomic.Pointer[config.Runtime]
+	info Info
+
+	mu    sync.Mutex
+	crons []Cron
+	fired []string
+}
+
+func newTestBackend(t testing.TB) *testBackend {
+	t.Helper()
+	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}}
+	st, err := store.Open(filepath.Join(t.TempDir(), "hooklab.db"), store.Options{Publish: b.hub.Publish})
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	b.st = st
+	rt, err := config.Resolve(config.Default(), os.LookupEnv)
+	if err != nil {
+		t.Fatalf("config.Resolve: %v", err)
+	}
+	b.rt.Store(rt)
+	b.snd = sender.New(sender.Options{Recorder: st, Runtime: b.rt.Load, Version: "test",
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Timeout: 5 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.snd.Start(ctx); err != nil {
+		t.Fatalf("sender.Start: %v", err)
+	}
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = b.snd.Close(cctx)
+		cancel()
+		b.hub.Close()
+		_ = st.Close()
+	})
+	return b
+}
+
+func (b *testBackend) Subscribe(ctx context.Context) *hub.Subscription {
+	return b.hub.Subscribe(ctx, 0)
+}
+func (b *testBackend) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
+	return b.st.Events(ctx, q)
+}
+func (b *testBackend) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	return b.st.Delivery(ctx, id)
+}
+func (b *testBackend) Replay(ctx context.Context, r sender.Replay) (store.Delivery, error) {
+	return b.snd.Replay(ctx, r)
+}
+func (b *testBackend) CheckURL(ctx context.Context, raw string) config.Decision {
+	return b.rt.Load().Policy.Check(ctx, raw, nil)
+}
+func (b *testBackend) Config() *config.Runtime { return b.rt.Load() }
+func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
+	rt, err := config.Resolve(f, os.LookupEnv)
+	if err != nil {
+		b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Error: err.Error()})
+		return err
+	}
+	b.rt.Store(rt)
+	action := "applied"
+	if save {
+		if err := f.Save(f.Path); err != nil {
+			return err
+		}
+		action = "saved"
+	}
+	b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: action, Path: f.Path})
+	return nil
+}
+func (b *testBackend) Crons(ctx context.Context) ([]Cron, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Cron(nil), b.crons...), nil
+}
+func (b *testBackend) FireCron(ctx context.Context, id string) (string, error) {
+	b.mu.Lock()
+	b.fired = append(b.fired, id)
+	b.mu.Unlock()
+	b.st.Append(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", RunID: "run-" + id})
+	return "run-" + id, nil
+}
+func (b *testBackend) Info() Info { return b.info }
+
+var _ Backend = (*testBackend)(nil)
+
+// Fixed clock and events for screens that must not change between runs.
+var fixedNow = time.Date(2025, 3, 4, 12, 0, 10, 0, time.UTC)
+
+func fixedClock() time.Time { return fixedNow }
+
+func ev(seq uint64, kind hub.Kind, payload any) hub.Event {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		panic(err)
+	}
+	return hub.Event{Seq: seq, Time: fixedNow.Add(time.Duration(seq) * 137 * time.Millisecond), Kind: kind, Payload: raw}
+}
+
+// fixtureEvents is one run whose webhook needed a retry, a refused webhook,
+// a sink capture and a non-standard path: every colour of the feed.
+func fixtureEvents() []hub.Event {
+	next := fixedNow.Add(2 * time.Second)
+	allowed := config.Decision{URL: "http://127.0.0.1:9000/hook?token=abc", Allowed: true, Checks: []config.Check{
+		{Rule: config.RuleLength, Passed: true, Value: 4096, Source: config.SourceDefaultAbsent},
+		{Rule: config.RuleHTTPS, Passed: true, Value: false, Source: config.SourceExplicit},
+		{Rule: config.RuleAddress, Passed: true, Value: "127.0.0.1", Source: config.SourceExplicit},
+	}}
+	refused := config.Decision{URL: "http://10.0.0.5/hook", Allowed: false, Rule: config.RuleDomain, Message: "Webhook domain not allowed",
+		Checks: []config.Check{{Rule: config.RuleDomain, Value: []string{"*.mycompany.com"}, Source: config.SourceExplicit}}}
+	hdr := []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}, {Name: "Authorization", Value: "Bear…"}}
+	body := json.RawMessage(`{"run_id":"run-0001","status":"success","values":{"messages":[{"type":"ai","content":"hi"}]}}`)
+	return []hub.Event{
+		ev(1, hub.KindRequest, hub.RequestInfo{Method: "POST", Path: "/threads/t-0001/runs", Status: 200, DurationMS: 3.2, RunID: "run-0001",
+			Body: json.RawMessage(`{"assistant_id":"agent","webhook":"http://127.0.0.1:9000/hook?token=abc"}`)}),
+		ev(2, hub.KindDecision, hub.DecisionInfo{Stage: "create", RunID: "run-0001", Decision: allowed}),
+		ev(3, hub.KindRun, hub.RunInfo{RunID: "run-0001", ThreadID: "t-0001", AssistantID: "agent", Status: "success"}),
+		ev(4, hub.KindDecision, hub.DecisionInfo{Stage: "send", DeliveryID: "dlv-0001", RunID: "run-0001", Decision: allowed}),
+		ev(5, hub.KindAttempt, hub.AttemptInfo{DeliveryID: "dlv-0001", RunID: "run-0001", Attempt: 1, Method: "POST", URL: allowed.URL,
+			RequestHeaders: hdr, RequestBody: body, Status: 503, ResponseBody: "busy", Retry: true, NextAttemptAt: &next,
+			Timing: hub.Timing{DialMS: 0.4, FirstByteMS: 11, TotalMS: 12.5}, StartedAt: fixedNow}),
+		ev(6, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-0001", RunID: "run-0001", URL: allowed.URL, Outcome: "pending", Attempts: 1, Status: 503}),
+		ev(7, hub.KindAttempt, hub.AttemptInfo{DeliveryID: "dlv-0001", RunID: "run-0001", Attempt: 2, Method: "POST", URL: allowed.URL,
+			RequestHeaders: hdr, RequestBody: body, Status: 200, ResponseHeaders: []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}},
+			ResponseBody: `{"ok":true}`, Timing: hub.Timing{DialMS: 0.3, FirstByteMS: 7, TotalMS: 8.1}, StartedAt: next}),
+		ev(8, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-0001", RunID: "run-0001", URL: allowed.URL, Outcome: "delivered", Attempts: 2, Status: 200, DurationMS: 2021}),
+		ev(9, hub.KindRequest, hub.RequestInfo{Method: "POST", Path: "/thread/t-0002/runs", Status: 422, DurationMS: 0.9,
+			Detail: "Webhook domain not allowed", NonStandard: "/thread/ is an alias of /threads/"}),
+		ev(10, hub.KindDecision, hub.DecisionInfo{Stage: "send", DeliveryID: "dlv-0002", Decision: refused}),
+		ev(11, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-0002", URL: refused.URL, Outcome: "refused", Reason: "Webhook domain not allowed"}),
+		ev(12, hub.KindSink, hub.SinkInfo{Name: "default", Method: "POST", Path: "/hooklab/sink/default", Status: 200,
+			Headers: []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}}, Body: json.RawMessage(`{"hello":"world"}`)}),
+		ev(13, hub.KindNotice, hub.NoticeInfo{Level: "warn", Text: "config reloaded with warnings"}),
+	}
+}

@@ -1,0 +1,300 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"hooklab/config"
+)
+
+type rowKind int
+
+const (
+	rowBool rowKind = iota
+	rowTri          // unset / true / false
+	rowText
+	rowHeader
+	rowPresent // webhooks.url object present or absent
+)
+
+// cfgRow is one editable line of the config editor.
+type cfgRow struct {
+	key  string // the langgraph.json key path; matches config.Error.Key
+	kind rowKind
+	hdr  int // header index for rowHeader
+}
+
+// configEditor edits the webhooks and http.disable_webhooks keys of a copy
+// of the config in force. Every change is validated at once with
+// config.Resolve, so the platform's messages show next to the field; a
+// (re)apply goes through Backend.ApplyConfig, which has the last word.
+type configEditor struct {
+	f       *config.File
+	sel     int
+	editing bool
+	in      lineInput
+	err     *config.Error // validation or refusal
+	inputEr string        // the typed text could not be parsed
+	rt      *config.Runtime
+	busy    bool
+}
+
+func (m *Model) openConfig() tea.Cmd {
+	rt := m.b.Config()
+	f := config.Default()
+	if rt != nil && rt.File != nil {
+		f = rt.File.Clone()
+	}
+	e := &configEditor{f: f}
+	e.validate()
+	m.dialog = e
+	return nil
+}
+
+func (e *configEditor) name() string { return "config" }
+
+func (e *configEditor) help(k *KeyMap) []key.Binding {
+	return []key.Binding{k.Dialog.Submit, k.Dialog.Toggle, k.Dialog.Add, k.Dialog.Remove, k.Dialog.Apply, k.Dialog.Save}
+}
+
+func (e *configEditor) rows() []cfgRow {
+	rs := []cfgRow{{key: "http.disable_webhooks", kind: rowBool}, {key: "webhooks.env_prefix", kind: rowText}}
+	for i, h := range e.f.Webhooks.Headers {
+		rs = append(rs, cfgRow{key: "webhooks.headers." + h.Name, kind: rowHeader, hdr: i})
+	}
+	rs = append(rs, cfgRow{key: "webhooks.allowed_fields", kind: rowText}, cfgRow{key: "webhooks.url", kind: rowPresent})
+	if e.f.Webhooks.URL != nil {
+		rs = append(rs,
+			cfgRow{key: "webhooks.url.allowed_domains", kind: rowText},
+			cfgRow{key: "webhooks.url.require_https", kind: rowTri},
+			cfgRow{key: "webhooks.url.allowed_ports", kind: rowText},
+			cfgRow{key: "webhooks.url.disable_loopback", kind: rowTri},
+			cfgRow{key: "webhooks.url.disable_private_ips", kind: rowTri},
+			cfgRow{key: "webhooks.url.max_url_length", kind: rowText})
+	}
+	return rs
+}
+
+// validate runs the same validation the server will: config.Resolve.
+func (e *configEditor) validate() {
+	e.err, e.rt = nil, nil
+	rt, err := config.Resolve(e.f.Clone(), os.LookupEnv)
+	var ce *config.Error
+	switch {
+	case errors.As(err, &ce):
+		e.err = ce
+	case err != nil:
+		e.err = &config.Error{Message: err.Error()}
+	default:
+		e.rt = rt
+	}
+}
+
+// text is the editable text of a row.
+func (e *configEditor) text(r cfgRow) string {
+	w := &e.f.Webhooks
+	switch r.key {
+	case "webhooks.env_prefix":
+		if w.EnvPrefix == nil {
+			return ""
+		}
+		if *w.EnvPrefix == "" {
+			return `""`
+		}
+		return *w.EnvPrefix
+	case "webhooks.allowed_fields":
+		return strings.Join(w.AllowedFields, ",")
+	case "webhooks.url.allowed_domains":
+		return strings.Join(w.URL.AllowedDomains, ",")
+	case "webhooks.url.allowed_ports":
+		return strings.Trim(strings.ReplaceAll(fmt.Sprint(w.URL.AllowedPorts), " ", ","), "[]")
+	case "webhooks.url.max_url_length":
+		if w.URL.MaxURLLength == nil {
+			return ""
+		}
+		return strconv.Itoa(*w.URL.MaxURLLength)
+	}
+	if r.kind == rowHeader {
+		h := w.Headers[r.hdr]
+		return h.Name + ": " + h.Template
+	}
+	return ""
+}
+
+// setText parses typed text into the file.
+func (e *configEditor) setText(r cfgRow, s string) error {
+	s = strings.TrimSpace(s)
+	w := &e.f.Webhooks
+	list := func() []string {
+		var out []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	switch r.key {
+	case "webhooks.env_prefix":
+		switch s {
+		case "":
+			w.EnvPrefix = nil
+		case `""`:
+			w.EnvPrefix = new(string)
+		default:
+			w.EnvPrefix = &s
+		}
+	case "webhooks.allowed_fields":
+		w.AllowedFields = list()
+	case "webhooks.url.allowed_domains":
+		w.URL.AllowedDomains = list()
+	case "webhooks.url.allowed_ports":
+		var ports []int
+		for _, p := range list() {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return fmt.Errorf("port %q is not a number", p)
+			}
+			ports = append(ports, n)
+		}
+		w.URL.AllowedPorts = ports
+	case "webhooks.url.max_url_length":
+		if s == "" {
+			w.URL.MaxURLLength = nil
+			break
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("max_url_length %q is not a number", s)
+		}
+		w.URL.MaxURLLength = &n
+	default:
+		if r.kind != rowHeader {
+			return nil
+		}
+		if s == "" {
+			w.Headers = append(w.Headers[:r.hdr], w.Headers[r.hdr+1:]...)
+			return nil
+		}
+		name, tmpl, ok := strings.Cut(s, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return errors.New(`write a header as "Name: value"`)
+		}
+		w.Headers[r.hdr] = config.Header{Name: strings.TrimSpace(name), Template: strings.TrimSpace(tmpl)}
+	}
+	return nil
+}
+
+// toggle flips a bool, cycles a tri-state (unset → true → false → unset) or
+// adds/removes the webhooks.url object.
+func (e *configEditor) toggle(r cfgRow) {
+	w := &e.f.Webhooks
+	tri := func(p **bool) {
+		switch {
+		case *p == nil:
+			*p = ptrBool(true)
+		case **p:
+			*p = ptrBool(false)
+		default:
+			*p = nil
+		}
+	}
+	switch r.key {
+	case "http.disable_webhooks":
+		e.f.HTTP.DisableWebhooks = !e.f.HTTP.DisableWebhooks
+	case "webhooks.url":
+		if w.URL == nil {
+			w.URL = &config.URLOptions{}
+		} else {
+			w.URL = nil
+		}
+	case "webhooks.url.require_https":
+		tri(&w.URL.RequireHTTPS)
+	case "webhooks.url.disable_loopback":
+		tri(&w.URL.DisableLoopback)
+	case "webhooks.url.disable_private_ips":
+		tri(&w.URL.DisablePrivateIPs)
+	}
+}
+
+func ptrBool(b bool) *bool { return &b }
+
+func (e *configEditor) applyCmd(m *Model, save bool) tea.Cmd {
+	if e.err != nil {
+		return m.setStatus("fix the config errors first: "+e.err.Message, statusErr, defaultTTL)
+	}
+	b, ctx, f := m.b, m.ctx, e.f.Clone()
+	e.busy = true
+	return func() tea.Msg { return configSavedMsg{save: save, err: b.ApplyConfig(ctx, f, save)} }
+}
+
+func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
+	rows := e.rows()
+	e.sel = min(e.sel, len(rows)-1)
+	switch msg := msg.(type) {
+	case configSavedMsg:
+		e.busy = false
+		var ce *config.Error
+		if errors.As(msg.err, &ce) {
+			e.err = ce
+		} else if msg.err != nil {
+			e.err = &config.Error{Message: msg.err.Error()}
+		}
+		return nil
+	case tea.KeyPressMsg:
+		k := &m.keys
+		if e.editing {
+			switch msg.String() {
+			case "esc":
+				e.editing, e.inputEr = false, ""
+			case "enter":
+				if err := e.setText(rows[e.sel], e.in.value); err != nil {
+					e.inputEr = err.Error()
+					return nil
+				}
+				e.editing, e.inputEr = false, ""
+				e.validate()
+			default:
+				e.in.edit(msg)
+			}
+			return nil
+		}
+		r := rows[e.sel]
+		switch {
+		case key.Matches(msg, k.Dialog.Close):
+			m.dialog = nil
+		case key.Matches(msg, k.Dialog.Up):
+			e.sel = max(0, e.sel-1)
+		case key.Matches(msg, k.Dialog.Down):
+			e.sel = min(len(rows)-1, e.sel+1)
+		case key.Matches(msg, k.Dialog.Toggle), key.Matches(msg, k.Dialog.Submit):
+			if r.kind == rowText || r.kind == rowHeader {
+				e.editing, e.in = true, lineInput{value: e.text(r)}
+				return nil
+			}
+			e.toggle(r)
+			e.validate()
+		case key.Matches(msg, k.Dialog.Add):
+			e.f.Webhooks.Headers = append(e.f.Webhooks.Headers, config.Header{Name: "X-Header", Template: ""})
+			e.sel = 2 + len(e.f.Webhooks.Headers) - 1
+			e.editing, e.in = true, lineInput{value: "X-Header: "}
+			e.validate()
+		case key.Matches(msg, k.Dialog.Remove):
+			if r.kind == rowHeader {
+				_ = e.setText(r, "")
+				e.validate()
+			}
+		case key.Matches(msg, k.Dialog.Apply):
+			return e.applyCmd(m, false)
+		case key.Matches(msg, k.Dialog.Save):
+			return e.applyCmd(m, true)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/aymanbagabas/go-udiff"
+	"github.com/charmbracelet/x/ansi"
+
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// diffView compares a replay's request and response with the original's,
+// unified or side by side.
+type diffView struct {
+	orig, d store.Delivery
+	a, b    string // the two documents
+	unified []string
+	sideBy  bool
+	off     int
+}
+
+func newDiffView(orig, d store.Delivery) *diffView {
+	v := &diffView{orig: orig, d: d, a: deliveryDoc(orig), b: deliveryDoc(d)}
+	u := udiff.Unified("original "+short(orig.ID), "replay "+short(d.ID), v.a, v.b)
+	if u == "" {
+		u = "(request and response are identical)"
+	}
+	v.unified = strings.Split(strings.TrimRight(u, "\n"), "\n")
+	return v
+}
+
+// deliveryDoc is the text the diff compares: request line, headers, body,
+// then the response of the last attempt.
+func deliveryDoc(d store.Delivery) string {
+	var b strings.Builder
+	headers, body, url := d.Headers, []byte(d.Body), d.URL
+	var last *hub.AttemptInfo
+	if n := len(d.AttemptLog); n > 0 {
+		last = &d.AttemptLog[n-1]
+		headers, body, url = last.RequestHeaders, last.RequestBody, last.URL
+	}
+	fmt.Fprintf(&b, "POST %s\n", url)
+	for _, h := range headers {
+		fmt.Fprintf(&b, "%s: %s\n", h.Name, h.Value)
+	}
+	b.WriteString("\n" + prettyJSON(body) + "\n")
+	fmt.Fprintf(&b, "\n=== response: %s", d.Outcome)
+	if last != nil {
+		if last.Status != 0 {
+			fmt.Fprintf(&b, " %d", last.Status)
+		}
+		b.WriteString("\n")
+		for _, h := range last.ResponseHeaders {
+			fmt.Fprintf(&b, "%s: %s\n", h.Name, h.Value)
+		}
+		if last.Error != "" {
+			b.WriteString("error: " + last.Error + "\n")
+		}
+		b.WriteString("\n" + prettyJSON([]byte(last.ResponseBody)) + "\n")
+	} else {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func prettyJSON(raw []byte) string {
+	var buf bytes.Buffer
+	if json.Indent(&buf, bytes.TrimSpace(raw), "", "  ") != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+func (v *diffView) name() string { return "diff" }
+
+func (v *diffView) help(k *KeyMap) []key.Binding {
+	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Mode}
+}
+
+func (v *diffView) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Dialog.Close), key.Matches(k, m.keys.Global.Quit):
+		m.dialog = nil
+	case key.Matches(k, m.keys.Dialog.Mode):
+		v.sideBy, v.off = !v.sideBy, 0
+	case key.Matches(k, m.keys.Dialog.Up):
+		v.off = max(0, v.off-1)
+	case key.Matches(k, m.keys.Dialog.Down):
+		v.off++
+	}
+	return nil
+}
+
+func (v *diffView) view(m *Model, w, h int) string {
+	st := m.st
+	mode := "unified"
+	if v.sideBy {
+		mode = "side by side"
+	}
+	title := st.Dialog.Title.Render(fmt.Sprintf("Replay %s → %s (%s)", short(v.orig.ID), v.d.Outcome, mode))
+	var lines []string
+	if v.sideBy {
+		lines = sideBySide(st, v.a, v.b, w)
+	} else {
+		for _, l := range v.unified {
+			l = ansi.Truncate(l, w, "…")
+			switch {
+			case strings.HasPrefix(l, "@@"):
+				l = st.Diff.Hunk.Render(l)
+			case strings.HasPrefix(l, "+"):
+				l = st.Diff.Add.Render(l)
+			case strings.HasPrefix(l, "-"):
+				l = st.Diff.Del.Render(l)
+			}
+			lines = append(lines, l)
+		}
+	}
+	body := max(1, h-4)
+	v.off = min(v.off, max(0, len(lines)-body))
+	lines = lines[v.off:min(len(lines), v.off+body)]
+	out := append([]string{title}, lines...)
+	out = append(out, st.Dialog.Hint.Render("s split/unified · j/k scroll · esc close"))
+	return strings.Join(padLines(out, w), "\n")
+}
+
+// sideBySide puts the two documents in columns, marking lines that differ.
+func sideBySide(st *Styles, a, b string, w int) []string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	col := max(5, (w-3)/2)
+	out := make([]string, 0, max(len(al), len(bl)))
+	for i := range max(len(al), len(bl)) {
+		var l, r string
+		if i < len(al) {
+			l = al[i]
+		}
+		if i < len(bl) {
+			r = bl[i]
+		}
+		mark := " │ "
+		ls, rs := padRight(ansi.Truncate(l, col, "…"), col), ansi.Truncate(r, col, "…")
+		if l != r && !slices.Contains(bl, l) {
+			ls = st.Diff.Del.Render(ls)
+		}
+		if l != r && !slices.Contains(al, r) {
+			rs = st.Diff.Add.Render(rs)
+		}
+		out = append(out, ls+mark+rs)
+	}
+	return out
+}

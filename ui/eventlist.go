@@ -1,0 +1,294 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"hooklab/server/hub"
+)
+
+// kindFilters is the cycle `f` walks through; "" shows every kind. A
+// function, not a package variable, so nothing global is mutable.
+func kindFilters() [10]hub.Kind {
+	return [...]hub.Kind{"", hub.KindRequest, hub.KindDecision, hub.KindAttempt,
+		hub.KindDelivery, hub.KindRun, hub.KindSink, hub.KindCron, hub.KindConfig, hub.KindNotice}
+}
+
+// outcomeFilters names the outcome filter cycle `F` walks through.
+func outcomeFilters() [4]string { return [...]string{"all", "ok", "warn", "error"} }
+
+// eventList is the virtualised feed: it holds indices into the feed's rows
+// that pass the filter and renders only the rows on screen.
+type eventList struct {
+	f       *feed
+	st      *Styles
+	idx     []int // positions in f.rows that pass the filter, oldest first
+	sel     int   // position in idx
+	top     int   // first visible position in idx
+	follow  bool  // keep the newest row selected and in view
+	kindF   int   // index into kindFilters
+	outF    int   // index into outcomeFilters
+	query   string
+	w, h    int
+	focused bool
+}
+
+func newEventList(f *feed, st *Styles) eventList {
+	return eventList{f: f, st: st, follow: true, focused: true}
+}
+
+// SetSize sets the area the list renders into.
+func (l *eventList) SetSize(w, h int) {
+	l.w, l.h = w, h
+	l.clamp()
+}
+
+func (l *eventList) matches(r *row) bool {
+	if k := kindFilters()[l.kindF]; k != "" && r.ev.Kind != k {
+		return false
+	}
+	switch l.outF {
+	case 1:
+		if r.out != outOK {
+			return false
+		}
+	case 2:
+		if r.out != outWarn && r.out != outPending {
+			return false
+		}
+	case 3:
+		if r.out != outErr {
+			return false
+		}
+	}
+	return l.query == "" || containsFold(r.text, l.query) || containsFold(r.delivery, l.query)
+}
+
+// rebuild recomputes the filter index, keeping the selected event selected
+// when it still passes.
+func (l *eventList) rebuild() {
+	var selSeq uint64
+	if r := l.selected(); r != nil {
+		selSeq = r.ev.Seq
+	}
+	l.idx = l.idx[:0]
+	for i := range l.f.rows {
+		if l.matches(&l.f.rows[i]) {
+			l.idx = append(l.idx, i)
+		}
+	}
+	l.sel = len(l.idx) - 1
+	if !l.follow && selSeq != 0 {
+		for p, i := range l.idx {
+			if l.f.rows[i].ev.Seq >= selSeq {
+				l.sel = p
+				break
+			}
+		}
+	}
+	l.clamp()
+}
+
+// appended updates the index after feed.add.
+func (l *eventList) appended(res appendResult) {
+	if res.reindex {
+		l.rebuild()
+		return
+	}
+	if res.cut > 0 {
+		drop := 0
+		for drop < len(l.idx) && l.idx[drop] < res.cut {
+			drop++
+		}
+		n := copy(l.idx, l.idx[drop:])
+		l.idx = l.idx[:n]
+		for i := range l.idx {
+			l.idx[i] -= res.cut
+		}
+		l.sel -= drop
+		l.top -= drop
+	}
+	for i := res.from; i < len(l.f.rows); i++ {
+		if l.matches(&l.f.rows[i]) {
+			l.idx = append(l.idx, i)
+		}
+	}
+	if l.follow {
+		l.sel = len(l.idx) - 1
+	}
+	l.clamp()
+}
+
+func (l *eventList) clamp() {
+	l.sel = min(max(l.sel, 0), max(len(l.idx)-1, 0))
+	if l.h <= 0 {
+		return
+	}
+	if l.follow || l.sel >= l.top+l.h {
+		l.top = l.sel - l.h + 1
+	}
+	if l.sel < l.top {
+		l.top = l.sel
+	}
+	l.top = min(max(l.top, 0), max(len(l.idx)-l.h, 0))
+}
+
+// selected is the selected row, nil when the list is empty.
+func (l *eventList) selected() *row {
+	if l.sel < 0 || l.sel >= len(l.idx) {
+		return nil
+	}
+	return &l.f.rows[l.idx[l.sel]]
+}
+
+// moveBy moves the selection; moving off the bottom resumes follow mode.
+func (l *eventList) moveBy(n int) {
+	l.sel += n
+	l.follow = l.sel >= len(l.idx)-1
+	l.clamp()
+}
+
+// Update handles the list's navigation keys.
+func (l eventList) Update(msg tea.Msg, k *KeyMap) (eventList, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.List.Up):
+			l.moveBy(-1)
+		case key.Matches(msg, k.List.Down):
+			l.moveBy(1)
+		case key.Matches(msg, k.List.PageUp):
+			l.moveBy(-max(l.h-1, 1))
+		case key.Matches(msg, k.List.PageDown):
+			l.moveBy(max(l.h-1, 1))
+		case key.Matches(msg, k.List.Top):
+			l.moveBy(-len(l.idx))
+		case key.Matches(msg, k.List.Bottom):
+			l.moveBy(len(l.idx))
+		case key.Matches(msg, k.List.Filter):
+			l.kindF = (l.kindF + 1) % len(kindFilters())
+			l.rebuild()
+		case key.Matches(msg, k.List.Outcome):
+			l.outF = (l.outF + 1) % len(outcomeFilters())
+			l.rebuild()
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			l.moveBy(-3)
+		case tea.MouseWheelDown:
+			l.moveBy(3)
+		}
+	}
+	return l, nil
+}
+
+// View renders exactly h lines of at most w cells.
+func (l *eventList) View() string {
+	var b strings.Builder
+	end := min(l.top+l.h, len(l.idx))
+	n := 0
+	for p := l.top; p < end; p++ {
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l.renderRow(&l.f.rows[l.idx[p]], p == l.sel))
+		n++
+	}
+	if n == 0 && l.h > 0 {
+		msg := "waiting for events…"
+		if len(l.f.rows) > 0 {
+			msg = "no events match the filter"
+		}
+		b.WriteString(l.st.List.Dim.Render(ansi.Truncate(msg, l.w, "…")))
+		n++
+	}
+	for ; n < l.h; n++ {
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (l *eventList) renderRow(r *row, selected bool) string {
+	ts := r.ev.Time.Local().Format("15:04:05.000")
+	if l.w < 80 {
+		ts = r.ev.Time.Local().Format("15:04:05")
+	}
+	status := "   "
+	if r.status != 0 {
+		status = fmt.Sprintf("%3d", r.status)
+	}
+	dur := "       "
+	if r.durMS > 0 {
+		dur = fmtDur(r.durMS)
+	}
+	kind := fmt.Sprintf(" %-8s ", r.ev.Kind)
+	fixed := len(ts) + 1 + len(kind) + 1 + len(status) + 1 + len(dur) + 1
+	text := ansi.Truncate(r.text, max(l.w-fixed, 0), "…")
+	if selected && l.focused {
+		line := ts + " " + kind + " " + status + " " + dur + " " + text
+		return l.st.List.Selected.Render(padRight(line, l.w))
+	}
+	oc := l.st.List.Outcome[r.out]
+	badge, ok := l.st.Badge[string(r.ev.Kind)]
+	if !ok {
+		badge = l.st.List.Dim
+	}
+	mark := " "
+	if selected {
+		mark = "›"
+	}
+	line := l.st.List.Time.Render(ts) + mark + badge.Render(kind) + " " + oc.Render(status) + " " +
+		l.st.List.Dim.Render(dur) + " " + oc.Render(text)
+	return ansi.Truncate(line, l.w, "")
+}
+
+// fmtDur renders milliseconds in a fixed 7 cells.
+func fmtDur(ms float64) string {
+	switch {
+	case ms < 10:
+		return fmt.Sprintf("%5.1fms", ms)
+	case ms < 10_000:
+		return fmt.Sprintf("%5.0fms", ms)
+	}
+	return fmt.Sprintf("%6.1fs", ms/1000)
+}
+
+func padRight(s string, w int) string {
+	if n := ansi.StringWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return ansi.Truncate(s, w, "")
+}
+
+// containsFold is an allocation-free ASCII case-insensitive Contains, so a
+// search over 100k rows stays fast.
+func containsFold(s, sub string) bool {
+	if sub == "" {
+		return true
+	}
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			if lower(s[i+j]) != lower(sub[j]) {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

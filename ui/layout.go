@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Minimum usable terminal size; below it the dashboard says so.
+const (
+	minWidth  = 60
+	minHeight = 15
+	// wideWidth is where the detail moves beside the list instead of below.
+	wideWidth = 110
+)
+
+type rect struct{ x, y, w, h int }
+
+// layout is computed once per resize from known sizes, never measured from
+// rendered output.
+type layout struct {
+	small        bool
+	wide         bool
+	header       rect // 2 lines: title/counts, filter/search
+	list, detail rect
+	body         rect // list + separator + detail
+	status       rect
+}
+
+func computeLayout(w, h int) layout {
+	l := layout{small: w < minWidth || h < minHeight}
+	if l.small {
+		return l
+	}
+	l.header = rect{0, 0, w, 2}
+	l.status = rect{0, h - 1, w, 1}
+	l.body = rect{0, 2, w, max(0, h-3)}
+	if w >= wideWidth {
+		l.wide = true
+		lw := w * 55 / 100
+		l.list = rect{0, 2, lw, l.body.h}
+		l.detail = rect{lw + 1, 2, max(0, w-lw-1), l.body.h}
+		return l
+	}
+	lh := max(3, l.body.h*45/100)
+	l.list = rect{0, 2, w, lh}
+	l.detail = rect{0, 2 + lh + 1, w, max(0, l.body.h-lh-1)}
+	return l
+}
+
+func (m *Model) tooSmall() bool { return m.w == 0 || m.lay.small }
+
+// fit makes s exactly h lines of at most w cells: the invariant every
+// region of the screen keeps.
+func fit(s string, w, h int) []string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+// overlay draws box centred over base (both as lines), cutting base around
+// it so wide characters and styles stay intact.
+func overlay(base []string, box string, w int) []string {
+	bl := strings.Split(box, "\n")
+	bw := 0
+	for _, l := range bl {
+		bw = max(bw, ansi.StringWidth(l))
+	}
+	bw = min(bw, w)
+	y0 := max(0, (len(base)-len(bl))/2)
+	x0 := max(0, (w-bw)/2)
+	out := make([]string, len(base))
+	copy(out, base)
+	for i, l := range bl {
+		y := y0 + i
+		if y >= len(out) {
+			break
+		}
+		l = padRight(ansi.Truncate(l, bw, ""), bw)
+		left := padRight(ansi.Truncate(out[y], x0, ""), x0)
+		right := ansi.TruncateLeft(out[y], x0+bw, "")
+		out[y] = left + "\x1b[m" + l + "\x1b[m" + right
+	}
+	return out
+}

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// backfillLimit is how many recent events a (re)started dashboard loads.
+const backfillLimit = 5000
+
+// maxBatch caps one drain of the subscription.
+const maxBatch = 2048
+
+type focusArea int
+
+const (
+	focusList focusArea = iota
+	focusDetail
+)
+
+// Option configures a Model.
+type Option func(*Model)
+
+// WithNow sets the clock (tests use a fixed one).
+func WithNow(now func() time.Time) Option { return func(m *Model) { m.now = now } }
+
+// WithEditor sets the command used to edit a replay (normally $EDITOR; it
+// may carry arguments, e.g. "code -w"). Empty means vi.
+func WithEditor(cmd string) Option { return func(m *Model) { m.editor = cmd } }
+
+// WithLogger sets where the dashboard logs; never stdout while it runs.
+func WithLogger(l *slog.Logger) Option { return func(m *Model) { m.log = l } }
+
+// withMaxEvents bounds the in-memory window (tests use a small one).
+func withMaxEvents(n int) Option { return func(m *Model) { m.feed = newFeed(n) } }
+
+// Model is the dashboard's root model. It routes messages to its children
+// and owns the subscription to the event hub.
+type Model struct {
+	b      Backend
+	info   Info
+	now    func() time.Time
+	editor string
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	sub    *hub.Subscription
+
+	keys     KeyMap
+	st       *Styles
+	help     help.Model
+	showHelp bool
+
+	feed   *feed
+	list   eventList
+	detail detailPane
+	search searchBar
+	focus  focusArea
+	dialog dialog
+	status statusLine
+
+	w, h       int
+	lay        layout
+	tickID     int
+	ticking    bool
+	feedClosed bool
+}
+
+// New returns the dashboard for b.
+func New(b Backend, opts ...Option) *Model {
+	m := &Model{b: b, now: time.Now, editor: "vi", log: slog.New(slog.DiscardHandler), keys: defaultKeyMap()}
+	for _, o := range opts {
+		o(m)
+	}
+	if m.editor == "" {
+		m.editor = "vi"
+	}
+	if m.feed == nil {
+		m.feed = newFeed(defaultMaxEvents)
+	}
+	m.info = b.Info()
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.help = help.New()
+	m.setTheme(true) // dark until the terminal tells us otherwise
+	m.list = newEventList(m.feed, m.st)
+	m.detail = detailPane{st: m.st}
+	m.setFocusKeys()
+	return m
+}
+
+// Init implements tea.Model: subscribe first (so nothing published during
+// the backfill is missed), then backfill recent history.
+func (m *Model) Init() tea.Cmd {
+	if m.sub == nil {
+		m.sub = m.b.Subscribe(m.ctx)
+	}
+	return tea.Batch(m.waitForEvents(), m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false), tea.RequestBackgroundColor)
+}
+
+func (m *Model) setTheme(isDark bool) {
+	m.st = newStyles(isDark)
+	m.list.st = m.st
+	m.detail.st = m.st
+	m.detail.key = detailKey{}
+	m.help.Styles = help.DefaultStyles(isDark)
+}
+
+// Events reports how many events the dashboard holds in memory.
+func (m *Model) Events() int { return len(m.feed.rows) }
+
+// LastSeq is the newest sequence number the dashboard has seen.
+func (m *Model) LastSeq() uint64 { return m.feed.lastSeq }
+
+// Selected is the sequence number of the selected event (0 when none).
+func (m *Model) Selected() uint64 {
+	if r := m.list.selected(); r != nil {
+		return r.ev.Seq
+	}
+	return 0
+}
+
+// Status is the text the status bar shows right now.
+func (m *Model) Status() string { return m.status.text }
+
+// Dialog names the open dialog ("" when none): config, urltest, replay-to,
+// diff, crons.
+func (m *Model) Dialog() string {
+	if m.dialog == nil {
+		return ""
+	}
+	return m.dialog.name()
+}
+
+// waitForEvents blocks for one event, then drains what is already queued
+// (up to maxBatch) so a burst costs one render. It captures the
+// subscription, never the model.
+func (m *Model) waitForEvents() tea.Cmd {
+	sub := m.sub
+	if sub == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		e, ok := <-sub.C()
+		if !ok {
+			return feedClosedMsg{}
+		}
+		evs := make([]hub.Event, 1, 64)
+		evs[0] = e
+	drain:
+		for len(evs) < maxBatch {
+			select {
+			case e, ok := <-sub.C():
+				if !ok {
+					break drain // deliver what we have; the next wait sees the close
+				}
+				evs = append(evs, e)
+			default:
+				break drain
+			}
+		}
+		return eventsMsg{events: evs, lagged: sub.Lagged()}
+	}
+}
+
+// historyCmd reads events from the store.
+func (m *Model) historyCmd(q store.Query, resync bool) tea.Cmd {
+	b, ctx := m.b, m.ctx
+	return func() tea.Msg {
+		evs, err := b.History(ctx, q)
+		return historyMsg{events: evs, resync: resync, err: err}
+	}
+}
+
+// fetchDeliveryCmd loads one delivery for the detail view.
+func (m *Model) fetchDeliveryCmd(id string) tea.Cmd {
+	b, ctx := m.b, m.ctx
+	return func() tea.Msg {
+		d, err := b.Delivery(ctx, id)
+		return deliveryMsg{id: id, d: d, err: err}
+	}
+}
+
+// setStatus shows text for ttl and returns the Cmd that clears it.
+func (m *Model) setStatus(text string, kind statusKind, ttl time.Duration) tea.Cmd {
+	m.status.id++
+	m.status.text, m.status.kind = text, kind
+	if kind == statusErr {
+		m.log.Warn("dashboard", "error", text) // already masked: built from masked values only
+	}
+	if ttl <= 0 {
+		return nil
+	}
+	id := m.status.id
+	return tea.Tick(ttl, func(time.Time) tea.Msg { return clearStatusMsg{id: id} })
+}
+
+// selectedDelivery is the delivery id of the selected event, if any.
+func (m *Model) selectedDelivery() string {
+	if r := m.list.selected(); r != nil {
+		return r.delivery
+	}
+	return ""
+}

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"time"
+
+	"hooklab/config"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// Every message the dashboard sends itself. Commands capture values, never
+// the model, and report back with one of these.
+
+// eventsMsg is one drain of the subscription: a burst costs one render.
+type eventsMsg struct {
+	events []hub.Event
+	lagged bool // the hub dropped events for us: resync from History
+}
+
+// feedClosedMsg says the subscription ended (hub closed, remote gone).
+type feedClosedMsg struct{}
+
+// historyMsg carries events read from the store: the start-up backfill or a
+// resync after lag.
+type historyMsg struct {
+	events []hub.Event
+	resync bool
+	err    error
+}
+
+// deliveryMsg is a full delivery fetched for the detail view.
+type deliveryMsg struct {
+	id  string
+	d   store.Delivery
+	err error
+}
+
+// replayDoneMsg is the outcome of a replay, with the delivery it replayed.
+type replayDoneMsg struct {
+	orig store.Delivery
+	d    store.Delivery
+	err  error
+}
+
+// editReadyMsg says the edit document was written and $EDITOR may run.
+type editReadyMsg struct {
+	path string
+	orig store.Delivery
+	err  error
+}
+
+// editDoneMsg says $EDITOR exited.
+type editDoneMsg struct {
+	path string
+	orig store.Delivery
+	err  error
+}
+
+// urlCheckedMsg is a URL tester decision; seq drops stale answers.
+type urlCheckedMsg struct {
+	seq int
+	d   config.Decision
+}
+
+// configSavedMsg is the outcome of ApplyConfig.
+type configSavedMsg struct {
+	save bool
+	err  error
+}
+
+// cronsMsg is the cron list.
+type cronsMsg struct {
+	crons []Cron
+	err   error
+}
+
+// cronFiredMsg is the outcome of fire-now.
+type cronFiredMsg struct {
+	id, runID string
+	err       error
+}
+
+// statusMsg shows text in the status bar for ttl.
+type statusMsg struct {
+	text string
+	kind statusKind
+	ttl  time.Duration
+}
+
+// clearStatusMsg clears the status bar if it still shows message id.
+type clearStatusMsg struct{ id int }
+
+// retryTickMsg re-renders the next-retry countdown; id stops stale loops.
+type retryTickMsg struct{ id int }
+
+type statusKind int
+
+const (
+	statusInfo statusKind = iota
+	statusOK
+	statusWarn
+	statusErr
+)

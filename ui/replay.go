@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"hooklab/sender"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// replayCmd fetches the original (for the diff) and sends it again, to url
+// when set. Both calls run off the update loop.
+func (m *Model) replayCmd(id, url string, edit *sender.Replay) tea.Cmd {
+	if id == "" {
+		return m.setStatus("select a delivery to replay", statusWarn, defaultTTL)
+	}
+	b, ctx := m.b, m.ctx
+	r := sender.Replay{ID: id, URL: url}
+	if edit != nil {
+		r = *edit
+	}
+	status := m.setStatus("replaying "+short(id)+"…", statusInfo, 0)
+	return tea.Batch(status, func() tea.Msg {
+		orig, _ := b.Delivery(ctx, id)
+		d, err := b.Replay(ctx, r)
+		return replayDoneMsg{orig: orig, d: d, err: err}
+	})
+}
+
+func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setStatus("replay failed: "+msg.err.Error(), statusErr, 2*defaultTTL)
+	}
+	m.dialog = newDiffView(msg.orig, msg.d)
+	kind := statusOK
+	if msg.d.Outcome != store.OutcomeDelivered {
+		kind = statusWarn
+	}
+	return m.setStatus(fmt.Sprintf("replay %s: %s", short(msg.d.ID), msg.d.Outcome), kind, defaultTTL)
+}
+
+// editDoc is what $EDITOR sees: the request as one JSON document.
+type editDoc struct {
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+func writeEditDoc(d store.Delivery) ([]byte, error) {
+	var b bytes.Buffer
+	u, _ := json.Marshal(d.URL)
+	fmt.Fprintf(&b, "{\n  \"url\": %s,\n  \"headers\": {", u)
+	for i, h := range d.Headers { // written by hand to keep header order
+		k, _ := json.Marshal(h.Name)
+		v, _ := json.Marshal(h.Value)
+		sep := ","
+		if i == len(d.Headers)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "\n    %s: %s%s", k, v, sep)
+	}
+	b.WriteString("\n  },\n  \"body\": ")
+	body := d.Body
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = json.RawMessage("null")
+	}
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, body, "  ", "  "); err != nil {
+		return nil, fmt.Errorf("stored body is not JSON: %w", err)
+	}
+	b.Write(ind.Bytes())
+	b.WriteString("\n}\n")
+	return b.Bytes(), nil
+}
+
+// editCmd writes the edit document to a temp file; $EDITOR runs next.
+func (m *Model) editCmd(id string) tea.Cmd {
+	if id == "" {
+		return m.setStatus("select a delivery to edit", statusWarn, defaultTTL)
+	}
+	b, ctx := m.b, m.ctx
+	return func() tea.Msg {
+		orig, err := b.Delivery(ctx, id)
+		if err != nil {
+			return editReadyMsg{err: err}
+		}
+		doc, err := writeEditDoc(orig)
+		if err != nil {
+			return editReadyMsg{err: err}
+		}
+		f, err := os.CreateTemp("", "hooklab-replay-*.json")
+		if err != nil {
+			return editReadyMsg{err: err}
+		}
+		_, err = f.Write(doc)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return editReadyMsg{path: f.Name(), orig: orig, err: err}
+	}
+}
+
+func (m *Model) handleEditReady(msg editReadyMsg) tea.Cmd {
+	if msg.err != nil {
+		if msg.path != "" {
+			_ = os.Remove(msg.path)
+		}
+		return m.setStatus("edit: "+msg.err.Error(), statusErr, defaultTTL)
+	}
+	args := strings.Fields(m.editor)
+	if len(args) == 0 {
+		args = []string{"vi"}
+	}
+	c := exec.Command(args[0], append(args[1:], msg.path)...)
+	path, orig := msg.path, msg.orig
+	return tea.ExecProcess(c, func(err error) tea.Msg { return editDoneMsg{path: path, orig: orig, err: err} })
+}
+
+func (m *Model) handleEditDone(msg editDoneMsg) tea.Cmd {
+	if msg.err != nil {
+		_ = os.Remove(msg.path)
+		return m.setStatus("editor: "+msg.err.Error(), statusErr, defaultTTL)
+	}
+	b, ctx, path, orig := m.b, m.ctx, msg.path, msg.orig
+	return func() tea.Msg {
+		data, err := os.ReadFile(path)
+		_ = os.Remove(path)
+		if err != nil {
+			return replayDoneMsg{err: err}
+		}
+		r, err := replayFromDoc(orig, data)
+		if err != nil {
+			return replayDoneMsg{err: err}
+		}
+		d, err := b.Replay(ctx, r)
+		return replayDoneMsg{orig: orig, d: d, err: err}
+	}
+}
+
+// replayFromDoc turns the edited document into a Replay carrying only what
+// changed. A header deleted in the editor cannot be expressed (the sender
+// only replaces headers), so it is kept.
+func replayFromDoc(orig store.Delivery, data []byte) (sender.Replay, error) {
+	var doc editDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return sender.Replay{}, fmt.Errorf("edited document is not valid JSON: %w", err)
+	}
+	r := sender.Replay{ID: orig.ID}
+	if doc.URL != "" && doc.URL != orig.URL {
+		r.URL = doc.URL
+	}
+	var a, b bytes.Buffer
+	_ = json.Compact(&a, orig.Body)
+	if err := json.Compact(&b, doc.Body); err != nil {
+		return sender.Replay{}, errors.New("edited body is not valid JSON")
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		r.Body = json.RawMessage(b.Bytes())
+	}
+	// Only changed or added headers go in: the sender replaces headers of
+	// the same name, so unchanged (possibly masked) secrets are re-resolved.
+	orig0 := map[string]string{}
+	for _, h := range orig.Headers {
+		orig0[h.Name] = h.Value
+	}
+	for _, k := range sortedKeys(doc.Headers) {
+		if v, ok := orig0[k]; !ok || v != doc.Headers[k] {
+			r.Headers = append(r.Headers, hub.HeaderKV{Name: k, Value: doc.Headers[k]})
+		}
+	}
+	return r, nil
+}
+
+// replayTo asks for the URL to replay a delivery to.
+type replayTo struct {
+	id string
+	in lineInput
+}
+
+func newReplayTo(id string) *replayTo { return &replayTo{id: id} }
+
+func (r *replayTo) name() string { return "replay-to" }
+
+func (r *replayTo) help(k *KeyMap) []key.Binding { return []key.Binding{k.Dialog.Submit} }
+
+func (r *replayTo) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Dialog.Close):
+		m.dialog = nil
+	case k.String() == "enter":
+		m.dialog = nil
+		if u := strings.TrimSpace(r.in.value); u != "" {
+			return m.replayCmd(r.id, u, nil)
+		}
+	default:
+		r.in.edit(k)
+	}
+	return nil
+}
+
+func (r *replayTo) view(m *Model, w, h int) string {
+	w = min(w, 70)
+	return strings.Join(padLines([]string{
+		m.st.Dialog.Title.Render("Replay " + short(r.id) + " to URL"),
+		"> " + r.in.view(true, w-4),
+		m.st.Dialog.Hint.Render("enter send · esc cancel"),
+	}, w), "\n")
+}

@@ -1,0 +1,269 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"hooklab/server/store"
+)
+
+// defaultTTL is how long a status message stays up.
+const defaultTTL = 5 * time.Second
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.handleResize(msg.Width, msg.Height)
+	case tea.BackgroundColorMsg:
+		m.setTheme(msg.IsDark())
+	case tea.KeyPressMsg:
+		cmds = append(cmds, m.handleKey(msg))
+	case tea.MouseWheelMsg:
+		if m.dialog == nil {
+			if m.focus == focusDetail || (m.lay.wide && msg.X >= m.lay.detail.x) || (!m.lay.wide && msg.Y >= m.lay.detail.y) {
+				m.detail.wheel(msg)
+			} else {
+				m.list, _ = m.list.Update(msg, &m.keys)
+			}
+		}
+	case eventsMsg:
+		cmds = append(cmds, m.handleEvents(msg))
+	case feedClosedMsg:
+		m.feedClosed = true
+		cmds = append(cmds, m.setStatus("event feed closed", statusWarn, 0))
+	case historyMsg:
+		cmds = append(cmds, m.handleHistory(msg))
+	case deliveryMsg:
+		if msg.id == m.detail.did {
+			if msg.err == nil {
+				d := msg.d
+				m.detail.full, m.detail.fullErr = &d, nil
+			} else if !errors.Is(msg.err, store.ErrNotFound) {
+				m.detail.fullErr = msg.err
+			}
+			m.detail.fullVer++
+		}
+	case retryTickMsg:
+		if msg.id == m.tickID {
+			m.ticking = false
+			m.detail.tick++
+		}
+	case statusMsg:
+		cmds = append(cmds, m.setStatus(msg.text, msg.kind, msg.ttl))
+	case clearStatusMsg:
+		if msg.id == m.status.id {
+			m.status.text = ""
+		}
+	case replayDoneMsg:
+		cmds = append(cmds, m.handleReplayDone(msg))
+	case editReadyMsg:
+		cmds = append(cmds, m.handleEditReady(msg))
+	case editDoneMsg:
+		cmds = append(cmds, m.handleEditDone(msg))
+	case urlCheckedMsg, cronsMsg:
+		if m.dialog != nil {
+			cmds = append(cmds, m.dialog.update(m, msg))
+		}
+	case configSavedMsg:
+		if m.dialog != nil {
+			cmds = append(cmds, m.dialog.update(m, msg))
+		}
+		cmds = append(cmds, m.configStatus(msg))
+	case cronFiredMsg:
+		if msg.err != nil {
+			cmds = append(cmds, m.setStatus("fire cron "+short(msg.id)+": "+msg.err.Error(), statusErr, defaultTTL))
+		} else {
+			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" fired: run "+msg.runID, statusOK, defaultTTL))
+		}
+	}
+	m.setFocusKeys()
+	cmds = append(cmds, m.refreshDetail())
+	return m, tea.Batch(cmds...)
+}
+
+func (m *Model) configStatus(msg configSavedMsg) tea.Cmd {
+	switch {
+	case msg.err != nil:
+		return m.setStatus("config refused: "+msg.err.Error(), statusErr, 2*defaultTTL)
+	case msg.save:
+		return m.setStatus("config applied and saved", statusOK, defaultTTL)
+	}
+	return m.setStatus("config applied live", statusOK, defaultTTL)
+}
+
+// handleResize recomputes the layout; the same size twice is a no-op.
+func (m *Model) handleResize(w, h int) {
+	if w == m.w && h == m.h {
+		return
+	}
+	m.w, m.h = w, h
+	m.lay = computeLayout(w, h)
+	m.help.SetWidth(w)
+	m.list.SetSize(m.lay.list.w, m.lay.list.h)
+	m.detail.SetSize(m.lay.detail.w, m.lay.detail.h)
+}
+
+// handleEvents appends a drained batch and re-arms the subscription once.
+func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
+	res := m.feed.add(msg.events)
+	m.list.appended(res)
+	if d := m.detail.did; d != "" {
+		for _, e := range msg.events {
+			if r, ok := m.feed.bySeq(e.Seq); ok && r.delivery == d {
+				m.detail.stale = true
+				break
+			}
+		}
+	}
+	cmds := []tea.Cmd{m.waitForEvents()}
+	if msg.lagged && m.sub != nil {
+		m.sub.ClearLag()
+		cmds = append(cmds, m.historyCmd(store.Query{Since: m.feed.lastSeq}, true))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) handleHistory(msg historyMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setStatus("history: "+msg.err.Error(), statusErr, defaultTTL)
+	}
+	res := m.feed.add(msg.events)
+	m.list.appended(res)
+	if msg.resync {
+		return m.setStatus(fmt.Sprintf("feed lagged: resynced %d events from history", res.appended), statusWarn, defaultTTL)
+	}
+	return nil
+}
+
+// handleKey routes a key: dialog first, then search, then global keys, then
+// the focused child.
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.tooSmall() {
+		if key.Matches(msg, k.Global.Quit) {
+			return m.quit()
+		}
+		return nil
+	}
+	if m.dialog != nil {
+		return m.dialog.update(m, msg)
+	}
+	if m.search.active {
+		return m.updateSearch(msg)
+	}
+	if m.showHelp {
+		if key.Matches(msg, k.Global.Quit) {
+			return m.quit()
+		}
+		m.showHelp = false
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Global.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Global.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, k.Global.Tab):
+		m.setFocus(1 - m.focus)
+		return nil
+	case key.Matches(msg, k.List.Search):
+		m.search.start(m.list.query)
+		return nil
+	case key.Matches(msg, k.Global.Config):
+		return m.openConfig()
+	case key.Matches(msg, k.Global.URLTest):
+		return m.openURLTest()
+	case key.Matches(msg, k.Global.Crons):
+		return m.openCrons()
+	case key.Matches(msg, k.Detail.Replay):
+		return m.replayCmd(m.selectedDelivery(), "", nil)
+	case key.Matches(msg, k.Detail.Edit):
+		return m.editCmd(m.selectedDelivery())
+	case key.Matches(msg, k.Detail.ReplayTo):
+		m.dialog = newReplayTo(m.selectedDelivery())
+		return nil
+	case msg.String() == "esc" && m.focus == focusDetail:
+		m.setFocus(focusList)
+		return nil
+	}
+	if m.focus == focusDetail {
+		m.detail.handleKey(msg, k)
+		return nil
+	}
+	if key.Matches(msg, k.List.Open) {
+		m.setFocus(focusDetail)
+		return nil
+	}
+	var cmd tea.Cmd
+	m.list, cmd = m.list.Update(msg, k)
+	return cmd
+}
+
+func (m *Model) setFocus(f focusArea) {
+	m.focus = f
+	m.list.focused = f == focusList
+	m.detail.focused = f == focusDetail
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.cancel()
+	return tea.Quit
+}
+
+// refreshDetail follows the selection: it fetches the full delivery when the
+// selection moves to another delivery (or that delivery changed), re-renders
+// the pane when anything it shows changed, and keeps the retry countdown
+// ticking only while one is visible.
+func (m *Model) refreshDetail() tea.Cmd {
+	var cmds []tea.Cmd
+	r := m.list.selected()
+	did := ""
+	if r != nil {
+		did = r.delivery
+	}
+	if did != m.detail.did {
+		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
+		m.detail.stale = did != ""
+	}
+	if m.detail.stale {
+		m.detail.stale = false
+		cmds = append(cmds, m.fetchDeliveryCmd(did))
+	}
+	needTick := m.detail.render(m, r)
+	if needTick && !m.ticking {
+		m.ticking = true
+		m.tickID++
+		id := m.tickID
+		cmds = append(cmds, tea.Tick(time.Second, func(time.Time) tea.Msg { return retryTickMsg{id: id} }))
+	}
+	return tea.Batch(cmds...)
+}
+
+// secretHeader reports whether a header's value came from a template in the
+// config in force, so the detail view masks it even if a caller forgot.
+func (m *Model) secretHeader(name string) bool {
+	rt := m.b.Config()
+	if rt == nil {
+		return false
+	}
+	for _, h := range rt.Headers {
+		if h.Secret && equalFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(a, b string) bool { return len(a) == len(b) && containsFold(a, b) }
+
+var _ tea.Model = (*Model)(nil)

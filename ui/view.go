@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// View implements tea.Model: header, list and detail (side by side or
+// stacked), status bar; dialogs and help drawn over the body.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "hooklab"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.w == 0 {
+		return ""
+	}
+	if m.tooSmall() {
+		msg := fmt.Sprintf("terminal too small (need %dx%d, have %dx%d)", minWidth, minHeight, m.w, m.h)
+		lines := make([]string, max(m.h, 1))
+		lines[len(lines)/2] = padRight(strings.Repeat(" ", max(0, (m.w-len(msg))/2))+msg, m.w)
+		return strings.Join(fit(strings.Join(lines, "\n"), m.w, m.h), "\n")
+	}
+	l := m.lay
+	out := make([]string, 0, m.h)
+	out = append(out, fit(m.headerView(), m.w, 2)...)
+	var body []string
+	if m.showHelp {
+		body = fit(m.help.FullHelpView(m.FullHelp()), l.body.w, l.body.h)
+	} else {
+		list := fit(m.list.View(), l.list.w, l.list.h)
+		det := fit(m.detail.View(), l.detail.w, l.detail.h)
+		if l.wide {
+			sep := m.st.Border.Render("│")
+			body = make([]string, l.body.h)
+			for i := range body {
+				body[i] = padRight(list[i], l.list.w) + sep + det[i]
+			}
+		} else {
+			body = append(body, list...)
+			body = append(body, m.st.Border.Render(strings.Repeat("─", l.body.w)))
+			body = append(body, det...)
+		}
+	}
+	if m.dialog != nil {
+		box := m.dialog.view(m, max(20, l.body.w-4), max(5, l.body.h))
+		body = overlay(body, m.st.Dialog.Box.Render(box), l.body.w)
+	}
+	out = append(out, fit(strings.Join(body, "\n"), l.body.w, l.body.h)...)
+	out = append(out, fit(m.statusView(), m.w, 1)...)
+	return strings.Join(out, "\n")
+}
+
+// headerView is the title line (address, config, counts, sparkline) and the
+// filter/search line.
+func (m *Model) headerView() string {
+	h := &m.st.Header
+	cfg := m.info.ConfigPath
+	if m.info.Embedded || cfg == "" {
+		cfg = "embedded default"
+	}
+	addr := m.info.Addr
+	if m.info.Remote {
+		addr += " (remote)"
+	}
+	c := m.feed.counts
+	counts := h.OK.Render(fmt.Sprintf("✓%d", c.delivered)) + " " + h.Err.Render(fmt.Sprintf("✗%d", c.failed)) + " " +
+		h.Warn.Render(fmt.Sprintf("⊘%d", c.refused))
+	left := h.Title.Render("hooklab") + " " + h.Value.Render(addr) + h.Label.Render(" · ") + h.Value.Render(cfg)
+	right := counts + " " + h.Spark.Render(sparkline(m.feed.lat, 16))
+	line1 := joinEnds(left, right, m.w)
+
+	var bar strings.Builder
+	kind := string(kindFilters()[m.list.kindF])
+	if kind == "" {
+		kind = "all"
+	}
+	fmt.Fprintf(&bar, "kind:%s  outcome:%s  ", kind, outcomeFilters()[m.list.outF])
+	switch {
+	case m.search.active:
+		bar.WriteString("/" + m.search.value + "█")
+	case m.list.query != "":
+		bar.WriteString("search:" + m.list.query)
+	}
+	follow := ""
+	if m.list.follow {
+		follow = "follow "
+	}
+	pos := fmt.Sprintf("%s%d/%d", follow, min(m.list.sel+1, len(m.list.idx)), len(m.list.idx))
+	line2 := joinEnds(m.st.Bar.Render(bar.String()), m.st.Bar.Render(pos), m.w)
+	return line1 + "\n" + line2
+}
+
+// joinEnds puts left and right on one line of width w, cutting left first.
+func joinEnds(left, right string, w int) string {
+	rw := ansi.StringWidth(right)
+	if rw >= w {
+		return ansi.Truncate(right, w, "")
+	}
+	left = ansi.Truncate(left, max(0, w-rw-1), "…")
+	gap := max(1, w-ansi.StringWidth(left)-rw)
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// sparkline renders the newest n values scaled to their maximum.
+func sparkline(vals []float64, n int) string {
+	if len(vals) > n {
+		vals = vals[len(vals)-n:]
+	}
+	if len(vals) == 0 {
+		return ""
+	}
+	const ticks = "▁▂▃▄▅▆▇█"
+	tr := []rune(ticks)
+	hi := 0.0
+	for _, v := range vals {
+		hi = max(hi, v)
+	}
+	var b strings.Builder
+	for _, v := range vals {
+		i := 0
+		if hi > 0 {
+			i = int(v / hi * float64(len(tr)-1))
+		}
+		b.WriteRune(tr[min(max(i, 0), len(tr)-1)])
+	}
+	return b.String()
+}
+
+// statusLine is the bottom bar's message state.
+type statusLine struct {
+	text string
+	kind statusKind
+	id   int
+}
+
+func (m *Model) statusView() string {
+	if m.status.text != "" {
+		s := m.st.Status.Info
+		switch m.status.kind {
+		case statusOK:
+			s = m.st.Status.OK
+		case statusWarn:
+			s = m.st.Status.Warn
+		case statusErr:
+			s = m.st.Status.Err
+		}
+		return s.Render(ansi.Truncate(m.status.text, m.w, "…"))
+	}
+	return m.help.ShortHelpView(m.ShortHelp())
+}
+
+// searchBar is the `/` input on the filter line; the filter follows each
+// keystroke.
+type searchBar struct {
+	active bool
+	value  string
+	prev   string
+}
+
+func (s *searchBar) start(cur string) { s.active, s.value, s.prev = true, cur, cur }
+
+func (m *Model) updateSearch(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		m.search.active = false
+		return nil
+	case "esc":
+		m.search.active = false
+		m.search.value = ""
+	case "backspace":
+		if r := []rune(m.search.value); len(r) > 0 {
+			m.search.value = string(r[:len(r)-1])
+		}
+	default:
+		if msg.Text == "" {
+			return nil
+		}
+		m.search.value += msg.Text
+	}
+	m.list.query = m.search.value
+	m.list.rebuild()
+	return nil
+}
