@@ -1,21 +1,32 @@
 // Package sender delivers webhooks the way LangGraph Platform does: the
 // run payload, the URL policy, static headers, retries and redirects, with
 // every decision and attempt recorded.
+//
+// Work flows through a bounded pool. Send takes one of Queue+Workers slots
+// (blocking while none is free: back-pressure on the run executor instead
+// of an unbounded goroutine per webhook) and holds it until the delivery
+// ends. A delivery waiting to retry sits on a timer, not on a worker, and
+// is put back on the queue when the timer fires; the queue has room for
+// every slot, so that never blocks. One delivery's failure or slowness only
+// ever costs its own worker for its own attempt.
 package sender
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"hooklab/config"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
-
-// STUB: the sender helper replaces this file with the real implementation.
 
 // Recorder is what the sender needs from the store. *store.Store satisfies it.
 type Recorder interface {
@@ -79,26 +90,218 @@ type Replay struct {
 	Headers []hub.HeaderKV  `json:"headers,omitempty"`
 }
 
+// ErrClosed is returned by Send once Close has been called.
+var ErrClosed = errors.New("sender: closed")
+
 // Sender delivers webhooks through a bounded worker pool.
-type Sender struct{ o Options }
+type Sender struct {
+	o         Options
+	rec       Recorder
+	transport *http.Transport
+	rt        http.RoundTripper // transport plus in-process dispatch of relative URLs
+	local     atomic.Pointer[http.Handler]
 
-// New returns a Sender; call Start before Send.
-func New(o Options) *Sender { return &Sender{o: o} }
+	slots chan struct{} // one per delivery accepted and not yet finished
+	queue chan *task    // as large as slots, so a re-enqueue never blocks
+	quit  chan struct{} // closed by Close: workers stop taking work
 
-// SetLocal sets the handler relative URLs are dispatched into.
-func (s *Sender) SetLocal(h http.Handler) { s.o.Local = h }
+	base   context.Context // parent of every attempt; cancelled when Close gives up draining
+	cancel context.CancelFunc
 
-// Start runs the workers until Close and resumes unfinished deliveries.
-func (s *Sender) Start(ctx context.Context) error { return nil }
+	mu      sync.Mutex
+	closing bool
+	started bool
+	waiting map[*task]*time.Timer // deliveries waiting to retry
 
-// Send queues j, waiting while the queue is full. It returns the delivery id.
-func (s *Sender) Send(ctx context.Context, j Job) (string, error) { return "", nil }
-
-// Replay sends a stored delivery again and waits for its outcome.
-func (s *Sender) Replay(ctx context.Context, r Replay) (store.Delivery, error) {
-	return store.Delivery{}, nil
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
-// Close stops taking work, drains in-flight deliveries until ctx ends, and
-// records what is left as pending.
-func (s *Sender) Close(ctx context.Context) error { return nil }
+// New returns a Sender; call Start before Send.
+func New(o Options) *Sender {
+	if o.Workers <= 0 {
+		o.Workers = 64
+	}
+	if o.Queue <= 0 {
+		o.Queue = 4096
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Backoff == nil {
+		o.Backoff = platformBackoff
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Runtime == nil {
+		o.Runtime = func() *config.Runtime { return &config.Runtime{} }
+	}
+	s := &Sender{
+		o:       o,
+		rec:     o.Recorder,
+		slots:   make(chan struct{}, o.Queue+o.Workers),
+		queue:   make(chan *task, o.Queue+o.Workers),
+		quit:    make(chan struct{}),
+		waiting: make(map[*task]*time.Timer),
+	}
+	if s.rec == nil {
+		s.rec = nopRecorder{}
+	}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	s.transport = s.newTransport()
+	s.rt = &router{s: s}
+	if o.Local != nil {
+		s.SetLocal(o.Local)
+	}
+	return s
+}
+
+// SetLocal sets the handler relative URLs are dispatched into.
+func (s *Sender) SetLocal(h http.Handler) { s.local.Store(&h) }
+
+func (s *Sender) localHandler() http.Handler {
+	if p := s.local.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Sender) runtime() *config.Runtime {
+	if rt := s.o.Runtime(); rt != nil {
+		return rt
+	}
+	return &config.Runtime{}
+}
+
+// Send queues j, waiting while the queue is full. It returns the delivery id.
+// The delivery is recorded as pending before Send returns, so a delivery
+// accepted just as Close runs is resumed by the next Start.
+func (s *Sender) Send(ctx context.Context, j Job) (string, error) {
+	if s.isClosing() {
+		return "", ErrClosed
+	}
+	t := s.jobTask(j)
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-s.quit:
+		return "", ErrClosed
+	}
+	t.slot = true
+	s.rec.PutDelivery(t.d)
+	s.rec.Append(hub.KindDelivery, t.d.Info())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		s.release(t) // recorded as pending: the next Start resumes it
+		return t.d.ID, nil
+	}
+	s.queue <- t
+	return t.d.ID, nil
+}
+
+func (s *Sender) jobTask(j Job) *task {
+	rt := s.runtime()
+	now := s.o.Now()
+	run := j.Run
+	t := &task{run: &run, allowed: rt.AllowedFields, stage: "send", headers: jobHeaders(rt, s.o.Version)}
+	t.d = store.Delivery{
+		ID: uuid.NewString(), RunID: run.RunID, ThreadID: run.ThreadID, CronID: run.CronID,
+		URL: j.URL, Outcome: store.OutcomePending, CreatedAt: now, UpdatedAt: now,
+		Body: Payload(run, now, rt.AllowedFields),
+	}
+	t.d.Headers, t.d.SecretHeaders = recordHeaders(t.headers)
+	return t
+}
+
+func (s *Sender) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func (s *Sender) work() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.quit:
+			return
+		default:
+		}
+		select {
+		case <-s.quit:
+			return
+		case t := <-s.queue:
+			s.run(t)
+		}
+	}
+}
+
+// run gives t one step (policy gate and/or one attempt) on a worker.
+func (s *Sender) run(t *task) {
+	r := s.step(s.base, t)
+	switch r.state {
+	case stepRetry:
+		s.schedule(t, r.wait)
+	case stepAborted:
+		s.persistPending(t)
+		s.release(t)
+	default:
+		s.release(t)
+	}
+}
+
+// schedule re-enqueues t after wait without holding a worker.
+func (s *Sender) schedule(t *task, wait time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		s.persistPending(t)
+		s.release(t)
+		return
+	}
+	s.scheduleLocked(t, wait)
+}
+
+func (s *Sender) scheduleLocked(t *task, wait time.Duration) {
+	// The callback takes s.mu, so it cannot see the map before t is in it.
+	s.waiting[t] = time.AfterFunc(wait, func() { s.fire(t) })
+}
+
+func (s *Sender) fire(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.waiting[t]; !ok {
+		return // Close took it over
+	}
+	delete(s.waiting, t)
+	s.queue <- t
+}
+
+func (s *Sender) release(t *task) {
+	if t.slot {
+		t.slot = false
+		<-s.slots
+	}
+}
+
+// nopRecorder stands in when no Recorder is configured.
+type nopRecorder struct{}
+
+func (nopRecorder) Append(hub.Kind, any)       {}
+func (nopRecorder) PutDelivery(store.Delivery) {}
+func (nopRecorder) Delivery(context.Context, string) (store.Delivery, error) {
+	return store.Delivery{}, store.ErrNotFound
+}
+func (nopRecorder) Unfinished(context.Context) ([]store.Delivery, error) { return nil, nil }

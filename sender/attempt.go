@@ -1,0 +1,310 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+const (
+	maxAttempts      = 3
+	maxRedirects     = 5
+	maxCapture       = 64 << 10  // response body kept per attempt
+	maxDrain         = 256 << 10 // read past the capture so the connection can be reused
+	reasonDisabled   = "webhooks disabled (http.disable_webhooks is true)"
+	reasonShutdown   = "hooklab stopped before the delivery finished; it resumes on the next start"
+	localURLHost     = "hooklab.local"
+	localURLPrefix   = "http://" + localURLHost
+	stageSend        = "send"
+	stageReplay      = "replay"
+	stageRedirect    = "redirect"
+	contentTypeValue = "application/json"
+)
+
+// task is one delivery moving through the pool. Exactly one goroutine owns
+// a task at a time (Send, a worker, a retry timer, Close or Replay).
+type task struct {
+	d       store.Delivery
+	headers []sendHeader // real values; d.Headers is the recorded, masked form
+	run     *RunResult   // jobs: the body is rebuilt per attempt with a fresh webhook_sent_at
+	allowed []string
+	stamp   bool   // not a job: refresh webhook_sent_at inside d.Body per attempt
+	stage   string // decision stage of the send-time check
+	gated   bool   // the send-time policy check has run for this process
+	slot    bool   // holds a pool slot
+}
+
+func (t *task) bodyAt(now time.Time) []byte {
+	switch {
+	case t.run != nil:
+		return Payload(*t.run, now, t.allowed)
+	case t.stamp:
+		return SetSentAt(t.d.Body, now)
+	}
+	return t.d.Body
+}
+
+type stepState int
+
+const (
+	stepDone    stepState = iota // the delivery reached a final outcome
+	stepRetry                    // try again after wait
+	stepAborted                  // ctx ended (shutdown): still pending
+)
+
+type stepResult struct {
+	state stepState
+	wait  time.Duration
+}
+
+// step runs the send-time gate if it has not run yet, then one attempt,
+// and records both. Workers and Replay share it, so a replay follows
+// exactly the rules of a first delivery.
+func (s *Sender) step(ctx context.Context, t *task) stepResult {
+	if !t.gated {
+		t.gated = true
+		rt := s.runtime()
+		if rt.DisableWebhooks {
+			s.finish(t, store.OutcomeSkipped, reasonDisabled)
+			return stepResult{state: stepDone}
+		}
+		dec := rt.Policy.Check(ctx, t.d.URL, s.o.Resolver)
+		if ctx.Err() != nil {
+			return stepResult{state: stepAborted}
+		}
+		s.rec.Append(hub.KindDecision, hub.DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		t.d.Decision = &dec
+		if !dec.Allowed {
+			s.finish(t, store.OutcomeRefused, dec.Message)
+			return stepResult{state: stepDone}
+		}
+	}
+	n := t.d.Attempts + 1
+	res := s.attempt(ctx, t, n)
+	if res.aborted {
+		return stepResult{state: stepAborted}
+	}
+	now := s.o.Now()
+	t.d.Attempts, t.d.Status, t.d.Body = n, res.info.Status, res.info.RequestBody
+	t.d.DurationMS, t.d.UpdatedAt = res.info.Timing.TotalMS, now
+	if res.retry && n < maxAttempts {
+		wait := s.o.Backoff(n)
+		next := now.Add(wait)
+		res.info.Retry, res.info.NextAttemptAt = true, &next
+		s.rec.Append(hub.KindAttempt, res.info)
+		t.d.AttemptLog = append(t.d.AttemptLog, res.info)
+		t.d.NextAttemptAt, t.d.Reason = &next, res.reason
+		s.rec.PutDelivery(t.d)
+		return stepResult{state: stepRetry, wait: wait}
+	}
+	s.rec.Append(hub.KindAttempt, res.info)
+	t.d.AttemptLog = append(t.d.AttemptLog, res.info)
+	switch {
+	case res.ok:
+		s.finish(t, store.OutcomeDelivered, "")
+	case res.refused:
+		s.finish(t, store.OutcomeRefused, res.reason)
+	case res.retry:
+		s.finish(t, store.OutcomeFailed, fmt.Sprintf("%s (gave up after %d attempts)", res.reason, n))
+	default:
+		s.finish(t, store.OutcomeFailed, res.reason)
+	}
+	return stepResult{state: stepDone}
+}
+
+func (s *Sender) finish(t *task, outcome, reason string) {
+	t.d.Outcome, t.d.Reason, t.d.NextAttemptAt, t.d.UpdatedAt = outcome, reason, nil, s.o.Now()
+	s.rec.PutDelivery(t.d)
+	s.rec.Append(hub.KindDelivery, t.d.Info())
+	if outcome != store.OutcomeDelivered {
+		s.o.Logger.Debug("webhook not delivered", "delivery", t.d.ID, "url", t.d.URL, "outcome", outcome, "reason", reason)
+	}
+}
+
+// persistPending records t as pending so the next Start resumes it.
+func (s *Sender) persistPending(t *task) {
+	t.d.Outcome, t.d.Reason, t.d.UpdatedAt = store.OutcomePending, reasonShutdown, s.o.Now()
+	s.rec.PutDelivery(t.d)
+	s.rec.Append(hub.KindDelivery, t.d.Info())
+}
+
+// platformBackoff is the platform's wait before attempt n+1: exponential
+// with jitter, 1-2 s after the first attempt and 2-3 s after the second.
+func platformBackoff(n int) time.Duration {
+	base := time.Second << (n - 1)
+	return base + rand.N(time.Second)
+}
+
+type attemptResult struct {
+	info    hub.AttemptInfo
+	ok      bool   // a 2xx came back
+	retry   bool   // timeout, network error, 5xx or 429
+	refused bool   // the URL policy stopped it (at dial or on a redirect)
+	aborted bool   // the caller's ctx ended: not an attempt at all
+	reason  string // why it did not succeed
+}
+
+// attempt makes one POST and records everything about it.
+func (s *Sender) attempt(ctx context.Context, t *task, n int) attemptResult {
+	started := s.o.Now()
+	body := t.bodyAt(started)
+	info := hub.AttemptInfo{
+		DeliveryID: t.d.ID, RunID: t.d.RunID, Attempt: n, Method: http.MethodPost, URL: t.d.URL,
+		RequestHeaders: t.d.Headers, RequestBody: body, StartedAt: started,
+	}
+	tr := newTracer() // before the deadline starts, so a timeout never reads as shorter
+	actx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	actx = tr.attach(actx)
+
+	// Only a relative webhook may reach the local handler: a remote
+	// receiver redirecting to the pseudo host must not get into hooklab's
+	// own API, so absolute deliveries use the bare transport.
+	target, rt, local := t.d.URL, http.RoundTripper(s.transport), strings.HasPrefix(t.d.URL, "/")
+	if local {
+		target, rt = localURLPrefix+target, s.rt
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		info.Error = "invalid webhook URL: " + err.Error()
+		return attemptResult{info: info, reason: info.Error}
+	}
+	for _, h := range t.headers {
+		req.Header.Set(h.Name, h.Value)
+	}
+	var refusal string
+	client := &http.Client{Transport: rt, CheckRedirect: func(r *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return errTooManyRedirects
+		}
+		hop := hopURL(r.URL, local)
+		info.Redirects = append(info.Redirects, hop)
+		dec := s.runtime().Policy.Check(r.Context(), hop, s.o.Resolver)
+		s.rec.Append(hub.KindDecision, hub.DecisionInfo{Stage: stageRedirect, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		if !dec.Allowed {
+			refusal = fmt.Sprintf("%s (redirect to %s)", dec.Message, hop)
+			return errRedirectRefused
+		}
+		return nil
+	}}
+
+	resp, err := client.Do(req)
+	res := attemptResult{}
+	if resp != nil {
+		info.Status = resp.StatusCode
+		info.ResponseHeaders = headerList(resp.Header)
+	}
+	if err == nil {
+		captured, rerr := io.ReadAll(io.LimitReader(resp.Body, maxCapture+1))
+		if len(captured) > maxCapture {
+			captured, info.Truncated = captured[:maxCapture], true
+			_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+		}
+		_ = resp.Body.Close()
+		info.ResponseBody = string(captured)
+		if rerr != nil {
+			info.Error = "reading response body: " + s.errText(actx, rerr)
+		}
+		code := resp.StatusCode
+		switch {
+		case code >= 200 && code < 300:
+			res.ok = true
+		case code >= 500 || code == http.StatusTooManyRequests:
+			res.retry, res.reason = true, "HTTP "+resp.Status
+		default:
+			res.reason = "HTTP " + resp.Status
+		}
+	} else {
+		var blocked *blockedError
+		switch {
+		case ctx.Err() != nil:
+			return attemptResult{aborted: true}
+		case errors.As(err, &blocked):
+			res.refused, res.reason = true, blocked.Error()
+		case errors.Is(err, errRedirectRefused):
+			res.refused, res.reason = true, refusal
+		case errors.Is(err, errTooManyRedirects), errors.Is(err, errNoLocal):
+			res.reason = unwrapURLError(err).Error()
+		default:
+			res.retry, res.reason = true, s.errText(actx, err)
+		}
+		info.Error = res.reason
+	}
+	info.Timing = tr.timing()
+	res.info = info
+	return res
+}
+
+var (
+	errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
+	errRedirectRefused  = errors.New("redirect refused by the URL policy")
+)
+
+// errText turns a transport error into the clear text an attempt records.
+func (s *Sender) errText(actx context.Context, err error) string {
+	var op *net.OpError
+	switch {
+	case errors.Is(actx.Err(), context.DeadlineExceeded):
+		return fmt.Sprintf("timeout after %s", s.o.Timeout)
+	case errors.As(err, &op) && op.Op == "dial" && op.Timeout():
+		return fmt.Sprintf("connect timeout after %s", s.o.ConnectTimeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by peer"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed before a complete response"
+	}
+	return unwrapURLError(err).Error()
+}
+
+// unwrapURLError drops the "Post \"url\": " prefix: the URL is recorded already.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// hopURL is the URL a redirect goes to, relative again when it stays in
+// process, so the policy sees what the user would write.
+func hopURL(u *url.URL, local bool) string {
+	s := u.String()
+	if rest, ok := strings.CutPrefix(s, localURLPrefix); ok && local {
+		if rest == "" {
+			return "/"
+		}
+		return rest
+	}
+	return s
+}
+
+// headerList flattens h into lines sorted by name, for a stable record.
+func headerList(h http.Header) []hub.HeaderKV {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	out := make([]hub.HeaderKV, 0, len(names))
+	for _, k := range names {
+		for _, v := range h[k] {
+			out = append(out, hub.HeaderKV{Name: k, Value: v})
+		}
+	}
+	return out
+}

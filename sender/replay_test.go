@@ -1,0 +1,164 @@
+package sender
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"hooklab/config"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+func secretRuntime(value string) *config.Runtime {
+	return &config.Runtime{Headers: []config.ResolvedHeader{
+		{Name: "Authorization", Value: value, Masked: config.Mask(value), Secret: true},
+		{Name: "X-Static", Value: "abc"},
+	}}
+}
+
+// replayFixture delivers one webhook to a receiver and returns what is
+// needed to replay it.
+func replayFixture(t *testing.T) (*Sender, *testRecorder, *swappable, *receiver, store.Delivery) {
+	t.Helper()
+	rt := newSwappable(secretRuntime("Bearer first-secret"))
+	rec := newRecorder(t)
+	s := mustStart(t, fastOptions(rec, rt.get))
+	rv := newReceiver(t)
+	orig := waitFinal(t, rec, mustSend(t, s, rv.URL+"/hook?q=1", sampleRun()))
+	if orig.Outcome != store.OutcomeDelivered {
+		t.Fatalf("original %+v", orig)
+	}
+	return s, rec, rt, rv, orig
+}
+
+func replay(t *testing.T, s *Sender, r Replay) store.Delivery {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := s.Replay(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestReplayAsIsReResolvesSecrets(t *testing.T) {
+	s, rec, rt, rv, orig := replayFixture(t)
+	// The environment changed since: the replay must use the value in force now.
+	rt.p.Store(secretRuntime("Bearer second-secret"))
+	d := replay(t, s, Replay{ID: orig.ID})
+	if d.Outcome != store.OutcomeDelivered || d.ReplayOf != orig.ID || d.ID == orig.ID || d.URL != orig.URL || d.RunID != orig.RunID {
+		t.Fatalf("replay %+v", d)
+	}
+	reqs := rv.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	first, again := reqs[0], reqs[1]
+	if again.URL != "/hook?q=1" || again.Header.Get("Authorization") != "Bearer second-secret" || again.Header.Get("X-Static") != "abc" {
+		t.Fatalf("replayed request %+v", again)
+	}
+	if !jsonEqual(SetSentAt(again.Body, sentAt()), SetSentAt(first.Body, sentAt())) || string(again.Body) == string(first.Body) {
+		t.Fatalf("replayed body should differ only in webhook_sent_at:\n%s\n%s", first.Body, again.Body)
+	}
+	stored, err := rec.Delivery(context.Background(), d.ID)
+	if err != nil || stored.ReplayOf != orig.ID || stored.Outcome != store.OutcomeDelivered {
+		t.Fatalf("stored replay %+v %v", stored, err)
+	}
+	if ds := rec.decisions(t, d.ID); len(ds) != 1 || ds[0].Stage != "replay" {
+		t.Errorf("decisions %+v", ds)
+	}
+	if dump := rec.dump(t); strings.Contains(dump, "first-secret") || strings.Contains(dump, "second-secret") {
+		t.Fatal("a secret reached the recorder")
+	}
+}
+
+func TestReplayToAnotherURL(t *testing.T) {
+	s, _, _, rv, orig := replayFixture(t)
+	other := newReceiver(t)
+	d := replay(t, s, Replay{ID: orig.ID, URL: other.URL + "/elsewhere"})
+	if d.Outcome != store.OutcomeDelivered || d.URL != other.URL+"/elsewhere" {
+		t.Fatalf("replay %+v", d)
+	}
+	if rv.hits.Load() != 1 || other.hits.Load() != 1 {
+		t.Fatalf("hits: original %d, other %d", rv.hits.Load(), other.hits.Load())
+	}
+	if got := other.requests()[0]; got.Header.Get("Authorization") != "Bearer first-secret" {
+		t.Errorf("headers %v", got.Header)
+	}
+}
+
+func TestReplayEditedBodyAndHeaders(t *testing.T) {
+	s, _, _, rv, orig := replayFixture(t)
+	d := replay(t, s, Replay{
+		ID:   orig.ID,
+		Body: json.RawMessage("{\n  \"run_id\": \"edited\",\n  \"status\": \"error\"\n}"),
+		Headers: []hub.HeaderKV{
+			{Name: "x-static", Value: "changed"},
+			{Name: "X-Extra", Value: "1"},
+		},
+	})
+	if d.Outcome != store.OutcomeDelivered {
+		t.Fatalf("replay %+v", d)
+	}
+	got := rv.requests()[1]
+	if string(got.Body) != `{"run_id":"edited","status":"error"}` {
+		t.Errorf("body %s", got.Body)
+	}
+	if got.Header.Get("X-Static") != "changed" || got.Header.Get("X-Extra") != "1" || got.Header.Get("Authorization") != "Bearer first-secret" {
+		t.Errorf("headers %v", got.Header)
+	}
+	want := []string{"Content-Type", "Authorization", "x-static", "User-Agent", "X-Extra"}
+	for i, h := range d.Headers {
+		if i >= len(want) || h.Name != want[i] {
+			t.Fatalf("recorded headers %v, want names %v", d.Headers, want)
+		}
+	}
+	if _, err := s.Replay(context.Background(), Replay{ID: orig.ID, Body: json.RawMessage(`{"broken"`)}); err == nil {
+		t.Error("invalid body accepted")
+	}
+	if _, err := s.Replay(context.Background(), Replay{ID: orig.ID, Headers: []hub.HeaderKV{{Name: "Bad Name", Value: "x"}}}); err == nil {
+		t.Error("invalid header name accepted")
+	}
+}
+
+func TestReplayRefusedTarget(t *testing.T) {
+	s, rec, rt, rv, orig := replayFixture(t)
+	next := secretRuntime("Bearer first-secret")
+	next.Policy = config.Policy{AllowedDomains: explicit([]string{"*.example.com"})}
+	rt.p.Store(next)
+	d, err := s.Replay(context.Background(), Replay{ID: orig.ID})
+	if err != nil {
+		t.Fatalf("a refused target is an outcome, not an error: %v", err)
+	}
+	if d.Outcome != store.OutcomeRefused || d.Reason != "Webhook domain not allowed" || d.Attempts != 0 || rv.hits.Load() != 1 {
+		t.Fatalf("replay %+v (hits %d)", d, rv.hits.Load())
+	}
+	if ds := rec.decisions(t, d.ID); len(ds) != 1 || ds[0].Stage != "replay" || ds[0].Decision.Rule != config.RuleDomain {
+		t.Errorf("decisions %+v", ds)
+	}
+}
+
+func TestReplayUnknownAndLostSecret(t *testing.T) {
+	s, _, rt, _, orig := replayFixture(t)
+	if _, err := s.Replay(context.Background(), Replay{ID: "nope"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	rt.p.Store(&config.Runtime{})
+	if _, err := s.Replay(context.Background(), Replay{ID: orig.ID}); err == nil || !strings.Contains(err.Error(), "Authorization") {
+		t.Fatalf("secret header no longer configured: %v", err)
+	}
+}
+
+func TestReplayRetriesLikeAFirstDelivery(t *testing.T) {
+	s, _, _, _, orig := replayFixture(t)
+	flaky := newReceiver(t, 500, 502, 200)
+	d := replay(t, s, Replay{ID: orig.ID, URL: flaky.URL})
+	if d.Outcome != store.OutcomeDelivered || d.Attempts != 3 || len(d.AttemptLog) != 3 {
+		t.Fatalf("replay %s %d", d.Outcome, d.Attempts)
+	}
+}
