@@ -68,9 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 	case "check-url":
 		return config.CheckURLCommand(ctx, args, getenv, stdout, stderr)
 	case "history":
-		return client.HistoryCommand(ctx, args, env(getenv), stdout, stderr)
+		return client.HistoryCommand(ctx, args, getenv, stdout, stderr)
 	case "replay":
-		return client.ReplayCommand(ctx, args, env(getenv), stdout, stderr)
+		return client.ReplayCommand(ctx, args, getenv, stdout, stderr)
 	case "attach":
 		return attach(ctx, args, stdout, stderr)
 	case "bench":

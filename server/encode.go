@@ -36,8 +36,20 @@ func invalid(field, format string, args ...any) *apiError {
 // answer without re-reading the body.
 type detailWriter interface{ setDetail(string) }
 
+// marshal is json.Marshal without HTML escaping: the platform (orjson)
+// writes "&", "<" and ">" as they are, and so do we, byte for byte.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"detail":"hooklab could not encode the response"}`)
 	}

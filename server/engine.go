@@ -329,7 +329,7 @@ func modeSet(modes []string) map[string]bool {
 }
 
 func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return json.RawMessage("null")
 	}

@@ -71,7 +71,7 @@ func (e emitter) send(mode, event string, v any) {
 	if mode != "" && !e.modes[mode] {
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		b = []byte("null")
 	}
@@ -148,7 +148,7 @@ func runEcho(ctx context.Context, k Kwargs, graphID string, prev json.RawMessage
 			val = "interrupt requested"
 		}
 		intr := []any{map[string]any{"value": val, "id": newID()}}
-		vals, _ := json.Marshal(state)
+		vals, _ := marshal(state)
 		em.send("updates", "updates", map[string]any{"__interrupt__": intr})
 		em.send("values", "values", map[string]any{"__interrupt__": intr})
 		return graphResult{Values: vals, Interrupts: intr}
@@ -168,7 +168,7 @@ func runEcho(ctx context.Context, k Kwargs, graphID string, prev json.RawMessage
 	em.send("debug", "debug", map[string]any{"type": "task_result", "step": 1, "timestamp": now(), "payload": map[string]any{"id": em.runID, "name": "echo", "result": [][]any{{"messages", []any{ai}}}, "error": nil, "interrupts": []any{}}})
 	em.send("checkpoints", "checkpoints", map[string]any{"values": state, "next": []string{}, "metadata": map[string]any{"source": "loop", "step": 1}})
 	em.send("values", "values", state)
-	vals, _ := json.Marshal(state)
+	vals, _ := marshal(state)
 	return graphResult{Values: vals}
 }
 
@@ -258,5 +258,5 @@ func mergeValues(prev, update json.RawMessage) (json.RawMessage, error) {
 		}
 		state[k] = v
 	}
-	return json.Marshal(state)
+	return marshal(state)
 }

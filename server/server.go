@@ -122,7 +122,7 @@ func (s *Server) persist(t store.Table, id, parent string, v any) {
 	if s.o.Store == nil {
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		s.o.Logger.Error("encode record", "table", t, "id", id, "err", err)
 		return

@@ -1,15 +1,223 @@
 // Package bench is `hooklab bench`: bounded closed-loop load of runs with
 // webhooks against hooklab or any LangGraph-compatible server.
+//
+// Each of C lanes keeps exactly one run outstanding: it creates a run
+// whose webhook points at the bench's own loopback receiver, waits until
+// that run's webhook arrives (or a per-run timeout, which counts it as
+// missing), and only then creates the next one. This is how a real client
+// that reacts to webhooks loads a server, and it makes create-to-webhook
+// latency an honest number: a server that answers POST /runs quickly but
+// delivers late cannot hide it. Every loop is bounded by both --runs and
+// --duration; the duration is a hard stop.
+//
+// With --webhook pointing at someone else's receiver the bench cannot see
+// deliveries: it still measures runs/s and request latency, and reports
+// webhook figures as not measured (null in --json).
 package bench
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
 )
 
-// Command runs `hooklab bench`. STUB until the bench lands.
+// Mode is which run-creating route a lane calls.
+type Mode string
+
+// The modes of --mode.
+const (
+	ModeCreate Mode = "create" // POST /runs (background run), then wait for the webhook
+	ModeWait   Mode = "wait"   // POST /runs/wait, then wait for the webhook
+	ModeStream Mode = "stream" // POST /runs/stream read to the end, then wait for the webhook
+	ModeThread Mode = "thread" // POST /threads once per lane, then POST /threads/{id}/runs
+)
+
+// Options configure one bench.
+type Options struct {
+	URL         string        // target server, e.g. http://127.0.0.1:2024 (required by Run)
+	Runs        int           // runs to create in all (default 2000)
+	Concurrency int           // lanes, each with one run outstanding (default 16)
+	Duration    time.Duration // hard stop (default 30 s)
+	Mode        Mode          // default ModeCreate
+	Webhook     string        // "" = the bench's own loopback receiver (webhooks measured)
+	Assistant   string        // assistant or graph id (default "agent")
+	// RunTimeout is how long a lane waits for one run's webhook (and for
+	// one request) before counting it missing (default 10 s).
+	RunTimeout time.Duration
+	// Progress, when set, is called about ten times a second while the
+	// bench runs, and once more at the end, from one goroutine.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a bench in flight.
+type Progress struct {
+	Done     int           // runs finished (webhook received, or created when not measured)
+	Total    int           // Options.Runs
+	Elapsed  time.Duration // since the lanes started
+	Duration time.Duration // Options.Duration
+	Missing  int
+	Errors   int
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (o Options) withDefaults() (Options, error) {
+	if o.Runs == 0 {
+		o.Runs = 2000
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 16
+	}
+	if o.Duration == 0 {
+		o.Duration = 30 * time.Second
+	}
+	if o.Mode == "" {
+		o.Mode = ModeCreate
+	}
+	if o.Assistant == "" {
+		o.Assistant = "agent"
+	}
+	if o.RunTimeout == 0 {
+		o.RunTimeout = 10 * time.Second
+	}
+	switch {
+	case o.Runs < 0:
+		return o, fmt.Errorf("--runs must be positive, got %d", o.Runs)
+	case o.Concurrency < 0 || o.Concurrency > 4096:
+		return o, fmt.Errorf("--concurrency must be between 1 and 4096, got %d", o.Concurrency)
+	case o.Duration < 0:
+		return o, fmt.Errorf("--duration must be positive, got %s", o.Duration)
+	case o.RunTimeout < 0:
+		return o, fmt.Errorf("run timeout must be positive, got %s", o.RunTimeout)
+	}
+	switch o.Mode {
+	case ModeCreate, ModeWait, ModeStream, ModeThread:
+	default:
+		return o, fmt.Errorf("--mode must be create, wait, stream or thread, got %q", o.Mode)
+	}
+	if o.URL != "" {
+		if err := httpURL("--url", o.URL); err != nil {
+			return o, err
+		}
+		o.URL = strings.TrimRight(o.URL, "/")
+	}
+	if o.Webhook != "" {
+		if err := httpURL("--webhook", o.Webhook); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+func httpURL(flagName, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http(s) URL, got %q", flagName, raw)
+	}
+	return nil
+}
+
+// Command runs `hooklab bench`. Exit status: 0 when every run ended and
+// every webhook arrived once, 1 when a run failed or a webhook is missing
+// (or the bench could not run), 2 for a usage error.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "hooklab bench: not built yet")
-	return 2
+	fs := flag.NewFlagSet("hooklab bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	fs.StringVar(&o.URL, "url", "", "target LangGraph-compatible server (default: an in-process hooklab with a temporary store)")
+	fs.IntVar(&o.Runs, "runs", 2000, "runs to create in all")
+	fs.IntVar(&o.Concurrency, "concurrency", 16, "lanes, each with one run outstanding")
+	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "hard stop, whatever --runs says")
+	mode := fs.String("mode", string(ModeCreate), "create | wait | stream | thread")
+	fs.StringVar(&o.Webhook, "webhook", "", "webhook URL to send runs to (default: the bench's own loopback receiver; another receiver means webhook figures are not measured)")
+	fs.StringVar(&o.Assistant, "assistant", "agent", "assistant id or graph id")
+	fs.DurationVar(&o.RunTimeout, "run-timeout", 10*time.Second, "wait this long for one run's webhook before counting it missing")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench (client and, when in-process, server) to this file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hooklab bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	o.Mode = Mode(*mode)
+	o, err := o.withDefaults()
+	if err != nil {
+		fmt.Fprintln(stderr, "hooklab bench:", err)
+		return 2
+	}
+
+	target := o.URL
+	if o.URL == "" {
+		local, err := StartLocal("")
+		if err != nil {
+			fmt.Fprintln(stderr, "hooklab bench: starting the in-process hooklab:", err)
+			return 1
+		}
+		defer func() {
+			closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := local.Close(closeCtx); err != nil {
+				fmt.Fprintln(stderr, "hooklab bench: stopping the in-process hooklab:", err)
+			}
+		}()
+		o.URL = local.URL
+		target = "in-process hooklab (" + local.URL + ", file store in a temp dir)"
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "hooklab bench:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "hooklab bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var bar *progressLine
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		bar = newProgressLine(stderr)
+		o.Progress = bar.update
+	}
+	res, err := Run(ctx, o)
+	if bar != nil {
+		bar.clear()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hooklab bench:", err)
+		return 1
+	}
+	res.Target = target
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(stderr, "hooklab bench:", err)
+			return 1
+		}
+	} else {
+		res.WriteText(stdout)
+	}
+	if !res.OK() {
+		return 1
+	}
+	return 0
 }

@@ -2,88 +2,338 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"hooklab/server/hub"
 )
 
-// STUB: the store helper replaces this file with the real implementation.
-
 // Options configure a Store.
 type Options struct {
 	Publish  func(hub.Event) // called with each event after it is committed, in Seq order
-	OnError  func(error)     // called when a batch cannot be written (disk full, read-only)
+	OnError  func(error)     // called when a batch cannot be written (disk full, read-only), once per failure period; never with nil
 	ReadOnly bool            // open for reading only (history, while another hooklab owns the file)
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// OnRecover is called once when writes succeed again after OnError.
+	OnRecover func()
+	// MaxBacklog bounds the bytes queued but not yet committed and
+	// published (default 16 MiB). Put, Delete, Append and PutDelivery block
+	// while the backlog is above it: memory stays bounded when the disk
+	// cannot keep up or keeps failing, at the cost of stalling callers.
+	MaxBacklog int64
+	// MemoryKeep is how many events a ":memory:" store keeps (default
+	// 100000); older ones are pruned so an in-memory history stays bounded.
+	MemoryKeep int
 }
 
 // Stats counts the writer's work.
 type Stats struct {
 	Queued, Written, Batches, Errors uint64
+	// Coalesced counts object and delivery upserts superseded by a later
+	// one for the same key in the same batch, so never written on their own.
+	Coalesced uint64
+	// Dropped counts writes refused because the store was closed or
+	// read-only, or lost because Close gave up on a failing disk.
+	Dropped uint64
+	// Backlog is the number of bytes queued and not yet committed and published.
+	Backlog int64
 }
 
-// Store is the SQLite store.
-type Store struct{ o Options }
+// Store is the SQLite store. Writes are queued and committed in batches by
+// one writer goroutine; events are published only after their batch commits.
+type Store struct {
+	o        Options
+	path     string // absolute file path, or ":memory:"
+	memory   bool
+	readOnly bool
+	log      *slog.Logger
 
-// Open opens or creates the store at path (":memory:" for a private in-memory one).
-func Open(path string, o Options) (*Store, error) { return &Store{o: o}, nil }
+	wdb   *sql.DB   // the writer's pool (one connection), nil when read-only
+	wconn *sql.Conn // the writer's connection
+	stmts *stmts    // prepared on wconn
+	rdb   *sql.DB   // readers (WAL allows them beside the writer)
+	lock  *lockFile // nil for :memory: and read-only
+	cdb   *sql.DB   // the checkpointer's connection (files only)
+
+	ckptWake chan struct{} // nil when there is no checkpointer
+	ckptDone chan struct{}
+
+	// pause is held by the writer around each batch; tests hold it to make
+	// the writer collect a large batch.
+	pause sync.Mutex
+
+	mu             sync.Mutex
+	queue          []op
+	spare          []op
+	pubq           []pubItem
+	backlog        int64
+	enq            uint64        // tickets handed out (one per queued op)
+	committed      uint64        // tickets whose batch committed
+	published      uint64        // tickets whose batch was also published
+	failing        error         // the current write failure, nil when healthy
+	closing        bool          // no more writes accepted
+	writerFinished bool          // the writer has drained the queue and exited
+	closed         bool          // Close finished
+	changed        chan struct{} // closed and replaced whenever the counters or failing change
+	writerWake     chan struct{}
+	pubWake        chan struct{}
+	stop           chan struct{} // closed by Close to cut retry back-off short
+	writerDone     chan struct{}
+	pubDone        chan struct{}
+	closeOnce      sync.Once
+	closeErr       error
+
+	lastSeq atomic.Uint64
+	stats   struct {
+		queued, written, batches, errors, coalesced, dropped atomic.Uint64
+	}
+}
+
+// ErrLocked is returned by Open when another live hooklab owns the store file.
+var ErrLocked = errors.New("store file is in use by another hooklab")
 
 // DefaultPath is $XDG_STATE_HOME/hooklab/hooklab.db (or ~/.local/state/...).
-func DefaultPath(getenv func(string) string) string { return "" }
-
-// OwnerAddr returns the address of the running hooklab that owns the store at path, if any.
-func OwnerAddr(path string) (string, bool) { return "", false }
-
-// SetOwnerAddr records the address this process serves the store on.
-func (s *Store) SetOwnerAddr(addr string) error { return nil }
-
-// Path is the file the store lives in.
-func (s *Store) Path() string { return "" }
-
-// Close flushes queued writes and closes the database.
-func (s *Store) Close() error { return nil }
-
-// Put queues an upsert of r into t.
-func (s *Store) Put(t Table, r Record) {}
-
-// Delete queues the removal of id from t.
-func (s *Store) Delete(t Table, id string) {}
-
-// Load returns every record of t.
-func (s *Store) Load(t Table) ([]Record, error) { return nil, nil }
-
-// Append queues an event; it is published after it is committed.
-func (s *Store) Append(kind hub.Kind, payload any) {}
-
-// Events returns stored events matching q, oldest first.
-func (s *Store) Events(ctx context.Context, q Query) ([]hub.Event, error) { return nil, nil }
-
-// LastSeq is the highest committed sequence number.
-func (s *Store) LastSeq() uint64 { return 0 }
-
-// PutDelivery queues an upsert of d.
-func (s *Store) PutDelivery(d Delivery) {}
-
-// Delivery returns one delivery.
-func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
-	return Delivery{}, ErrNotFound
+// It is "" when neither variable gives an absolute directory.
+func DefaultPath(getenv func(string) string) string {
+	if d := getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "hooklab", "hooklab.db")
+	}
+	if h := getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".local", "state", "hooklab", "hooklab.db")
+	}
+	return ""
 }
 
-// Deliveries lists deliveries, newest first.
-func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error) {
-	return nil, nil
+// Open opens or creates the store at path (":memory:" for a private in-memory one).
+//
+// An existing file is inspected before anything is written to it: one that
+// is not a hooklab database, or is corrupt, gives an error wrapping
+// ErrCorrupt; one written by a newer hooklab, ErrNewer; one owned by another
+// running hooklab, ErrLocked. In all three cases the file is left untouched.
+func Open(path string, o Options) (*Store, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBacklog <= 0 {
+		o.MaxBacklog = 16 << 20
+	}
+	if o.MemoryKeep <= 0 {
+		o.MemoryKeep = 100000
+	}
+	if path == "" {
+		return nil, errors.New("store: no path (set $XDG_STATE_HOME or $HOME, or pass --store)")
+	}
+	s := &Store{
+		o: o, log: o.Logger, readOnly: o.ReadOnly,
+		changed:    make(chan struct{}),
+		writerWake: make(chan struct{}, 1),
+		pubWake:    make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		pubDone:    make(chan struct{}),
+	}
+	var err error
+	switch {
+	case path == ":memory:":
+		s.path, s.memory, s.readOnly = path, true, false
+		err = s.openMemory()
+	case o.ReadOnly:
+		err = s.openReadOnly(path)
+	default:
+		err = s.openFile(path)
+	}
+	if err != nil {
+		s.release()
+		return nil, err
+	}
+	if s.readOnly {
+		close(s.writerDone)
+		close(s.pubDone)
+		return s, nil
+	}
+	go s.writeLoop()
+	go s.publishLoop()
+	return s, nil
 }
 
-// Unfinished lists deliveries still pending (to resume after a restart).
-func (s *Store) Unfinished(ctx context.Context) ([]Delivery, error) { return nil, nil }
+// Path is the file the store lives in (":memory:" for an in-memory store).
+func (s *Store) Path() string { return s.path }
 
-// Flush waits until everything queued before the call is committed.
-func (s *Store) Flush(ctx context.Context) error { return nil }
+// Close flushes queued writes and closes the database. It is safe to call
+// more than once. If the disk keeps failing, Close gives up after a few
+// attempts and reports how many writes were lost.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		s.broadcastLocked()
+		s.mu.Unlock()
+		close(s.stop)
+		wake(s.writerWake)
+		<-s.writerDone
+		<-s.pubDone
+		if s.ckptDone != nil {
+			<-s.ckptDone
+		}
+		s.finalCheckpoint()
+		s.mu.Lock()
+		s.closed = true
+		s.broadcastLocked()
+		s.mu.Unlock()
+		if err := s.release(); err != nil && s.closeErr == nil {
+			s.closeErr = err
+		}
+	})
+	return s.closeErr
+}
+
+// release closes whatever Open managed to set up.
+func (s *Store) release() error {
+	var errs []error
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
+	if s.cdb != nil {
+		errs = append(errs, s.cdb.Close())
+	}
+	if s.rdb != nil && s.rdb != s.wdb {
+		errs = append(errs, s.rdb.Close())
+	}
+	if s.wdb != nil {
+		errs = append(errs, s.wdb.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.release())
+	}
+	return errors.Join(errs...)
+}
 
 // Err is the last write error, nil when the store is healthy.
-func (s *Store) Err() error { return nil }
+func (s *Store) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failing
+}
 
 // Stats reports the writer's counters.
-func (s *Store) Stats() Stats { return Stats{} }
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	backlog := s.backlog
+	s.mu.Unlock()
+	return Stats{
+		Queued:    s.stats.queued.Load(),
+		Written:   s.stats.written.Load(),
+		Batches:   s.stats.batches.Load(),
+		Errors:    s.stats.errors.Load(),
+		Coalesced: s.stats.coalesced.Load(),
+		Dropped:   s.stats.dropped.Load(),
+		Backlog:   backlog,
+	}
+}
+
+// LastSeq is the highest committed sequence number.
+func (s *Store) LastSeq() uint64 { return s.lastSeq.Load() }
+
+// Flush waits until everything queued before the call is committed and
+// published. While the disk is failing it does not wait for the retries: it
+// returns the write error (the writes stay queued and are retried).
+func (s *Store) Flush(ctx context.Context) error {
+	if s.readOnly {
+		return nil
+	}
+	return s.wait(ctx, true)
+}
+
+// wait blocks until every ticket handed out before the call is committed
+// (and, with published, published too), the store fails, or ctx ends.
+func (s *Store) wait(ctx context.Context, published bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	target := s.enq
+	for {
+		done := s.committed
+		if published {
+			done = s.published
+		}
+		switch {
+		case done >= target:
+			return nil
+		case s.failing != nil && s.committed < target:
+			return fmt.Errorf("store: writes are failing: %w", s.failing)
+		case s.closed:
+			return ErrClosed
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+			s.mu.Lock()
+		case <-ctx.Done():
+			s.mu.Lock()
+			return ctx.Err()
+		}
+	}
+}
+
+// broadcastLocked wakes everyone waiting on a change. s.mu must be held.
+func (s *Store) broadcastLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// wake signals a goroutine waiting on c without blocking.
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// checkOpen is the guard of every read.
+func (s *Store) checkOpen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// pathOf is the absolute form of path, so errors and the lock name it fully.
+func pathOf(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("store: %s: %w", path, err)
+	}
+	return abs, nil
+}
+
+// fileSize is the size of path, -1 when it does not exist.
+func fileSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%w: %s is not a regular file; pass --store with another path", ErrCorrupt, path)
+	}
+	return fi.Size(), nil
+}

@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is what one bench measured. Pointer fields are nil (null in JSON)
+// when not measured: webhook figures when --webhook sends deliveries to a
+// receiver the bench cannot see, run-end latency when the server's payload
+// has no run_ended_at.
+type Result struct {
+	Target      string  `json:"target"`
+	Mode        Mode    `json:"mode"`
+	Requested   int     `json:"requested"`   // --runs
+	Runs        int     `json:"runs"`        // runs finished: webhook received (or created, when not measured)
+	Created     int     `json:"created"`     // runs the server accepted
+	Concurrency int     `json:"concurrency"` // lanes
+	DurationS   float64 `json:"duration_s"`  // wall time of the load
+	StoppedBy   string  `json:"stopped_by"`  // runs | duration | cancelled
+	RunsPerS    float64 `json:"runs_per_s"`
+
+	WebhooksMeasured bool     `json:"webhooks_measured"`
+	Webhooks         *int     `json:"webhooks"` // distinct webhooks received in time
+	WebhooksPerS     *float64 `json:"webhooks_per_s"`
+	Missing          *int     `json:"missing"`    // created, no webhook within the run timeout
+	Duplicated       *int     `json:"duplicated"` // extra webhooks for a run already received
+	Late             *int     `json:"late"`       // arrived after their run was counted missing
+	CutOff           int      `json:"cut_off"`    // in flight when --duration stopped the bench
+
+	Errors     int            `json:"errors"`                // requests that did not create a run
+	Failed     int            `json:"failed"`                // webhooks whose status was not success
+	FirstError string         `json:"first_error,omitempty"` // the first request error, for the reader
+	Statuses   map[string]int `json:"statuses,omitempty"`    // webhook status counts
+
+	CreateToWebhook *Latency `json:"create_to_webhook_ms"`  // request start to webhook arrival
+	RunEndToWebhook *Latency `json:"run_end_to_webhook_ms"` // payload run_ended_at to arrival
+	Request         *Latency `json:"request_ms"`            // request start to answer read
+}
+
+// Latency summarises a distribution in milliseconds; percentiles are
+// exact (nearest rank over every sample).
+type Latency struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// OK reports whether every run ended well and every webhook arrived once.
+func (r *Result) OK() bool {
+	if r.Errors > 0 || r.Failed > 0 {
+		return false
+	}
+	if r.Missing != nil && *r.Missing > 0 {
+		return false
+	}
+	return r.Duplicated == nil || *r.Duplicated == 0
+}
+
+// summarise sorts ds in place and returns its percentiles; nil when empty.
+func summarise(ds []time.Duration) *Latency {
+	if len(ds) == 0 {
+		return nil
+	}
+	slices.Sort(ds)
+	return &Latency{
+		N:   len(ds),
+		P50: ms(rank(ds, 0.50)),
+		P90: ms(rank(ds, 0.90)),
+		P99: ms(rank(ds, 0.99)),
+		Max: ms(ds[len(ds)-1]),
+	}
+}
+
+// rank is the nearest-rank percentile of sorted ds.
+func rank(ds []time.Duration, p float64) time.Duration {
+	i := int(float64(len(ds))*p+0.999999999) - 1
+	return ds[min(max(i, 0), len(ds)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// result merges the lanes' figures.
+func (b *bench) result(lanes []laneStats, wall time.Duration, stoppedBy string) *Result {
+	r := &Result{
+		Target: b.o.URL, Mode: b.o.Mode, Requested: b.o.Runs, Concurrency: b.o.Concurrency,
+		DurationS: wall.Seconds(), StoppedBy: stoppedBy, WebhooksMeasured: b.rcv != nil,
+		Statuses: map[string]int{},
+	}
+	var toHook, endToHook, request []time.Duration
+	missing := 0
+	for _, l := range lanes {
+		r.Runs += l.done
+		r.Created += l.created
+		r.Errors += l.errors
+		r.Failed += l.failed
+		r.CutOff += l.cutOff
+		missing += l.missing
+		if r.FirstError == "" {
+			r.FirstError = l.firstErr
+		}
+		for k, v := range l.statuses {
+			r.Statuses[k] += v
+		}
+		toHook = append(toHook, l.createToHook...)
+		endToHook = append(endToHook, l.endToHook...)
+		request = append(request, l.request...)
+	}
+	if wall > 0 {
+		r.RunsPerS = float64(r.Runs) / wall.Seconds()
+	}
+	r.Request = summarise(request)
+	if b.rcv != nil {
+		dup, late, _ := b.rcv.counts()
+		hooks := len(toHook)
+		perS := 0.0
+		if wall > 0 {
+			perS = float64(hooks) / wall.Seconds()
+		}
+		r.Webhooks, r.WebhooksPerS = &hooks, &perS
+		r.Missing, r.Duplicated, r.Late = &missing, &dup, &late
+		r.CreateToWebhook = summarise(toHook)
+		r.RunEndToWebhook = summarise(endToHook)
+	}
+	if len(r.Statuses) == 0 {
+		r.Statuses = nil
+	}
+	return r
+}
+
+// WriteText prints the result for a person, aligned.
+func (r *Result) WriteText(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	row("target", "%s", r.Target)
+	row("mode", "%s, %d lanes, one run outstanding per lane", r.Mode, r.Concurrency)
+	row("runs", "%d of %d finished in %.2fs (stopped by %s)", r.Runs, r.Requested, r.DurationS, r.StoppedBy)
+	row("runs/s", "%.1f", r.RunsPerS)
+	if r.WebhooksMeasured {
+		row("webhooks/s", "%.1f", *r.WebhooksPerS)
+		row("webhooks", "%d received, %d missing, %d duplicated, %d late", *r.Webhooks, *r.Missing, *r.Duplicated, *r.Late)
+	} else {
+		row("webhooks", "not measured (sent to --webhook, which the bench cannot see)")
+	}
+	if r.CutOff > 0 {
+		row("cut off", "%d runs in flight at the --duration stop (not counted missing)", r.CutOff)
+	}
+	row("errors", "%d requests failed, %d runs ended with a status other than success", r.Errors, r.Failed)
+	if r.FirstError != "" {
+		row("first error", "%s", r.FirstError)
+	}
+	if len(r.Statuses) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(r.Statuses)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, r.Statuses[k]))
+		}
+		row("statuses", "%s", strings.Join(parts, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "latency (ms)\tp50\tp90\tp99\tmax\tn\t")
+	for _, l := range []struct {
+		name string
+		v    *Latency
+	}{{"create→webhook", r.CreateToWebhook}, {"run end→webhook", r.RunEndToWebhook}, {"request", r.Request}} {
+		if l.v == nil {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t0\t\n", l.name)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", l.name, l.v.P50, l.v.P90, l.v.P99, l.v.Max, l.v.N)
+	}
+	tw.Flush()
+}

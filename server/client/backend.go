@@ -1,0 +1,298 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"hooklab/config"
+	"hooklab/sender"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+	"hooklab/ui"
+)
+
+var _ ui.Backend = (*Client)(nil)
+
+// History implements ui.Backend: GET /hooklab/history.
+func (c *Client) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
+	v := url.Values{}
+	if q.Since > 0 {
+		v.Set("since", strconv.FormatUint(q.Since, 10))
+	}
+	if q.Before > 0 {
+		v.Set("before", strconv.FormatUint(q.Before, 10))
+	}
+	if len(q.Kinds) > 0 {
+		ks := make([]string, len(q.Kinds))
+		for i, k := range q.Kinds {
+			ks[i] = string(k)
+		}
+		v.Set("kind", strings.Join(ks, ","))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Newest {
+		v.Set("newest", "1")
+	}
+	p := "/hooklab/history"
+	if len(v) > 0 {
+		p += "?" + v.Encode()
+	}
+	var evs []hub.Event
+	err := c.do(ctx, http.MethodGet, p, nil, &evs)
+	return evs, err
+}
+
+// Delivery implements ui.Backend: GET /hooklab/deliveries/{id}. An unknown
+// id gives an error matching store.ErrNotFound.
+func (c *Client) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	var d store.Delivery
+	err := c.do(ctx, http.MethodGet, "/hooklab/deliveries/"+url.PathEscape(id), nil, &d)
+	return d, err
+}
+
+// Deliveries lists stored deliveries, newest first (GET /hooklab/deliveries).
+func (c *Client) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
+	v := url.Values{}
+	if q.Outcome != "" {
+		v.Set("status", q.Outcome)
+	}
+	if q.URL != "" {
+		v.Set("url", q.URL)
+	}
+	if q.RunID != "" {
+		v.Set("run_id", q.RunID)
+	}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	p := "/hooklab/deliveries"
+	if len(v) > 0 {
+		p += "?" + v.Encode()
+	}
+	var ds []store.Delivery
+	err := c.do(ctx, http.MethodGet, p, nil, &ds)
+	return ds, err
+}
+
+// replayRequest is the body of POST /hooklab/deliveries/{id}/replay.
+type replayRequest struct {
+	URL     string          `json:"url,omitempty"`
+	Body    json.RawMessage `json:"body,omitempty"`
+	Headers []hub.HeaderKV  `json:"headers,omitempty"`
+}
+
+// Replay implements ui.Backend: the hooklab sends the delivery again and
+// answers with the new delivery once it has an outcome.
+func (c *Client) Replay(ctx context.Context, r sender.Replay) (store.Delivery, error) {
+	body := replayRequest{URL: r.URL, Headers: r.Headers}
+	if len(bytes.TrimSpace(r.Body)) > 0 {
+		body.Body = r.Body
+	}
+	var d store.Delivery
+	err := c.do(ctx, http.MethodPost, "/hooklab/deliveries/"+url.PathEscape(r.ID)+"/replay", body, &d)
+	return d, err
+}
+
+// CheckURL implements ui.Backend: the URL policy of the remote hooklab.
+// When the hooklab cannot be asked, the answer is "not allowed", saying why.
+func (c *Client) CheckURL(ctx context.Context, raw string) config.Decision {
+	var d config.Decision
+	if err := c.do(ctx, http.MethodPost, "/hooklab/check-url", map[string]string{"url": raw}, &d); err != nil {
+		return config.Decision{URL: raw, Allowed: false,
+			Message: fmt.Sprintf("cannot ask the hooklab at %s: %v", c.base, err)}
+	}
+	return d
+}
+
+// Config implements ui.Backend: the config in force as last fetched (at
+// Ping, after ApplyConfig, and after any config event on the feed).
+func (c *Client) Config() *config.Runtime {
+	c.mu.Lock()
+	rt := c.rt
+	c.mu.Unlock()
+	if rt != nil {
+		return rt
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if c.refreshConfig(ctx) == nil {
+		c.mu.Lock()
+		rt = c.rt
+		c.mu.Unlock()
+		return rt
+	}
+	// Never nil: the dashboard reads File and Policy without checking.
+	return &config.Runtime{File: &config.File{}}
+}
+
+// ApplyConfig implements ui.Backend: PUT /hooklab/config with f's webhooks
+// and http keys in langgraph.json's shape. f is validated here first, so a
+// bad value comes back as a *config.Error naming its key; a refusal by the
+// hooklab (a header template it cannot resolve) carries its detail.
+func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	body := struct {
+		Webhooks json.RawMessage `json:"webhooks,omitempty"`
+		HTTP     map[string]bool `json:"http"`
+		Save     bool            `json:"save"`
+	}{
+		Webhooks: WebhooksJSON(f.Webhooks),
+		HTTP:     map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks},
+		Save:     save,
+	}
+	var rt config.Runtime
+	if err := c.do(ctx, http.MethodPut, "/hooklab/config", body, &rt); err != nil {
+		return err
+	}
+	if rt.File == nil {
+		rt.File = &config.File{}
+	}
+	c.mu.Lock()
+	c.rt = &rt
+	c.info.ConfigPath, c.info.Embedded = rt.File.Path, rt.File.Embedded
+	c.mu.Unlock()
+	return nil
+}
+
+// WebhooksJSON renders w as langgraph.json's `webhooks` object: headers as
+// an object of name to template in their order, and only the keys that are
+// set. It is nil when w is entirely unset (the key is absent).
+func WebhooksJSON(w config.Webhooks) json.RawMessage {
+	var o object
+	if w.EnvPrefix != nil {
+		o.add("env_prefix", *w.EnvPrefix)
+	}
+	if w.Headers != nil {
+		var h object
+		for _, x := range w.Headers {
+			h.add(x.Name, x.Template)
+		}
+		o.addRaw("headers", h.bytes())
+	}
+	if w.AllowedFields != nil {
+		o.add("allowed_fields", w.AllowedFields)
+	}
+	if u := w.URL; u != nil {
+		var uo object
+		if u.AllowedDomains != nil {
+			uo.add("allowed_domains", u.AllowedDomains)
+		}
+		if u.RequireHTTPS != nil {
+			uo.add("require_https", *u.RequireHTTPS)
+		}
+		if u.AllowedPorts != nil {
+			uo.add("allowed_ports", u.AllowedPorts)
+		}
+		if u.DisableLoopback != nil {
+			uo.add("disable_loopback", *u.DisableLoopback)
+		}
+		if u.DisablePrivateIPs != nil {
+			uo.add("disable_private_ips", *u.DisablePrivateIPs)
+		}
+		if u.MaxURLLength != nil {
+			uo.add("max_url_length", *u.MaxURLLength)
+		}
+		o.addRaw("url", uo.bytes())
+	}
+	if o.n == 0 {
+		return nil
+	}
+	return o.bytes()
+}
+
+// object writes a JSON object with its keys in insertion order, which a
+// Go map would lose (header order is part of the config).
+type object struct {
+	b bytes.Buffer
+	n int
+}
+
+func (o *object) add(k string, v any) {
+	b, _ := json.Marshal(v)
+	o.addRaw(k, b)
+}
+
+func (o *object) addRaw(k string, v []byte) {
+	if o.n == 0 {
+		o.b.WriteByte('{')
+	} else {
+		o.b.WriteByte(',')
+	}
+	kb, _ := json.Marshal(k)
+	o.b.Write(kb)
+	o.b.WriteByte(':')
+	o.b.Write(v)
+	o.n++
+}
+
+func (o *object) bytes() []byte {
+	if o.n == 0 {
+		return []byte("{}")
+	}
+	return append(o.b.Bytes(), '}')
+}
+
+// cronRow is the part of a platform Cron object the cron list shows.
+type cronRow struct {
+	CronID      string         `json:"cron_id"`
+	AssistantID string         `json:"assistant_id"`
+	ThreadID    *string        `json:"thread_id"`
+	Schedule    string         `json:"schedule"`
+	EndTime     *time.Time     `json:"end_time"`
+	NextRunDate *time.Time     `json:"next_run_date"`
+	Payload     map[string]any `json:"payload"`
+	Enabled     bool           `json:"enabled"`
+}
+
+// Crons implements ui.Backend: POST /runs/crons/search.
+func (c *Client) Crons(ctx context.Context) ([]ui.Cron, error) {
+	var rows []cronRow
+	if err := c.do(ctx, http.MethodPost, "/runs/crons/search", map[string]int{"limit": 1000}, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]ui.Cron, 0, len(rows))
+	for _, r := range rows {
+		cr := ui.Cron{ID: r.CronID, AssistantID: r.AssistantID, Schedule: r.Schedule, Enabled: r.Enabled,
+			NextRun: r.NextRunDate, EndTime: r.EndTime}
+		if r.ThreadID != nil {
+			cr.ThreadID = *r.ThreadID
+		}
+		if wh, ok := r.Payload["webhook"].(string); ok {
+			cr.Webhook = wh
+		}
+		out = append(out, cr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// FireCron implements ui.Backend: POST /hooklab/crons/{id}/fire.
+func (c *Client) FireCron(ctx context.Context, id string) (string, error) {
+	var r struct {
+		RunID string `json:"run_id"`
+	}
+	err := c.do(ctx, http.MethodPost, "/hooklab/crons/"+url.PathEscape(id)+"/fire", nil, &r)
+	return r.RunID, err
+}
+
+// Info implements ui.Backend.
+func (c *Client) Info() ui.Info {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.info
+}

@@ -1,0 +1,231 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"hooklab/server/store"
+)
+
+// defaultOwnerAddr is where a relative webhook URL points when no running
+// hooklab owns the store: hooklab's default --addr.
+const defaultOwnerAddr = "127.0.0.1:2024"
+
+// HistoryCommand is `hooklab history [--json] [--limit N] [--store F]
+// [--curl ID] [--config F]`: the stored deliveries, newest first, or one of
+// them as a runnable curl command. It asks the hooklab that owns the store
+// when one is running, else reads the file. getenv is os.LookupEnv. Exit
+// codes: 0 done, 1 not found or store error, 2 usage.
+func HistoryCommand(ctx context.Context, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hooklab history", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	limit := fs.Int("limit", 50, "how many deliveries to show (1-10000)")
+	storePath := fs.String("store", "", "history database (default under $XDG_STATE_HOME/hooklab)")
+	curlID := fs.String("curl", "", "print delivery `ID` as a runnable curl command")
+	cfgPath := fs.String("config", "", "langgraph.json whose header templates --curl uses (default ./langgraph.json when it exists)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hooklab history: unexpected argument %q (did you mean --curl %s?)\n", fs.Arg(0), fs.Arg(0))
+		return 2
+	}
+	if *limit < 1 || *limit > 10000 {
+		fmt.Fprintf(stderr, "hooklab history: --limit must be from 1 to 10000, got %d\n", *limit)
+		return 2
+	}
+	src, code := openSource(*storePath, getenv, false, stderr, "hooklab history")
+	if src == nil {
+		return code
+	}
+	defer src.close()
+
+	if *curlID != "" {
+		d, err := src.delivery(ctx, *curlID)
+		if err != nil {
+			fmt.Fprintln(stderr, "hooklab history:", describe(err, *curlID))
+			return 1
+		}
+		templates, err := headerTemplates(*cfgPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "hooklab history: warning:", err, "(secret headers are printed masked)")
+		}
+		fmt.Fprint(stdout, CurlCommand(d, src.addr(), templates))
+		return 0
+	}
+	ds, err := src.deliveries(ctx, *limit)
+	if err != nil {
+		fmt.Fprintln(stderr, "hooklab history:", err)
+		return 1
+	}
+	if *asJSON {
+		rows := make([]Summary, len(ds))
+		for i, d := range ds {
+			rows[i] = Summarize(d)
+		}
+		b, _ := json.MarshalIndent(rows, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+		return 0
+	}
+	writeTable(stdout, ds)
+	return 0
+}
+
+// Summary is one delivery in `hooklab history --json`.
+type Summary struct {
+	ID         string    `json:"id"`
+	RunID      string    `json:"run_id"`
+	ThreadID   string    `json:"thread_id,omitempty"`
+	URL        string    `json:"url"`
+	Outcome    string    `json:"outcome"`
+	Attempts   int       `json:"attempts"`
+	Status     int       `json:"status"`
+	Reason     string    `json:"reason"`
+	ReplayOf   string    `json:"replay_of"`
+	DurationMS float64   `json:"duration_ms"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Summarize is d without its headers, body and attempt log.
+func Summarize(d store.Delivery) Summary {
+	return Summary{
+		ID: d.ID, RunID: d.RunID, ThreadID: d.ThreadID, URL: d.URL, Outcome: d.Outcome,
+		Attempts: d.Attempts, Status: d.Status, Reason: d.Reason, ReplayOf: d.ReplayOf,
+		DurationMS: d.DurationMS, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+}
+
+func writeTable(w io.Writer, ds []store.Delivery) {
+	if len(ds) == 0 {
+		fmt.Fprintln(w, "no deliveries recorded yet")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tOUTCOME\tATTEMPTS\tSTATUS\tURL\tID")
+	for _, d := range ds {
+		status := "-"
+		if d.Status != 0 {
+			status = strconv.Itoa(d.Status)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", d.CreatedAt.Local().Format("2006-01-02 15:04:05"),
+			d.Outcome, d.Attempts, status, d.URL, d.ID)
+	}
+	tw.Flush()
+}
+
+// describe makes a lookup error say which delivery was missing.
+func describe(err error, id string) string {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Sprintf("no delivery %q in the history (list them with `hooklab history`)", id)
+	}
+	return err.Error()
+}
+
+// source is where a command reads deliveries: the hooklab that owns the
+// store, or the store file itself.
+type source struct {
+	path  string
+	owner string       // the owner's address, "" when reading the file
+	c     *Client      // set with owner
+	st    *store.Store // set without owner
+}
+
+// openSource finds the store at path (default: store.DefaultPath) and
+// connects to its owner or opens the file (read-only unless writable).
+// On failure it has printed why and returns the exit code.
+func openSource(path string, getenv func(string) (string, bool), writable bool, stderr io.Writer, cmd string) (*source, int) {
+	if path == "" {
+		path = store.DefaultPath(func(k string) string { v, _ := getenv(k); return v })
+	}
+	if path == "" {
+		fmt.Fprintf(stderr, "%s: no store path: set $XDG_STATE_HOME or $HOME, or pass --store\n", cmd)
+		return nil, 2
+	}
+	if path == ":memory:" {
+		fmt.Fprintf(stderr, "%s: an in-memory store keeps no history to read; pass --store with a file\n", cmd)
+		return nil, 2
+	}
+	if addr, ok := store.OwnerAddr(path); ok {
+		c, err := New(addr)
+		if err == nil {
+			return &source{path: path, owner: addr, c: c}, 0
+		}
+	}
+	// Never create a store here: a missing file is a wrong path or no history yet.
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "%s: no history at %s: the file does not exist (has hooklab run with this --store?)\n", cmd, path)
+		return nil, 1
+	}
+	st, err := openStore(path, writable)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, 1
+	}
+	return &source{path: path, st: st}, 0
+}
+
+// openStore opens the file for reading, or writing. A read-only open that
+// fails for another reason than the file itself (say a WAL left by a killed
+// hooklab that a read-only connection cannot recover) is retried writable,
+// which recovers it as a restart of hooklab would.
+func openStore(path string, writable bool) (*store.Store, error) {
+	if writable {
+		return store.Open(path, store.Options{})
+	}
+	st, err := store.Open(path, store.Options{ReadOnly: true})
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrNewer) {
+		return st, err
+	}
+	st, werr := store.Open(path, store.Options{})
+	if werr != nil {
+		return nil, fmt.Errorf("%v (and opening it to recover: %v)", err, werr)
+	}
+	return st, nil
+}
+
+func (s *source) close() {
+	if s.st != nil {
+		s.st.Close()
+	}
+}
+
+// addr is where relative webhook URLs of this store point.
+func (s *source) addr() string {
+	if s.owner != "" {
+		return s.owner
+	}
+	return defaultOwnerAddr
+}
+
+func (s *source) deliveries(ctx context.Context, limit int) ([]store.Delivery, error) {
+	if s.c != nil {
+		ds, err := s.c.Deliveries(ctx, store.DeliveryQuery{Limit: limit})
+		if err != nil {
+			return nil, fmt.Errorf("asking the hooklab at %s that owns %s: %w", s.owner, s.path, err)
+		}
+		return ds, nil
+	}
+	return s.st.Deliveries(ctx, store.DeliveryQuery{Limit: limit})
+}
+
+func (s *source) delivery(ctx context.Context, id string) (store.Delivery, error) {
+	if s.c != nil {
+		d, err := s.c.Delivery(ctx, id)
+		var ae *APIError
+		if err != nil && !errors.As(err, &ae) {
+			err = fmt.Errorf("asking the hooklab at %s that owns %s: %w", s.owner, s.path, err)
+		}
+		return d, err
+	}
+	return s.st.Delivery(ctx, id)
+}

@@ -1,0 +1,278 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// receiver records webhook bodies by run id.
+type receiver struct {
+	*httptest.Server
+	mu    sync.Mutex
+	hooks map[string][]map[string]any
+	ctype []string
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{hooks: map[string][]map[string]any{}}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		rc.mu.Lock()
+		id, _ := body["run_id"].(string)
+		rc.hooks[id] = append(rc.hooks[id], body)
+		rc.ctype = append(rc.ctype, r.Header.Get("Content-Type"))
+		rc.mu.Unlock()
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+// wait returns the webhook bodies of a run once there are n of them.
+func (rc *receiver) wait(t *testing.T, runID string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		rc.mu.Lock()
+		got := rc.hooks[runID]
+		rc.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("run %s: fewer than %d webhooks", runID, n)
+	return nil
+}
+
+func (rc *receiver) count(runID string) int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.hooks[runID])
+}
+
+func newThreadID(t *testing.T, ts *testServer) string {
+	var th Thread
+	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &th)
+	return th.ThreadID
+}
+
+func runBodyWith(webhook string, configurable map[string]any) map[string]any {
+	return map[string]any{
+		"assistant_id": "agent", "webhook": webhook,
+		"input":  map[string]any{"messages": []any{map[string]any{"role": "user", "content": "hi"}}},
+		"config": map[string]any{"configurable": configurable},
+	}
+}
+
+// TestWebhookStatuses produces every status a webhook reports (SPEC A5).
+func TestWebhookStatuses(t *testing.T) {
+	ts := mustStart(t, withRunTimeout(150*time.Millisecond))
+	rc := newReceiver(t)
+	tid := newThreadID(t, ts)
+	create := func(cfg map[string]any) Run {
+		var run Run
+		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", runBodyWith(rc.URL+"/hook?token=t", cfg), 200, &run)
+		return run
+	}
+	ok := create(nil)
+	if got := rc.wait(t, ok.RunID, 1)[0]; got["status"] != "success" || got["values"] == nil {
+		t.Errorf("success webhook: %v", got)
+	}
+	failed := create(map[string]any{"fail": "boom"})
+	got := rc.wait(t, failed.RunID, 1)[0]
+	if got["status"] != "error" || got["error"].(map[string]any)["message"] != "boom" {
+		t.Errorf("error webhook: %v", got)
+	}
+	slow := create(map[string]any{"sleep_ms": 5000})
+	if got := rc.wait(t, slow.RunID, 1)[0]; got["status"] != "timeout" {
+		t.Errorf("timeout webhook status %v", got["status"])
+	}
+	intr := create(map[string]any{"interrupt": "approve?"})
+	if got := rc.wait(t, intr.RunID, 1)[0]; got["status"] != "success" {
+		t.Errorf("graph interrupt webhook status %v, want success", got["status"])
+	}
+	var th Thread
+	ts.mustDo(t, "GET", "/threads/"+tid, nil, 200, &th)
+	if th.Status != "interrupted" {
+		t.Errorf("thread status after interrupt %q", th.Status)
+	}
+	for _, action := range []string{"interrupt", "rollback"} {
+		run := create(map[string]any{"sleep_ms": 100000})
+		waitStatus(t, ts, tid, run.RunID, "running")
+		ts.mustDo(t, "POST", "/threads/"+tid+"/runs/"+run.RunID+"/cancel?wait=1&action="+action, nil, 200, nil)
+		want := map[string]string{"interrupt": "interrupted", "rollback": "rollback"}[action]
+		got := rc.wait(t, run.RunID, 1)[0]
+		if got["status"] != want {
+			t.Errorf("cancel %s: webhook status %v, want %s", action, got["status"], want)
+		}
+		if action == "rollback" && got["values"] != nil {
+			t.Errorf("rollback webhook values = %v, want null", got["values"])
+		}
+	}
+	for _, ct := range rc.ctype {
+		if ct != "application/json" {
+			t.Errorf("content type %q", ct)
+		}
+	}
+}
+
+func waitStatus(t *testing.T, ts *testServer, tid, rid, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		var run Run
+		ts.mustDo(t, "GET", "/threads/"+tid+"/runs/"+rid, nil, 200, &run)
+		if run.Status == want {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("run %s never reached %s", rid, want)
+}
+
+// TestCancelPendingSendsNoWebhook: a run cancelled before it starts has no webhook.
+func TestCancelPendingSendsNoWebhook(t *testing.T) {
+	ts := mustStart(t)
+	rc := newReceiver(t)
+	tid := newThreadID(t, ts)
+	body := runBodyWith(rc.URL, nil)
+	body["after_seconds"] = 30
+	var run Run
+	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", body, 200, &run)
+	ts.mustDo(t, "POST", "/threads/"+tid+"/runs/"+run.RunID+"/cancel?wait=1", nil, 200, nil)
+	// A later run's webhook proves the sender had time to send the first one.
+	var next Run
+	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", runBodyWith(rc.URL, nil), 200, &next)
+	rc.wait(t, next.RunID, 1)
+	if n := rc.count(run.RunID); n != 0 {
+		t.Fatalf("pending run cancelled: %d webhooks, want 0", n)
+	}
+}
+
+// TestMultitaskStrategies checks reject, interrupt, rollback and enqueue.
+func TestMultitaskStrategies(t *testing.T) {
+	ts := mustStart(t)
+	rc := newReceiver(t)
+	slow := runBodyWith(rc.URL, map[string]any{"sleep_ms": 100000})
+	for _, c := range []struct{ strategy, firstStatus string }{{"interrupt", "interrupted"}, {"rollback", "rollback"}} {
+		tid := newThreadID(t, ts)
+		var first, second Run
+		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", slow, 200, &first)
+		body := runBodyWith(rc.URL, nil)
+		body["multitask_strategy"] = c.strategy
+		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", body, 200, &second)
+		if got := rc.wait(t, first.RunID, 1)[0]["status"]; got != c.firstStatus {
+			t.Errorf("%s: first run webhook %v, want %s", c.strategy, got, c.firstStatus)
+		}
+		if got := rc.wait(t, second.RunID, 1)[0]["status"]; got != "success" {
+			t.Errorf("%s: second run webhook %v", c.strategy, got)
+		}
+	}
+	tid := newThreadID(t, ts)
+	var first Run
+	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", slow, 200, &first)
+	body := runBodyWith("", nil)
+	body["multitask_strategy"] = "reject"
+	status, out, _ := ts.do(t, "POST", "/threads/"+tid+"/runs", body)
+	if status != 409 || !strings.Contains(string(out), "Thread is already running a task") {
+		t.Fatalf("reject: %d %s", status, out)
+	}
+	// enqueue (the default) runs after the first ends.
+	var queued Run
+	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", runBodyWith(rc.URL, nil), 200, &queued)
+	if queued.Status != "pending" {
+		t.Errorf("queued run status %q", queued.Status)
+	}
+	ts.mustDo(t, "POST", "/threads/"+tid+"/runs/"+first.RunID+"/cancel", nil, 202, nil)
+	rc.wait(t, queued.RunID, 1)
+}
+
+// TestSSEWireFormat checks CRLF framing, ids and the Location headers.
+func TestSSEWireFormat(t *testing.T) {
+	ts := mustStart(t)
+	tid := newThreadID(t, ts)
+	body := runBodyWith("", map[string]any{"fail": "nope"})
+	body["stream_mode"] = []string{"values", "updates"}
+	body["stream_resumable"] = true
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(ts.URL+"/threads/"+tid+"/runs/stream", "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	loc, cloc := resp.Header.Get("Location"), resp.Header.Get("Content-Location")
+	if !strings.HasPrefix(cloc, "/threads/"+tid+"/runs/") || loc != cloc+"/stream" {
+		t.Errorf("Location %q Content-Location %q", loc, cloc)
+	}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Errorf("content type %q", resp.Header.Get("Content-Type"))
+	}
+	s := string(raw)
+	if !strings.HasPrefix(s, "event: metadata\r\ndata: {\"attempt\":1,\"run_id\":") || !strings.Contains(s, "\r\nid: 1\r\n\r\n") {
+		t.Errorf("first event framing wrong:\n%q", s)
+	}
+	if !strings.Contains(s, "event: error\r\ndata: {\"error\":\"ValueError\",\"message\":\"nope\"}\r\n") {
+		t.Errorf("no final error event:\n%q", s)
+	}
+	if strings.Contains(strings.ReplaceAll(s, "\r\n", ""), "\n") {
+		t.Errorf("bare LF in stream:\n%q", s)
+	}
+}
+
+// TestWaitKeepAlive: /wait writes a newline per heartbeat while it waits.
+func TestWaitKeepAlive(t *testing.T) {
+	ts := mustStart(t) // heartbeat 200 ms in tests
+	status, out, hdr := ts.do(t, "POST", "/runs/wait", runBodyWith("", map[string]any{"sleep_ms": 450}))
+	if status != 200 || !strings.HasPrefix(string(out), "\n") || !strings.HasSuffix(hdr.Get("Location"), "/join") {
+		t.Fatalf("status %d body %q location %q", status, out, hdr.Get("Location"))
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil || v["messages"] == nil {
+		t.Fatalf("wait body %q: %v", out, err)
+	}
+}
+
+// TestThreadAliasIsFlagged: /thread/ works and the event says it is not the platform's path.
+func TestThreadAliasIsFlagged(t *testing.T) {
+	ts := mustStart(t)
+	tid := newThreadID(t, ts)
+	sub := ts.Hub.Subscribe(t.Context(), 0)
+	ts.mustDo(t, "POST", "/thread/"+tid+"/runs/wait", runBodyWith("", nil), 200, nil)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind != "request" {
+				continue
+			}
+			var info struct{ Path, NonStandard string }
+			json.Unmarshal(e.Payload, &info)
+			if info.NonStandard == "" || !strings.HasPrefix(info.Path, "/threads/") {
+				t.Fatalf("alias request event %s", e.Payload)
+			}
+			return
+		case <-deadline:
+			t.Fatal("no request event")
+		}
+	}
+}
+
+func readSSE(t *testing.T, r io.Reader) []string {
+	var names []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}

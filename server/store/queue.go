@@ -1,0 +1,136 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+
+	"hooklab/server/hub"
+)
+
+// opKind says what a queued op does.
+type opKind uint8
+
+const (
+	opEvent opKind = iota
+	opPut
+	opDelete
+	opDelivery
+)
+
+// op is one queued write. Everything it holds was copied or marshalled on
+// the caller's goroutine, so later changes by the caller cannot race with
+// the writer.
+type op struct {
+	kind    opKind
+	table   Table    // opPut, opDelete
+	id      string   // object or delivery id
+	parent  string   // opPut
+	data    []byte   // object JSON, event payload or delivery JSON
+	evKind  hub.Kind // opEvent
+	time    int64    // opEvent: unix ns
+	runID   string   // opDelivery
+	url     string   // opDelivery
+	outcome string   // opDelivery
+	created int64    // opDelivery: unix ns
+	updated int64    // opDelivery: unix ns
+}
+
+// opOverhead approximates an op's memory beyond its strings and data, for
+// the backlog bound.
+const opOverhead = 192
+
+// size is what o costs in the backlog.
+func (o *op) size() int64 {
+	return int64(opOverhead + len(o.data) + len(o.id) + len(o.parent) + len(o.url) + len(o.runID))
+}
+
+// enqueue hands o to the writer. It never waits for the disk; it only
+// blocks while the backlog is above Options.MaxBacklog, which bounds memory
+// when the disk cannot keep up.
+func (s *Store) enqueue(o op) {
+	size := o.size()
+	s.mu.Lock()
+	if s.readOnly {
+		if s.failing == nil {
+			s.failing = ErrReadOnly
+		}
+		s.mu.Unlock()
+		s.stats.dropped.Add(1)
+		return
+	}
+	for s.backlog > s.o.MaxBacklog && !s.closing {
+		ch := s.changed
+		s.mu.Unlock()
+		<-ch
+		s.mu.Lock()
+	}
+	if s.closing {
+		s.mu.Unlock()
+		s.stats.dropped.Add(1)
+		s.log.Warn("store: write after close dropped", slog.String("id", o.id), slog.String("kind", string(o.evKind)))
+		return
+	}
+	s.queue = append(s.queue, o)
+	s.enq++
+	s.backlog += size
+	s.mu.Unlock()
+	s.stats.queued.Add(1)
+	wake(s.writerWake)
+}
+
+// Put queues an upsert of r into t. r.Data is copied.
+func (s *Store) Put(t Table, r Record) {
+	if !knownTable(t) {
+		s.stats.dropped.Add(1)
+		s.log.Error("store: put into unknown table", slog.String("table", string(t)), slog.String("id", r.ID))
+		return
+	}
+	s.enqueue(op{kind: opPut, table: t, id: r.ID, parent: r.Parent, data: bytes.Clone(r.Data)})
+}
+
+// Delete queues the removal of id from t.
+func (s *Store) Delete(t Table, id string) {
+	if !knownTable(t) {
+		s.stats.dropped.Add(1)
+		s.log.Error("store: delete from unknown table", slog.String("table", string(t)), slog.String("id", id))
+		return
+	}
+	s.enqueue(op{kind: opDelete, table: t, id: id})
+}
+
+// Append queues an event; it is published after it is committed.
+// The payload is marshalled with encoding/json now, on the caller's
+// goroutine; the event's Time is Options.Now() now, in UTC.
+func (s *Store) Append(kind hub.Kind, payload any) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		// Keep the event (its kind and time still tell a story) and say why
+		// the payload is missing rather than dropping it silently.
+		s.log.Error("store: event payload", slog.String("kind", string(kind)), slog.Any("err", err))
+		b, _ = json.Marshal(map[string]string{"error": "payload could not be encoded: " + err.Error()})
+	}
+	s.enqueue(op{kind: opEvent, evKind: kind, data: b, time: s.o.Now().UnixNano()})
+}
+
+// PutDelivery queues an upsert of d. A zero CreatedAt or UpdatedAt is set
+// to Options.Now() first.
+func (s *Store) PutDelivery(d Delivery) {
+	now := s.o.Now()
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = now
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = now
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		s.stats.dropped.Add(1)
+		s.log.Error("store: delivery", slog.String("id", d.ID), slog.Any("err", err))
+		return
+	}
+	s.enqueue(op{
+		kind: opDelivery, id: d.ID, data: b, runID: d.RunID, url: d.URL, outcome: d.Outcome,
+		created: d.CreatedAt.UnixNano(), updated: d.UpdatedAt.UnixNano(),
+	})
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// appID is the SQLite application_id of a hooklab store ("hlab"), so tools
+// like `file` and our own inspection can recognise one.
+const appID = 0x686c6162
+
+// migrations are the schema steps, in order. Step i takes the schema from
+// version i to i+1; the version lives in PRAGMA user_version. Never edit a
+// released step: add a new one. (A function, not a var: no package state.)
+func migrations() []string {
+	return []string{
+		// 1: objects, the event log and deliveries.
+		`CREATE TABLE hooklab_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	INSERT INTO hooklab_meta (key, value) VALUES ('app', 'hooklab');
+	CREATE TABLE assistants (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);
+	CREATE TABLE threads (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);
+	CREATE TABLE runs (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);
+	CREATE INDEX runs_parent ON runs (parent);
+	CREATE TABLE crons (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);
+	CREATE TABLE events (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB);
+	CREATE INDEX events_kind ON events (kind, seq);
+	CREATE TABLE deliveries (
+		id TEXT PRIMARY KEY, run_id TEXT NOT NULL, url TEXT NOT NULL, outcome TEXT NOT NULL,
+		created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, data BLOB);
+	CREATE INDEX deliveries_created ON deliveries (created_at);
+	CREATE INDEX deliveries_run ON deliveries (run_id);
+	CREATE INDEX deliveries_outcome ON deliveries (outcome);`,
+	}
+}
+
+// schemaVersion is the version this binary writes.
+func schemaVersion() int { return len(migrations()) }
+
+// knownTable reports whether t is an object table; only these names are
+// ever put into SQL text.
+func knownTable(t Table) bool {
+	switch t {
+	case Assistants, Threads, Runs, Crons:
+		return true
+	}
+	return false
+}
+
+// migrate brings the database on conn from version from to schemaVersion(),
+// one transaction per step, so a crash mid-way leaves a consistent version.
+func migrate(ctx context.Context, conn *sql.Conn, from int) error {
+	steps := migrations()
+	for v := from; v < len(steps); v++ {
+		if err := step(ctx, conn, v, steps[v]); err != nil {
+			return fmt.Errorf("store: migrate to schema version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func step(ctx context.Context, conn *sql.Conn, v int, sqlText string) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, sqlText); err != nil {
+		return err
+	}
+	// PRAGMA takes no parameters; v is an int we control.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return err
+	}
+	if v == 0 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", appID)); err != nil {
+			return err
+		}
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}

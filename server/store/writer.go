@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"hooklab/server/hub"
+)
+
+// Retry back-off of a failing batch: doubling from minBackoff, capped at
+// maxBackoff, so a full disk costs one attempt every couple of seconds and
+// recovery is noticed quickly.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 2 * time.Second
+	// closeAttempts is how often Close retries a failing batch before it
+	// gives up and reports the writes as lost.
+	closeAttempts = 3
+	// spareCap is the largest queue slice kept for reuse between batches.
+	spareCap = 1 << 12
+)
+
+// stmts are the writer's prepared statements, reused by every batch.
+type stmts struct {
+	event, delivery, prune *sql.Stmt
+	put, del               map[Table]*sql.Stmt
+}
+
+func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
+	st := &stmts{put: map[Table]*sql.Stmt{}, del: map[Table]*sql.Stmt{}}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var p *sql.Stmt
+		p, err = conn.PrepareContext(ctx, q)
+		return p
+	}
+	st.event = prep("INSERT INTO events (seq, time, kind, payload) VALUES (?, ?, ?, ?)")
+	st.delivery = prep(`INSERT INTO deliveries (id, run_id, url, outcome, created_at, updated_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, url = excluded.url,
+		outcome = excluded.outcome, created_at = excluded.created_at,
+		updated_at = excluded.updated_at, data = excluded.data`)
+	st.prune = prep("DELETE FROM events WHERE seq <= ?")
+	for _, t := range []Table{Assistants, Threads, Runs, Crons} {
+		// t is one of our constants, never user input.
+		st.put[t] = prep("INSERT INTO " + string(t) + ` (id, parent, data) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET parent = excluded.parent, data = excluded.data`)
+		st.del[t] = prep("DELETE FROM " + string(t) + " WHERE id = ?")
+	}
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *stmts) close() {
+	for _, p := range []*sql.Stmt{st.event, st.delivery, st.prune} {
+		if p != nil {
+			p.Close()
+		}
+	}
+	for _, m := range []map[Table]*sql.Stmt{st.put, st.del} {
+		for _, p := range m {
+			if p != nil {
+				p.Close()
+			}
+		}
+	}
+}
+
+// pubItem is a committed batch on its way to Options.Publish.
+type pubItem struct {
+	events []hub.Event
+	end    uint64 // the last ticket of the batch
+	size   int64  // its share of the backlog
+}
+
+// objKey identifies an object row for coalescing.
+type objKey struct {
+	table Table
+	id    string
+}
+
+// writeLoop is the one goroutine that writes to the database. It takes
+// everything queued, commits it in one transaction and hands the events to
+// the publisher.
+func (s *Store) writeLoop() {
+	last := map[objKey]int{}
+	lastDelivery := map[string]int{}
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closing {
+			s.mu.Unlock()
+			<-s.writerWake
+			s.mu.Lock()
+		}
+		if len(s.queue) == 0 {
+			s.writerFinished = true
+			s.mu.Unlock()
+			wake(s.pubWake)
+			close(s.writerDone)
+			return
+		}
+		batch := s.queue
+		s.queue, s.spare = s.spare, nil
+		end := s.enq
+		s.mu.Unlock()
+
+		s.writeBatch(batch, end, last, lastDelivery)
+
+		clear(batch)
+		clear(last)
+		clear(lastDelivery)
+		if cap(batch) <= spareCap {
+			s.mu.Lock()
+			s.spare = batch[:0]
+			s.mu.Unlock()
+		}
+	}
+}
+
+// writeBatch commits batch, retrying with back-off while the disk fails.
+func (s *Store) writeBatch(batch []op, end uint64, last map[objKey]int, lastDelivery map[string]int) {
+	s.pause.Lock()
+	defer s.pause.Unlock()
+	var size int64
+	for i := range batch {
+		o := &batch[i]
+		size += o.size()
+		switch o.kind {
+		case opPut, opDelete:
+			last[objKey{o.table, o.id}] = i
+		case opDelivery:
+			lastDelivery[o.id] = i
+		}
+	}
+	backoff := minBackoff
+	for attempt := 1; ; attempt++ {
+		events, coalesced, err := s.commit(batch, last, lastDelivery)
+		if err == nil {
+			s.stats.batches.Add(1)
+			s.stats.written.Add(uint64(len(batch)))
+			s.stats.coalesced.Add(uint64(coalesced))
+			s.committedBatch(events, end, size, true)
+			return
+		}
+		s.stats.errors.Add(1)
+		err = fmt.Errorf("store: write %s: %w", s.path, err)
+		s.setFailing(err)
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if closing && attempt >= closeAttempts {
+			s.stats.dropped.Add(uint64(len(batch)))
+			lost := fmt.Errorf("store: %d queued writes could not be saved: %w", len(batch), err)
+			s.log.Error(lost.Error())
+			s.mu.Lock()
+			s.closeErr = errors.Join(s.closeErr, lost)
+			s.mu.Unlock()
+			s.committedBatch(nil, end, size, false) // release waiters and the backlog
+			return
+		}
+		if closing {
+			// Close gives the disk a short, bounded chance to come back.
+			time.Sleep(min(backoff, 100*time.Millisecond))
+		} else {
+			select {
+			case <-time.After(backoff):
+			case <-s.stop:
+			}
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// commit writes batch in one transaction and returns its events, with
+// their sequence numbers, and how many upserts were coalesced away.
+func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]int) (events []hub.Event, coalesced int, err error) {
+	ctx := context.Background()
+	c := s.wconn
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		if err != nil {
+			// SQLite may already have rolled back (SQLITE_FULL); ignore "no
+			// transaction is active".
+			_, _ = c.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	seq := s.lastSeq.Load()
+	for i := range batch {
+		o := &batch[i]
+		switch o.kind {
+		case opEvent:
+			seq++
+			if _, err := s.stmts.event.ExecContext(ctx, int64(seq), o.time, string(o.evKind), o.data); err != nil {
+				return nil, 0, err
+			}
+			events = append(events, hub.Event{Seq: seq, Time: time.Unix(0, o.time).UTC(), Kind: o.evKind, Payload: o.data})
+		case opPut, opDelete:
+			if last[objKey{o.table, o.id}] != i {
+				coalesced++
+				continue
+			}
+			if o.kind == opPut {
+				_, err = s.stmts.put[o.table].ExecContext(ctx, o.id, o.parent, o.data)
+			} else {
+				_, err = s.stmts.del[o.table].ExecContext(ctx, o.id)
+			}
+			if err != nil {
+				return nil, 0, err
+			}
+		case opDelivery:
+			if lastDelivery[o.id] != i {
+				coalesced++
+				continue
+			}
+			if _, err := s.stmts.delivery.ExecContext(ctx, o.id, o.runID, o.url, o.outcome, o.created, o.updated, o.data); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	if s.memory && seq > uint64(s.o.MemoryKeep) {
+		// An in-memory history keeps only the newest MemoryKeep events.
+		if _, err := s.stmts.prune.ExecContext(ctx, int64(seq)-int64(s.o.MemoryKeep)); err != nil {
+			return nil, 0, err
+		}
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, 0, err
+	}
+	s.lastSeq.Store(seq)
+	if s.ckptWake != nil {
+		wake(s.ckptWake)
+	}
+	return events, coalesced, nil
+}
+
+// committedBatch records a committed (ok) or abandoned batch and queues its
+// events for publishing.
+func (s *Store) committedBatch(events []hub.Event, end uint64, size int64, ok bool) {
+	s.mu.Lock()
+	s.committed = end
+	recovered := ok && s.failing != nil
+	if recovered {
+		s.failing = nil
+	}
+	s.pubq = append(s.pubq, pubItem{events: events, end: end, size: size})
+	s.broadcastLocked()
+	s.mu.Unlock()
+	wake(s.pubWake)
+	if recovered {
+		s.log.Info("store: writes succeed again", slog.String("path", s.path))
+		if s.o.OnRecover != nil {
+			s.o.OnRecover()
+		}
+	}
+}
+
+// setFailing records a write failure; OnError hears about the first one of
+// a failure period.
+func (s *Store) setFailing(err error) {
+	s.mu.Lock()
+	first := s.failing == nil
+	s.failing = err
+	s.broadcastLocked()
+	s.mu.Unlock()
+	if first {
+		s.log.Error("store: write failed; retrying", slog.String("path", s.path), slog.Any("err", err))
+		if s.o.OnError != nil {
+			s.o.OnError(err)
+		}
+	}
+}
+
+// publishLoop hands committed events to Options.Publish in Seq order, on
+// its own goroutine so a Publish callback may read the store (which waits
+// for the writer) without deadlocking it.
+func (s *Store) publishLoop() {
+	defer close(s.pubDone)
+	for {
+		s.mu.Lock()
+		for len(s.pubq) == 0 && !s.writerFinished {
+			s.mu.Unlock()
+			<-s.pubWake
+			s.mu.Lock()
+		}
+		if len(s.pubq) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		items := s.pubq
+		s.pubq = nil
+		s.mu.Unlock()
+		var size int64
+		for _, it := range items {
+			if s.o.Publish != nil {
+				for _, e := range it.events {
+					s.o.Publish(e)
+				}
+			}
+			size += it.size
+		}
+		s.mu.Lock()
+		s.published = items[len(items)-1].end
+		s.backlog -= size
+		s.broadcastLocked()
+		s.mu.Unlock()
+	}
+}
