@@ -388,7 +388,7 @@ func (s *Server) FireCron(ctx context.Context, id string) (string, error) {
 		b.OnCompletion = orDefault(onCompletion, "delete")
 	}
 	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/hooklab/crons/"+id+"/fire", nil)
-	run, err := s.createRun(r, &b, threadID, id)
+	_, run, err := s.createRun(r, &b, threadID, id)
 	if err != nil {
 		s.emit(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", Error: err.Error()})
 		return "", err

@@ -209,18 +209,20 @@ func (e *apiError) plain() *apiError {
 	return e
 }
 
-// createRun validates b and creates the run on threadID ("" = stateless).
-func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string) (*runState, error) {
+// createRun validates b and creates the run on threadID ("" = stateless). It
+// returns the live run and a snapshot of it as created, taken under the lock
+// (the run may already be executing when the caller reads it).
+func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string) (*runState, Run, error) {
 	modes, err := b.validate()
 	if err != nil {
-		return nil, err
+		return nil, Run{}, err
 	}
 	if threadID != "" && !validUUID(threadID) {
-		return nil, invalid("thread_id", "must be a UUID, got %q", threadID)
+		return nil, Run{}, invalid("thread_id", "must be a UUID, got %q", threadID)
 	}
 	webhook, err := s.checkWebhook(r, b.Webhook)
 	if err != nil {
-		return nil, err
+		return nil, Run{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -230,13 +232,13 @@ func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string)
 		t.temporary = true
 	} else if t = s.threads[threadID]; t == nil || t.temporary {
 		if b.IfNotExists != "create" {
-			return nil, errorf(http.StatusNotFound, "thread '%s' not found; create it first or pass if_not_exists \"create\"", threadID)
+			return nil, Run{}, errorf(http.StatusNotFound, "thread '%s' not found; create it first or pass if_not_exists \"create\"", threadID)
 		}
 		t = newThread(threadID, nil)
 	}
 	run, err := s.newRunLocked(r, b, modes, t.ThreadID, webhook)
 	if err != nil {
-		return nil, err
+		return nil, Run{}, err
 	}
 	run.Stateless = threadID == ""
 	run.CronID = cronID
@@ -247,9 +249,9 @@ func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string)
 		if len(t.queue) == 0 && t.active == nil && t.temporary {
 			delete(s.threads, t.ThreadID)
 		}
-		return nil, err
+		return nil, Run{}, err
 	}
-	return run, nil
+	return run, run.Run, nil
 }
 
 func (s *Server) handleRunCreate(mode createMode) handlerFunc {
@@ -262,7 +264,7 @@ func (s *Server) handleRunCreate(mode createMode) handlerFunc {
 		if threadID == "" && r.URL.Path != "/runs" && !strings.HasPrefix(r.URL.Path, "/runs/") {
 			return invalid("thread_id", "required")
 		}
-		run, err := s.createRun(r, &b, threadID, "")
+		run, created, err := s.createRun(r, &b, threadID, "")
 		if err != nil {
 			return err
 		}
@@ -278,7 +280,7 @@ func (s *Server) handleRunCreate(mode createMode) handlerFunc {
 			w.Header().Set("Location", base+"/join")
 			s.writeWait(w, r, run)
 		default:
-			writeJSON(w, http.StatusOK, run.Run)
+			writeJSON(w, http.StatusOK, created)
 		}
 		return nil
 	}
@@ -350,14 +352,14 @@ func (s *Server) handleRunBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]Run, 0, len(bodies))
 	for i := range bodies {
-		run, err := s.createRun(r, &bodies[i], "", "")
+		_, created, err := s.createRun(r, &bodies[i], "", "")
 		if err != nil {
 			if ae, ok := err.(*apiError); ok {
 				return &apiError{Status: ae.Status, Detail: fmt.Sprintf("[%d]: %s (runs before it were created)", i, ae.Detail)}
 			}
 			return err
 		}
-		out = append(out, run.Run)
+		out = append(out, created)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

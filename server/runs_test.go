@@ -256,6 +256,9 @@ func TestThreadAliasIsFlagged(t *testing.T) {
 			}
 			var info struct{ Path, NonStandard string }
 			json.Unmarshal(e.Payload, &info)
+			if !strings.HasSuffix(info.Path, "/runs/wait") {
+				continue
+			}
 			if info.NonStandard == "" || !strings.HasPrefix(info.Path, "/threads/") {
 				t.Fatalf("alias request event %s", e.Payload)
 			}

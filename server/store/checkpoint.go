@@ -11,7 +11,8 @@ import (
 // connection, so the writer would stall for the copy and the fsync of the
 // database file on every ~4 MB of WAL. Instead the writer connection has
 // wal_autocheckpoint off and this goroutine checkpoints on its own
-// connection, in parallel with the writer (PASSIVE never blocks it; see walResetPages for the one exception).
+// connection, in parallel with the writer (PASSIVE never blocks it; see
+// walResetPages for the one exception).
 const (
 	// checkpointEvery rate-limits checkpoints while writes keep coming.
 	checkpointEvery = 250 * time.Millisecond
@@ -72,15 +73,4 @@ func (s *Store) checkpoint(ctx context.Context) (int, error) {
 	var busy, log, done int
 	err := s.cdb.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done)
 	return log, err
-}
-
-// finalCheckpoint folds the WAL into the database file at Close, so the
-// file is complete on its own (easy to copy) and the WAL is truncated.
-func (s *Store) finalCheckpoint() {
-	if s.wconn == nil || s.memory {
-		return
-	}
-	if _, err := s.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		s.log.Warn("store: final checkpoint", slog.String("path", s.path), slog.Any("err", err))
-	}
 }

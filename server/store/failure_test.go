@@ -77,6 +77,7 @@ func checkFailingThenRecovered(t *testing.T, s *Store, rec *failureRecorder, fix
 	if err := s.Flush(rctx); err == nil || rctx.Err() != nil {
 		t.Fatalf("Flush while failing = %v, want the write error at once", err)
 	}
+	poll(t, "OnError", func() bool { errs, _, _ := rec.snapshot(); return len(errs) > 0 })
 	errs, _, published := rec.snapshot()
 	if len(errs) != 1 {
 		t.Fatalf("OnError called %d times, want once for the failure period", len(errs))
@@ -92,7 +93,7 @@ func checkFailingThenRecovered(t *testing.T, s *Store, rec *failureRecorder, fix
 
 	fix()
 	poll(t, "recovery", func() bool { return s.Err() == nil })
-	mustFlush(t, s)
+	mustFlush(t, s) // OnRecover runs before the recovered batch's Flush returns
 	_, recovered, published := rec.snapshot()
 	if recovered != 1 {
 		t.Errorf("OnRecover called %d times", recovered)
@@ -177,43 +178,69 @@ func readOnlyFns(t *testing.T, path string) (func(), func()) {
 	return func() { run("+i") }, func() { run("-i") }
 }
 
-// TestBacklogBound: with the disk failing, writers block at MaxBacklog
-// instead of growing memory without limit, and resume after recovery.
+// TestBacklogBound: memory stays bounded. A slow writer (held here by
+// pause) makes callers wait at MaxBacklog; a failing one makes them drop
+// writes instead of freezing.
 func TestBacklogBound(t *testing.T) {
-	s := mustOpen(t, "", Options{MaxBacklog: 64 << 10})
-	ctx := context.Background()
-	var pages int
-	s.wconn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages)
-	s.wconn.ExecContext(ctx, "PRAGMA max_page_count = "+strconv.Itoa(pages))
+	const bound = 64 << 10
+	s := mustOpen(t, "", Options{MaxBacklog: bound})
 	big := strings.Repeat("y", 1000)
+	s.pause.Lock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range 1000 { // ~1 MB, far above the 64 KiB bound
+		for range 1000 { // ~1 MB, far above the bound
 			s.Append(hub.KindNotice, hub.NoticeInfo{Text: big})
 		}
 	}()
-	poll(t, "the writer to block", func() bool {
-		return s.Err() != nil && s.Stats().Backlog > 64<<10
-	})
+	poll(t, "the backlog to fill", func() bool { return s.Stats().Backlog > bound })
 	select {
 	case <-done:
 		t.Fatal("1 MB was queued past a 64 KiB backlog bound")
 	case <-time.After(100 * time.Millisecond):
 	}
-	if b := s.Stats().Backlog; b > 64<<10+4096 {
-		t.Fatalf("backlog %d, bound 64 KiB", b)
+	if b := s.Stats().Backlog; b > bound+4096 {
+		t.Fatalf("backlog %d, bound %d", b, bound)
 	}
-	s.wconn.ExecContext(ctx, "PRAGMA max_page_count = 1073741823")
+	s.pause.Unlock()
 	select {
 	case <-done:
 	case <-time.After(15 * time.Second):
-		t.Fatal("writer still blocked after recovery")
+		t.Fatal("callers still blocked after the writer caught up")
 	}
 	mustFlush(t, s)
-	if s.LastSeq() != 1000 {
-		t.Fatalf("LastSeq = %d", s.LastSeq())
+	if s.LastSeq() != 1000 || s.Stats().Dropped != 0 {
+		t.Fatalf("LastSeq = %d, Dropped = %d; a slow disk must lose nothing", s.LastSeq(), s.Stats().Dropped)
 	}
+
+	// Now a failing disk: the same load returns at once, shedding writes.
+	ctx := context.Background()
+	var pages int
+	s.wconn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages)
+	s.wconn.ExecContext(ctx, "PRAGMA max_page_count = "+strconv.Itoa(pages))
+	poll(t, "the disk to fail", func() bool {
+		s.Append(hub.KindNotice, hub.NoticeInfo{Text: big})
+		return s.Err() != nil
+	})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for range 1000 {
+			s.Append(hub.KindNotice, hub.NoticeInfo{Text: big})
+		}
+	}()
+	select {
+	case <-finished:
+	case <-time.After(15 * time.Second):
+		t.Fatal("callers blocked on a failing disk")
+	}
+	st := s.Stats()
+	if st.Dropped == 0 || st.Backlog > bound+4096 {
+		t.Fatalf("failing disk: %+v; want drops and a bounded backlog", st)
+	}
+	s.wconn.ExecContext(ctx, "PRAGMA max_page_count = 1073741823")
+	poll(t, "recovery", func() bool { return s.Err() == nil })
+	mustFlush(t, s)
 }
 
 // TestCloseGivesUpOnFailingDisk: Close must return, reporting lost writes.

@@ -285,8 +285,14 @@ func TestKill9(t *testing.T) {
 	if addr, ok := OwnerAddr(path); ok {
 		t.Errorf("OwnerAddr after kill = %q", addr)
 	}
-	s := mustOpen(t, path, Options{})
 	ctx := context.Background()
+	// `hooklab history` reads the crashed store before anyone reopens it.
+	ro := mustOpen(t, path, Options{ReadOnly: true})
+	if evs, err := ro.Events(ctx, Query{}); err != nil || len(evs) < 1000 {
+		t.Fatalf("read-only after kill -9: %d events, %v", len(evs), err)
+	}
+	ro.Close()
+	s := mustOpen(t, path, Options{})
 	evs, err := s.Events(ctx, Query{})
 	if err != nil {
 		t.Fatal(err)

@@ -45,9 +45,10 @@ func (o *op) size() int64 {
 	return int64(opOverhead + len(o.data) + len(o.id) + len(o.parent) + len(o.url) + len(o.runID))
 }
 
-// enqueue hands o to the writer. It never waits for the disk; it only
-// blocks while the backlog is above Options.MaxBacklog, which bounds memory
-// when the disk cannot keep up.
+// enqueue hands o to the writer. It never waits for the disk itself. Above
+// Options.MaxBacklog it waits for the writer to catch up while the disk is
+// healthy but slow (backpressure, bounded memory), and drops the write
+// (Stats.Dropped) while the disk is failing, so the API keeps answering.
 func (s *Store) enqueue(o op) {
 	size := o.size()
 	s.mu.Lock()
@@ -60,6 +61,20 @@ func (s *Store) enqueue(o op) {
 		return
 	}
 	for s.backlog > s.o.MaxBacklog && !s.closing {
+		if s.failing != nil {
+			// The disk is failing, not just slow: waiting would freeze the
+			// API for as long as the disk stays broken. Shed instead, and
+			// say so once per failure period.
+			first := !s.shedding
+			s.shedding = true
+			s.mu.Unlock()
+			s.stats.dropped.Add(1)
+			if first {
+				s.log.Error("store: backlog full while writes fail; dropping new writes until the store recovers",
+					slog.String("path", s.path), slog.Int64("max_backlog", s.o.MaxBacklog))
+			}
+			return
+		}
 		ch := s.changed
 		s.mu.Unlock()
 		<-ch

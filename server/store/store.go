@@ -18,17 +18,18 @@ import (
 // Options configure a Store.
 type Options struct {
 	Publish  func(hub.Event) // called with each event after it is committed, in Seq order
-	OnError  func(error)     // called when a batch cannot be written (disk full, read-only), once per failure period; never with nil
+	OnError  func(error)     // called when a batch cannot be written (disk full, read-only), once per failure period; never with nil; runs on the publishing goroutine
 	ReadOnly bool            // open for reading only (history, while another hooklab owns the file)
 	Logger   *slog.Logger
 	Now      func() time.Time
 
 	// OnRecover is called once when writes succeed again after OnError.
 	OnRecover func()
-	// MaxBacklog bounds the bytes queued but not yet committed and
-	// published (default 16 MiB). Put, Delete, Append and PutDelivery block
-	// while the backlog is above it: memory stays bounded when the disk
-	// cannot keep up or keeps failing, at the cost of stalling callers.
+	// MaxBacklog bounds the bytes queued but not yet committed
+	// (default 16 MiB), so memory stays bounded. Above it, Put, Delete,
+	// Append and PutDelivery wait for the writer while the disk is merely
+	// slow, and drop the write (counted in Stats.Dropped, logged once)
+	// while writes are failing, so the API never freezes on a broken disk.
 	MaxBacklog int64
 	// MemoryKeep is how many events a ":memory:" store keeps (default
 	// 100000); older ones are pruned so an in-memory history stays bounded.
@@ -44,7 +45,7 @@ type Stats struct {
 	// Dropped counts writes refused because the store was closed or
 	// read-only, or lost because Close gave up on a failing disk.
 	Dropped uint64
-	// Backlog is the number of bytes queued and not yet committed and published.
+	// Backlog is the number of bytes queued and not yet committed.
 	Backlog int64
 }
 
@@ -67,8 +68,9 @@ type Store struct {
 	ckptWake chan struct{} // nil when there is no checkpointer
 	ckptDone chan struct{}
 
-	// pause is held by the writer around each batch; tests hold it to make
-	// the writer collect a large batch.
+	// pause is held by the writer around each batch, and by the
+	// checkpointer when it must catch up with the writer; tests hold it to
+	// make the writer collect a large batch.
 	pause sync.Mutex
 
 	mu             sync.Mutex
@@ -80,6 +82,7 @@ type Store struct {
 	committed      uint64        // tickets whose batch committed
 	published      uint64        // tickets whose batch was also published
 	failing        error         // the current write failure, nil when healthy
+	shedding       bool          // writes were dropped in this failure period
 	closing        bool          // no more writes accepted
 	writerFinished bool          // the writer has drained the queue and exited
 	closed         bool          // Close finished
@@ -97,9 +100,6 @@ type Store struct {
 		queued, written, batches, errors, coalesced, dropped atomic.Uint64
 	}
 }
-
-// ErrLocked is returned by Open when another live hooklab owns the store file.
-var ErrLocked = errors.New("store file is in use by another hooklab")
 
 // DefaultPath is $XDG_STATE_HOME/hooklab/hooklab.db (or ~/.local/state/...).
 // It is "" when neither variable gives an absolute directory.
@@ -187,7 +187,6 @@ func (s *Store) Close() error {
 		if s.ckptDone != nil {
 			<-s.ckptDone
 		}
-		s.finalCheckpoint()
 		s.mu.Lock()
 		s.closed = true
 		s.broadcastLocked()

@@ -1,6 +1,25 @@
 // Package store is hooklab's durable history on SQLite (modernc.org/sqlite,
 // pure Go): the API's objects (assistants, threads, runs, crons), webhook
 // deliveries and the event log.
+//
+// Writes never wait for the disk: Put, Delete, Append and PutDelivery queue
+// the write (copying or marshalling everything on the caller's goroutine)
+// and one writer goroutine commits whatever is queued in one transaction,
+// coalescing repeated upserts of the same object or delivery. Events get
+// their Seq at commit, in queue order, and are handed to Options.Publish
+// only after the commit, on a separate goroutine, strictly in Seq order:
+// anything a subscriber sees is already on disk. Reads first wait for
+// earlier writes to commit, so a read after a write sees it.
+//
+// Durability: the file is in WAL mode with synchronous=NORMAL, so a commit
+// survives the process being killed (kill -9); only a power cut can cost
+// the last transactions. When writes fail (disk full, read-only file), the
+// batch is kept and retried, Err reports the failure and OnError is called;
+// the API keeps answering. Memory is bounded by Options.MaxBacklog.
+//
+// A file store is owned by one process at a time (a flock on <file>.lock);
+// others open it with Options.ReadOnly. A file that is not a hooklab store,
+// is corrupt or comes from a newer hooklab is refused and never modified.
 package store
 
 import (
@@ -100,6 +119,7 @@ var (
 	ErrNewer    = errors.New("store file was written by a newer hooklab")
 	ErrReadOnly = errors.New("store is read-only")
 	ErrClosed   = errors.New("store is closed")
+	ErrLocked   = errors.New("store file is in use by another hooklab")
 )
 
 // FormatTime renders t the way the platform does: RFC 3339, microseconds,

@@ -76,11 +76,12 @@ func (st *stmts) close() {
 	}
 }
 
-// pubItem is a committed batch on its way to Options.Publish.
+// pubItem is a committed batch on its way to Options.Publish, or a
+// callback (OnError, OnRecover) to run in order with the events.
 type pubItem struct {
 	events []hub.Event
 	end    uint64 // the last ticket of the batch
-	size   int64  // its share of the backlog
+	notify func()
 }
 
 // objKey identifies an object row for coalescing.
@@ -245,25 +246,27 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 	return events, coalesced, nil
 }
 
-// committedBatch records a committed (ok) or abandoned batch and queues its
-// events for publishing.
+// committedBatch records a committed (ok) or abandoned batch, releases its
+// share of the backlog and queues its events for publishing.
 func (s *Store) committedBatch(events []hub.Event, end uint64, size int64, ok bool) {
 	s.mu.Lock()
 	s.committed = end
+	s.backlog -= size
 	recovered := ok && s.failing != nil
 	if recovered {
 		s.failing = nil
+		s.shedding = false
 	}
-	s.pubq = append(s.pubq, pubItem{events: events, end: end, size: size})
-	s.broadcastLocked()
-	s.mu.Unlock()
-	wake(s.pubWake)
+	s.pubq = append(s.pubq, pubItem{events: events, end: end})
 	if recovered {
 		s.log.Info("store: writes succeed again", slog.String("path", s.path))
 		if s.o.OnRecover != nil {
-			s.o.OnRecover()
+			s.pubq = append(s.pubq, pubItem{notify: s.o.OnRecover})
 		}
 	}
+	s.broadcastLocked()
+	s.mu.Unlock()
+	wake(s.pubWake)
 }
 
 // setFailing records a write failure; OnError hears about the first one of
@@ -272,19 +275,22 @@ func (s *Store) setFailing(err error) {
 	s.mu.Lock()
 	first := s.failing == nil
 	s.failing = err
-	s.broadcastLocked()
-	s.mu.Unlock()
 	if first {
 		s.log.Error("store: write failed; retrying", slog.String("path", s.path), slog.Any("err", err))
 		if s.o.OnError != nil {
-			s.o.OnError(err)
+			s.pubq = append(s.pubq, pubItem{notify: func() { s.o.OnError(err) }})
 		}
 	}
+	s.broadcastLocked()
+	s.mu.Unlock()
+	wake(s.pubWake)
 }
 
-// publishLoop hands committed events to Options.Publish in Seq order, on
-// its own goroutine so a Publish callback may read the store (which waits
-// for the writer) without deadlocking it.
+// publishLoop hands committed events to Options.Publish in Seq order, and
+// runs OnError/OnRecover in order with them, on its own goroutine: a
+// callback may read the store (which waits for the writer) or append to it
+// without deadlocking the writer. Publish should not block: Flush waits
+// for it.
 func (s *Store) publishLoop() {
 	defer close(s.pubDone)
 	for {
@@ -301,18 +307,23 @@ func (s *Store) publishLoop() {
 		items := s.pubq
 		s.pubq = nil
 		s.mu.Unlock()
-		var size int64
+		var end uint64
 		for _, it := range items {
+			if it.notify != nil {
+				it.notify()
+				continue
+			}
 			if s.o.Publish != nil {
 				for _, e := range it.events {
 					s.o.Publish(e)
 				}
 			}
-			size += it.size
+			end = it.end
 		}
 		s.mu.Lock()
-		s.published = items[len(items)-1].end
-		s.backlog -= size
+		if end > s.published {
+			s.published = end
+		}
 		s.broadcastLocked()
 		s.mu.Unlock()
 	}

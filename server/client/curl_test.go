@@ -1,0 +1,113 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// runCurl runs a printed curl command in bash with LG_WEBHOOK_TOKEN set
+// to token and checks that the receiver's nth request is the stored one.
+func runCurl(t *testing.T, command, token string, rcv *receiver, nth int, wantBody []byte) {
+	t.Helper()
+	for _, bin := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Logf("not running the curl command: %s not found", bin)
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pollFor)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", "set -e\n"+command)
+	cmd.Env = append(os.Environ(), "LG_WEBHOOK_TOKEN="+token, "http_proxy=", "HTTP_PROXY=", "no_proxy=*")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the printed command failed: %v\n%s\n%s", err, command, out)
+	}
+	got := rcv.wait(t, nth)[nth-1]
+	if string(got.Body) != strings.TrimSpace(string(wantBody)) {
+		t.Errorf("curl sent %s, want %s", got.Body, wantBody)
+	}
+	if got.Header.Get("Authorization") != "Bearer "+token {
+		t.Errorf("curl sent Authorization %q", got.Header.Get("Authorization"))
+	}
+	if got.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("curl sent Content-Type %q", got.Header.Get("Content-Type"))
+	}
+}
+
+func TestCurlCommandQuoting(t *testing.T) {
+	d := store.Delivery{
+		ID: "d1", RunID: "r1", URL: "http://127.0.0.1:9/it's?a=1&b=2", Outcome: store.OutcomeDelivered, Status: 200,
+		Headers: []hub.HeaderKV{
+			{Name: "Content-Type", Value: "application/json"},
+			{Name: "X-Quote", Value: `it's "quoted" $HOME`},
+			{Name: "X-Sig", Value: "abcd…"},
+			{Name: "X-Odd", Value: "odd…"},
+		},
+		SecretHeaders: []string{"x-sig", "X-Odd"},
+		Body:          json.RawMessage(`{"text":"it's $HOME and \"quotes\" and ` + "`backticks`" + `"}`),
+	}
+	out := CurlCommand(d, "127.0.0.1:2024", map[string]string{
+		"x-sig": `pre"$${{ env.LG_WEBHOOK_SIG }}-${{env.LG_WEBHOOK_B}}`,
+		"x-odd": "${{ env.NOT-A-SHELL-NAME }}",
+	})
+	for _, want := range []string{
+		`curl -X POST 'http://127.0.0.1:9/it'\''s?a=1&b=2'`,
+		`-H 'X-Quote: it'\''s "quoted" $HOME'`,
+		`-H "X-Sig: pre\"\$${LG_WEBHOOK_SIG}-${LG_WEBHOOK_B}"`,
+		`-H 'X-Odd: odd…'`,
+		`# secret masked: X-Odd`,
+		`--data-raw '{"text":"it'\''s $HOME and \"quotes\" and ` + "`backticks`" + `"}'`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("CurlCommand lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "secret masked: X-Sig") {
+		t.Errorf("X-Sig has a template but was reported masked:\n%s", out)
+	}
+	// What the shell makes of it: print the arguments instead of sending.
+	if _, err := exec.LookPath("bash"); err == nil {
+		script := "curl() { printf '%s\\n' \"$@\"; }\n" + out
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Env = append(os.Environ(), "LG_WEBHOOK_SIG=S", "LG_WEBHOOK_B=B")
+		args, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("bash: %v\n%s", err, script)
+		}
+		for _, want := range []string{"http://127.0.0.1:9/it's?a=1&b=2\n", `X-Quote: it's "quoted" $HOME` + "\n", `X-Sig: pre"$S-B` + "\n", string(d.Body) + "\n"} {
+			if !strings.Contains(string(args), want) {
+				t.Errorf("the shell did not get %q from the command; it got:\n%s", want, args)
+			}
+		}
+	}
+}
+
+func TestCurlCommandLargeBodyUsesHeredoc(t *testing.T) {
+	big := `{"values":"` + strings.Repeat("x'EOF", maxDataRaw/4) + `"}`
+	d := store.Delivery{ID: "d", URL: "/hooklab/sink/big", Body: json.RawMessage(big),
+		Headers: []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}}}
+	out := CurlCommand(d, "127.0.0.1:7", nil)
+	if !strings.Contains(out, "'http://127.0.0.1:7/hooklab/sink/big'") || strings.Contains(out, "--data-raw") {
+		t.Fatalf("large body command starts:\n%s", out[:200])
+	}
+	if !strings.Contains(out, "--data-binary @- <<'EOF_0'\n"+big+"\nEOF_0\n") {
+		t.Fatalf("large body is not in a here-document with a safe delimiter")
+	}
+	if _, err := exec.LookPath("bash"); err == nil {
+		script := "curl() { cat; }\n" + out
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		got, err := exec.CommandContext(ctx, "bash", "-c", script).Output()
+		if err != nil || string(got) != big+"\n" {
+			t.Fatalf("the here-document gave %d bytes, %v", len(got), err)
+		}
+	}
+}
