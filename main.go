@@ -161,6 +161,9 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 	}
 	snd.Start(ctx)
 	srv.Start()
+	if !f.Embedded {
+		go srv.WatchConfig(ctx, f.Path, time.Second)
+	}
 	st.Append(hub.KindNotice, hub.NoticeInfo{Level: "info", Text: fmt.Sprintf("hooklab %s listening on http://%s (config: %s, store: %s)", version, ln.Addr(), configLabel(f), *storePath)})
 
 	code := 0

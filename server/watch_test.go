@@ -1,0 +1,64 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hooklab/config"
+	"hooklab/server/hub"
+)
+
+// TestConfigEditedToInvalidJSON: the running config stays and the error,
+// with line and column, is an event; a later valid edit is applied.
+func TestConfigEditedToInvalidJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "langgraph.json")
+	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"url": {"require_https": false}}}`), 0o600)
+	f, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
+	sub := ts.Hub.Subscribe(t.Context(), 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ts.Srv.WatchConfig(ctx, path, 10*time.Millisecond)
+	time.Sleep(30 * time.Millisecond) // let the watcher read the original
+
+	os.WriteFile(path, []byte("{\n  \"graphs\": {\"agent\": \"./a.py:g\"},\n  \"webhooks\": {,}\n}"), 0o600)
+	info := waitConfigEvent(t, sub)
+	if info.Action != "reload-failed" || !strings.Contains(info.Error, "langgraph.json:3:16:") {
+		t.Fatalf("invalid JSON: %+v", info)
+	}
+	if ts.Srv.Runtime().File.Webhooks.URL == nil {
+		t.Fatal("the running config was replaced by a broken file")
+	}
+	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "http": {"disable_webhooks": true}}`), 0o600)
+	if info := waitConfigEvent(t, sub); info.Action != "reloaded" {
+		t.Fatalf("valid edit: %+v", info)
+	}
+	if !ts.Srv.Runtime().DisableWebhooks {
+		t.Fatal("valid edit not applied")
+	}
+}
+
+func waitConfigEvent(t *testing.T, sub *hub.Subscription) hub.ConfigInfo {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind == hub.KindConfig {
+				var info hub.ConfigInfo
+				json.Unmarshal(e.Payload, &info)
+				return info
+			}
+		case <-timeout:
+			t.Fatal("no config event")
+		}
+	}
+}
