@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -143,6 +144,9 @@ func (c *Client) Config() *config.Runtime {
 // bad value comes back as a *config.Error naming its key; a refusal by the
 // hooklab (a header template it cannot resolve) carries its detail.
 func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
+	if f == nil {
+		return errors.New("no config to apply")
+	}
 	if err := f.Validate(); err != nil {
 		return err
 	}

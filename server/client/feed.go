@@ -27,6 +27,7 @@ const (
 	maxMessage     = 64 << 20
 	stableAfter    = 2 * time.Second // a connection that lived this long resets the back-off
 	configFetchTTL = 5 * time.Second
+	resetBackfill  = 1000 // events replayed from a hooklab whose store started over
 )
 
 // feed is one subscription's websocket: a local hub fed by one reader
@@ -117,7 +118,16 @@ func (f *feed) run(ctx context.Context, conn *websocket.Conn, err error) {
 		case <-t.C:
 		}
 		wait = min(wait*2, backoffMax)
-		conn, err = f.dial(ctx, f.last > 0)
+		resume := f.last > 0
+		if resume {
+			if seq, ok := f.c.remoteSeq(ctx); ok && seq < f.last {
+				// The hooklab came back on another (or an in-memory) store:
+				// its sequence numbers started over, and resuming after
+				// ours would skip every new event. Take its recent past.
+				f.last = seq - min(seq, resetBackfill)
+			}
+		}
+		conn, err = f.dial(ctx, resume)
 	}
 }
 
@@ -164,6 +174,17 @@ func (f *feed) read(ctx context.Context, conn *websocket.Conn) error {
 			f.configChanged(e)
 		}
 	}
+}
+
+// remoteSeq is the hooklab's last sequence number, if it answers quickly.
+func (c *Client) remoteSeq(ctx context.Context) (uint64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	var h health
+	if err := c.do(ctx, "GET", "/hooklab/healthz", nil, &h); err != nil || !h.OK {
+		return 0, false
+	}
+	return h.Seq, true
 }
 
 // configChanged refreshes the cached config after a live edit, from

@@ -3,11 +3,15 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"hooklab/config"
+	"hooklab/server"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -176,4 +180,90 @@ func TestSubscribeRefreshesConfigOnConfigEvents(t *testing.T) {
 	if !c.Config().DisableWebhooks {
 		t.Fatal("the cached config did not follow a config event on the feed")
 	}
+}
+
+func TestSubscribeFollowsARestartOnAFreshStore(t *testing.T) {
+	old := startLab(t, filepath.Join(t.TempDir(), "old.db"), config.Default(), noEnv)
+	sink(t, old, "pad", 30) // the old store is well ahead of a fresh one
+	px := newProxy(t, old.Addr)
+	c, _ := New(px.Addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub := c.Subscribe(ctx)
+	sink(t, old, "old", 1)
+	collect(t, sub, old.St.LastSeq())
+
+	fresh := startLab(t, filepath.Join(t.TempDir(), "fresh.db"), config.Default(), noEnv)
+	if fresh.St.LastSeq() >= old.St.LastSeq() {
+		t.Fatalf("fresh store at seq %d is not behind the old one at %d", fresh.St.LastSeq(), old.St.LastSeq())
+	}
+	px.switchTo(fresh.Addr)
+	px.cut()
+	sink(t, fresh, "fresh", 2)
+	got := collect(t, sub, fresh.St.LastSeq())
+	var sinks int
+	for _, e := range got {
+		if e.Kind == hub.KindSink {
+			sinks++
+		}
+	}
+	if sinks != 2 {
+		t.Fatalf("got %d sink events from the restarted hooklab, want 2", sinks)
+	}
+}
+
+// BenchmarkFeed measures store-to-remote-subscriber throughput: events
+// appended to a real store, sent over the websocket and published on the
+// client's local hub.
+func BenchmarkFeed(b *testing.B) {
+	dir := b.TempDir()
+	h := hub.New()
+	defer h.Close()
+	st, err := store.Open(filepath.Join(dir, "h.db"), store.Options{Publish: h.Publish})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rt, _ := config.Resolve(config.Default(), noEnv)
+	srv, err := server.New(server.Options{Store: st, Hub: h, Runtime: rt, Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	c, _ := New(hs.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub := c.Subscribe(ctx)
+	var seen, got atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range sub.C() {
+			seen.Store(e.Seq)
+			got.Add(1)
+		}
+	}()
+	b.ResetTimer()
+	for i := range b.N {
+		st.Append(hub.KindNotice, hub.NoticeInfo{Level: "info", Text: "bench " + strconv.Itoa(i)})
+	}
+	if err := st.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	want := st.LastSeq()
+	deadline := time.Now().Add(time.Minute)
+	for seen.Load() < want {
+		if time.Now().After(deadline) {
+			b.Fatalf("feed did not reach seq %d", want)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if got.Load() != uint64(b.N) || sub.Dropped() > 0 {
+		b.Logf("received %d of %d events, %d dropped by the local hub", got.Load(), b.N, sub.Dropped())
+	}
+	cancel()
+	<-done
 }

@@ -245,10 +245,11 @@ func secretConfig(t *testing.T) (string, *config.File) {
 // proxy forwards TCP to a target and can cut every connection, so tests
 // can break the websocket feed the way a network would.
 type proxy struct {
-	Addr  string
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
+	Addr   string
+	ln     net.Listener
+	mu     sync.Mutex
+	conns  []net.Conn
+	target string
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -257,14 +258,17 @@ func newProxy(t *testing.T, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{Addr: ln.Addr().String(), ln: ln}
+	p := &proxy{Addr: ln.Addr().String(), ln: ln, target: target}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			u, err := net.Dial("tcp", target)
+			p.mu.Lock()
+			to := p.target
+			p.mu.Unlock()
+			u, err := net.Dial("tcp", to)
 			if err != nil {
 				c.Close()
 				continue
@@ -278,6 +282,13 @@ func newProxy(t *testing.T, target string) *proxy {
 	}()
 	t.Cleanup(func() { ln.Close(); p.cut() })
 	return p
+}
+
+// switchTo sends new connections to target.
+func (p *proxy) switchTo(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
 }
 
 // cut closes every connection made so far.

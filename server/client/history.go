@@ -19,6 +19,10 @@ import (
 // hooklab owns the store: hooklab's default --addr.
 const defaultOwnerAddr = "127.0.0.1:2024"
 
+// ownerTimeout bounds a history read from the owning hooklab: it is local,
+// so a longer wait means it is stuck, and the user should hear so.
+const ownerTimeout = 30 * time.Second
+
 // HistoryCommand is `hooklab history [--json] [--limit N] [--store F]
 // [--curl ID] [--config F]`: the stored deliveries, newest first, or one of
 // them as a runnable curl command. It asks the hooklab that owns the store
@@ -209,6 +213,8 @@ func (s *source) addr() string {
 
 func (s *source) deliveries(ctx context.Context, limit int) ([]store.Delivery, error) {
 	if s.c != nil {
+		ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
+		defer cancel()
 		ds, err := s.c.Deliveries(ctx, store.DeliveryQuery{Limit: limit})
 		if err != nil {
 			return nil, fmt.Errorf("asking the hooklab at %s that owns %s: %w", s.owner, s.path, err)
@@ -220,6 +226,8 @@ func (s *source) deliveries(ctx context.Context, limit int) ([]store.Delivery, e
 
 func (s *source) delivery(ctx context.Context, id string) (store.Delivery, error) {
 	if s.c != nil {
+		ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
+		defer cancel()
 		d, err := s.c.Delivery(ctx, id)
 		var ae *APIError
 		if err != nil && !errors.As(err, &ae) {
