@@ -255,7 +255,14 @@ func attach(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hooklab attach:", err)
 		return 1
 	}
-	_ = headless // ATTACH-STUB
+	if !*headless && isTerminal(stdout) {
+		if _, err := tea.NewProgram(ui.New(c), tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil && !errors.Is(err, tea.ErrProgramKilled) {
+			fmt.Fprintln(stderr, "hooklab attach:", err)
+			return 1
+		}
+		return 0
+	}
+	printEvents(ctx, c.Subscribe(ctx), stdout)
 	if err := c.Err(); err != nil && ctx.Err() == nil {
 		fmt.Fprintln(stderr, "hooklab attach:", err)
 		return 1

@@ -118,7 +118,7 @@ func (s *Store) Delete(t Table, id string) {
 // The payload is marshalled with encoding/json now, on the caller's
 // goroutine; the event's Time is Options.Now() now, in UTC.
 func (s *Store) Append(kind hub.Kind, payload any) {
-	b, err := json.Marshal(payload)
+	b, err := marshal(payload)
 	if err != nil {
 		// Keep the event (its kind and time still tell a story) and say why
 		// the payload is missing rather than dropping it silently.
@@ -138,7 +138,7 @@ func (s *Store) PutDelivery(d Delivery) {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = now
 	}
-	b, err := json.Marshal(d)
+	b, err := marshal(d)
 	if err != nil {
 		s.stats.dropped.Add(1)
 		s.log.Error("store: delivery", slog.String("id", d.ID), slog.Any("err", err))
