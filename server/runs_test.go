@@ -166,6 +166,8 @@ func TestMultitaskStrategies(t *testing.T) {
 		tid := newThreadID(t, ts)
 		var first, second Run
 		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", slow, 200, &first)
+		// Cancelled while still pending, a run has no webhook (SPEC A5): let it start.
+		waitStatus(t, ts, tid, first.RunID, "running")
 		body := runBodyWith(rc.URL, nil)
 		body["multitask_strategy"] = c.strategy
 		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", body, 200, &second)

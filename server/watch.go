@@ -16,6 +16,7 @@ import (
 // force. Polling keeps it dependency-free and works on every filesystem.
 func (s *Server) WatchConfig(ctx context.Context, path string, every time.Duration) {
 	last, _ := os.ReadFile(path)
+	var seen []byte // a change waits one more tick: editors write in steps
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -26,9 +27,14 @@ func (s *Server) WatchConfig(ctx context.Context, path string, every time.Durati
 		}
 		data, err := os.ReadFile(path)
 		if err != nil || bytes.Equal(data, last) {
+			seen = nil
 			continue
 		}
-		last = data
+		if !bytes.Equal(data, seen) {
+			seen = data
+			continue
+		}
+		last, seen = data, nil
 		s.reloadConfig(path, data)
 	}
 }

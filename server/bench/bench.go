@@ -196,6 +196,8 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		bar = newProgressLine(stderr)
 		o.Progress = bar.update
+	} else {
+		o.Progress = (&progressLog{w: stderr, next: 5 * time.Second}).update
 	}
 	res, err := Run(ctx, o)
 	if bar != nil {

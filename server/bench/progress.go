@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"charm.land/bubbles/v2/progress"
 	"github.com/charmbracelet/colorprofile"
@@ -47,4 +48,25 @@ func (p *progressLine) update(s Progress) {
 // clear erases the line so the summary starts on a clean one.
 func (p *progressLine) clear() {
 	fmt.Fprint(p.w, "\r\x1b[K")
+}
+
+// progressLog is the non-terminal progress: one plain line every few
+// seconds, so a long bench in CI or a pipe shows it is alive without
+// filling a log with redraws.
+type progressLog struct {
+	w    io.Writer
+	next time.Duration
+}
+
+// update implements Options.Progress.
+func (p *progressLog) update(s Progress) {
+	if s.Elapsed < p.next || s.Done >= s.Total {
+		return
+	}
+	p.next = s.Elapsed + 5*time.Second
+	if s.Elapsed < time.Second {
+		return // short benches print nothing
+	}
+	fmt.Fprintf(p.w, "hooklab bench: %d/%d runs after %.0fs (%.0f runs/s), %d missing, %d errors\n",
+		s.Done, s.Total, s.Elapsed.Seconds(), float64(s.Done)/s.Elapsed.Seconds(), s.Missing, s.Errors)
 }
