@@ -124,7 +124,14 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 	events := hub.New()
 	defer events.Close()
 	st, err := store.Open(*storePath, store.Options{Publish: events.Publish, Logger: logger,
-		OnError: func(err error) { logger.Error("store write failed", "err", err) }})
+		// The store cannot record its own failure: tell the dashboard and
+		// the feed directly, as a transient (Seq 0) notice.
+		OnError: func(err error) {
+			logger.Error("store write failed", "err", err)
+			notify(events, "error", "store: "+err.Error()+"; the API keeps answering, new history is held in memory and retried")
+		},
+		OnRecover: func() { notify(events, "info", "store: writing again") },
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "hooklab:", err)
 		return 1
@@ -187,6 +194,12 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 		fmt.Fprintln(stderr, "hooklab: closing the store:", err)
 	}
 	return code
+}
+
+// notify publishes a notice that is not stored (Seq 0).
+func notify(h *hub.Hub, level, text string) {
+	b, _ := json.Marshal(hub.NoticeInfo{Level: level, Text: text})
+	h.Publish(hub.Event{Time: time.Now().UTC(), Kind: hub.KindNotice, Payload: b})
 }
 
 // loadConfig picks --config, else ./langgraph.json, else the embedded default.

@@ -252,9 +252,20 @@ func (s *Server) handleSink(w http.ResponseWriter, r *http.Request) error {
 		Name: r.PathValue("name"), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Status: status, DelayMS: delay,
 	}
+	secret := map[string]bool{}
+	for _, h := range s.Runtime().Headers {
+		if h.Secret {
+			secret[http.CanonicalHeaderKey(h.Name)] = true
+		}
+	}
 	for name, vals := range r.Header {
 		for _, v := range vals {
-			info.Headers = append(info.Headers, hub.HeaderKV{Name: name, Value: maskIfSecret(name, v)})
+			if secret[name] {
+				v = config.Mask(v)
+			} else {
+				v = maskIfSecret(name, v)
+			}
+			info.Headers = append(info.Headers, hub.HeaderKV{Name: name, Value: v})
 		}
 	}
 	if len(body) > 0 {
@@ -278,8 +289,9 @@ func (s *Server) handleSink(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// maskIfSecret masks header values that carry credentials: the sink is
-// where templated secrets arrive, and its events are stored and published.
+// maskIfSecret masks header values that carry credentials whatever their
+// origin: the sink is where templated secrets arrive (those are masked by
+// name above), and its events are stored and published.
 func maskIfSecret(name, v string) string {
 	switch strings.ToLower(name) {
 	case "authorization", "proxy-authorization", "cookie", "x-api-key":

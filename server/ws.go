@@ -65,14 +65,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	last := since
 	send := func(e hub.Event) bool {
-		if e.Seq <= last {
+		if e.Seq <= last && e.Seq != 0 { // Seq 0: a transient notice, never stored
 			return true
 		}
 		conn.SetWriteDeadline(time.Now().Add(writeWait))
 		if err := conn.WriteJSON(e); err != nil {
 			return false
 		}
-		last = e.Seq
+		last = max(last, e.Seq)
 		return true
 	}
 	backfill := func() bool {
