@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -225,6 +226,7 @@ func printEvents(ctx context.Context, sub *hub.Subscription, stdout io.Writer) {
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
+	line := make([]byte, 0, 4096)
 	flush := time.NewTicker(100 * time.Millisecond)
 	defer flush.Stop()
 	var reported uint64
@@ -242,7 +244,18 @@ func printEvents(ctx context.Context, sub *hub.Subscription, stdout io.Writer) {
 			if !ok {
 				return
 			}
-			enc.Encode(e)
+			// The payload is JSON the store already encoded: write it as it
+			// is rather than have encoding/json validate it again.
+			line = append(line[:0], `{"seq":`...)
+			line = strconv.AppendUint(line, e.Seq, 10)
+			line = append(line, `,"time":"`...)
+			line = e.Time.AppendFormat(line, time.RFC3339Nano)
+			line = append(line, `","kind":"`...)
+			line = append(line, e.Kind...)
+			line = append(line, `","payload":`...)
+			line = append(line, e.Payload...)
+			line = append(line, "}\n"...)
+			w.Write(line)
 		}
 	}
 }

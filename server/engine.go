@@ -70,7 +70,9 @@ func (r *runState) webhook() string {
 }
 
 func (s *Server) persistRun(r *runState) {
-	s.persist(store.Runs, r.RunID, r.ThreadID, runRecord{Run: r.Run, runOpts: r.runOpts})
+	// A run's maps are never changed after creation, so a copy of the
+	// struct is a snapshot.
+	s.persistSnapshot(store.Runs, r.RunID, r.ThreadID, runRecord{Run: r.Run, runOpts: r.runOpts})
 }
 
 func (s *Server) emitRun(r *runState, errText string) {

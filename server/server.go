@@ -130,6 +130,15 @@ func (s *Server) persist(t store.Table, id, parent string, v any) {
 	s.o.Store.Put(t, store.Record{ID: id, Parent: parent, Data: b})
 }
 
+// persistSnapshot queues v, which must never change afterwards, for the
+// store's writer to encode at commit: the encoding happens off the request
+// path and outside s.mu, once per batch however often v was put.
+func (s *Server) persistSnapshot(t store.Table, id, parent string, v any) {
+	if s.o.Store != nil {
+		s.o.Store.PutValue(t, id, parent, v)
+	}
+}
+
 func (s *Server) unpersist(t store.Table, id string) {
 	if s.o.Store != nil {
 		s.o.Store.Delete(t, id)

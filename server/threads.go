@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -10,8 +11,13 @@ import (
 	"hooklab/server/store"
 )
 
-// maxHistory bounds the states kept per thread.
-const maxHistory = 50
+// Bounds of the states kept per thread: in memory, and in the store (a
+// thread's values can grow with every run, so bytes are bounded too).
+const (
+	maxHistory         = 50
+	maxHistoryBytes    = 1 << 20
+	storedHistoryBytes = 256 << 10
+)
 
 // threadState is a thread with its live run queue.
 type threadState struct {
@@ -29,12 +35,30 @@ type threadRecord struct {
 	Temporary bool          `json:"temporary,omitempty"`
 }
 
+// record is a snapshot of t for the store. Metadata is the only map that is
+// changed in place (PATCH), so it is copied; history is replaced, never
+// changed, by checkpoint.
 func (t *threadState) record() threadRecord {
-	return threadRecord{Thread: t.Thread, History: t.history, Temporary: t.temporary}
+	th := t.Thread
+	th.Metadata = maps.Clone(t.Metadata)
+	return threadRecord{Thread: th, History: boundHistory(t.history, 1, storedHistoryBytes), Temporary: t.temporary}
+}
+
+// boundHistory keeps the newest states that fit in maxBytes of values, and
+// at least keep of them.
+func boundHistory(h []ThreadState, keep, maxBytes int) []ThreadState {
+	total := 0
+	for i, st := range h {
+		total += len(st.Values)
+		if i >= keep && total > maxBytes {
+			return h[:i:i]
+		}
+	}
+	return h
 }
 
 func (s *Server) persistThread(t *threadState) {
-	s.persist(store.Threads, t.ThreadID, "", t.record())
+	s.persistSnapshot(store.Threads, t.ThreadID, "", t.record())
 }
 
 func newThread(id string, metadata map[string]any) *threadState {
@@ -74,7 +98,8 @@ func (t *threadState) checkpoint(values json.RawMessage, next []string, interrup
 		Values: values, Next: next, Tasks: []any{}, Checkpoint: cp, Metadata: orEmpty(meta),
 		CreatedAt: now(), ParentCheckpoint: parent, Interrupts: interrupts,
 	}
-	t.history = append([]ThreadState{st}, t.history[:min(len(t.history), maxHistory-1)]...)
+	// A new slice each time: snapshots handed to the store keep the old one.
+	t.history = boundHistory(append([]ThreadState{st}, t.history[:min(len(t.history), maxHistory-1)]...), 1, maxHistoryBytes)
 	t.Values = values
 	t.UpdatedAt = st.CreatedAt
 	return cp

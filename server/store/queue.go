@@ -27,6 +27,7 @@ type op struct {
 	id      string   // object or delivery id
 	parent  string   // opPut
 	data    []byte   // object JSON, event payload or delivery JSON
+	value   any      // opPut from PutValue: marshalled by the writer, once per batch
 	evKind  hub.Kind // opEvent
 	time    int64    // opEvent: unix ns
 	runID   string   // opDelivery
@@ -42,7 +43,13 @@ const opOverhead = 192
 
 // size is what o costs in the backlog.
 func (o *op) size() int64 {
-	return int64(opOverhead + len(o.data) + len(o.id) + len(o.parent) + len(o.url) + len(o.runID))
+	n := int64(opOverhead + len(o.data) + len(o.id) + len(o.parent) + len(o.url) + len(o.runID))
+	if d, ok := o.value.(Delivery); ok {
+		n += int64(len(d.Body)) + valueEstimate
+	} else if o.value != nil {
+		n += valueEstimate
+	}
+	return n
 }
 
 // enqueue hands o to the writer. It never waits for the disk itself. Above
@@ -94,6 +101,22 @@ func (s *Store) enqueue(o op) {
 	wake(s.writerWake)
 }
 
+// valueEstimate is what an unmarshalled PutValue is assumed to weigh.
+const valueEstimate = 2048
+
+// PutValue queues an upsert of v, encoded as JSON, into t. The writer
+// encodes it at commit, after coalescing: an object put several times in
+// one batch is encoded once, and one deleted in the same batch never is.
+// v must not change after the call (pass a snapshot).
+func (s *Store) PutValue(t Table, id, parent string, v any) {
+	if !knownTable(t) {
+		s.stats.dropped.Add(1)
+		s.log.Error("store: put into unknown table", slog.String("table", string(t)), slog.String("id", id))
+		return
+	}
+	s.enqueue(op{kind: opPut, table: t, id: id, parent: parent, value: v})
+}
+
 // Put queues an upsert of r into t. r.Data is copied.
 func (s *Store) Put(t Table, r Record) {
 	if !knownTable(t) {
@@ -129,7 +152,10 @@ func (s *Store) Append(kind hub.Kind, payload any) {
 }
 
 // PutDelivery queues an upsert of d. A zero CreatedAt or UpdatedAt is set
-// to Options.Now() first.
+// to Options.Now() first. d is encoded by the writer at commit, after
+// coalescing (a delivery usually goes pending -> delivered within one
+// batch, and is then encoded once); its slices must only ever be replaced
+// or appended to by the caller, never changed in place.
 func (s *Store) PutDelivery(d Delivery) {
 	now := s.o.Now()
 	if d.CreatedAt.IsZero() {
@@ -138,14 +164,8 @@ func (s *Store) PutDelivery(d Delivery) {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = now
 	}
-	b, err := marshal(d)
-	if err != nil {
-		s.stats.dropped.Add(1)
-		s.log.Error("store: delivery", slog.String("id", d.ID), slog.Any("err", err))
-		return
-	}
 	s.enqueue(op{
-		kind: opDelivery, id: d.ID, data: b, runID: d.RunID, url: d.URL, outcome: d.Outcome,
+		kind: opDelivery, id: d.ID, value: d, runID: d.RunID, url: d.URL, outcome: d.Outcome,
 		created: d.CreatedAt.UnixNano(), updated: d.UpdatedAt.UnixNano(),
 	})
 }
