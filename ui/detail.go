@@ -8,7 +8,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"hooklab/config"
 	"hooklab/server/hub"
@@ -18,7 +17,7 @@ import (
 // detailKey is everything the rendered detail depends on; the pane is only
 // re-rendered when it changes.
 type detailKey struct {
-	seq, dseq  uint64
+	row, drow  rowKey
 	did        string
 	fullVer, w int
 	tick       int
@@ -91,9 +90,9 @@ func (d *detailPane) render(m *Model, r *row) (countdown bool) {
 	k := detailKey{did: d.did, fullVer: d.fullVer, w: d.w, tick: d.tick, hasErr: d.fullErr != nil}
 	var ds *dstate
 	if r != nil {
-		k.seq = r.ev.Seq
+		k.row = r.key
 		if ds = m.feed.deliveries[r.delivery]; ds != nil {
-			k.dseq = ds.lastSeq
+			k.drow = ds.last
 		}
 	}
 	if k == d.key && d.lines != nil {
@@ -142,10 +141,15 @@ type docWriter struct {
 }
 
 func (w *docWriter) line(s string) {
-	w.lines = append(w.lines, strings.Split(ansi.Hardwrap(s, w.w, true), "\n")...)
+	for _, l := range strings.Split(s, "\n") {
+		w.lines = append(w.lines, wrapIndent(l, w.w)...)
+	}
 }
-func (w *docWriter) dim(s string)     { w.line(w.st.Detail.Dim.Render(s)) }
-func (w *docWriter) section(s string) { w.lines = append(w.lines, "", w.st.Detail.Section.Render(s)) }
+func (w *docWriter) dim(s string) { w.line(w.st.Detail.Dim.Render(s)) }
+func (w *docWriter) section(s string) {
+	w.lines = append(w.lines, "")
+	w.line(w.st.Detail.Section.Render(s))
+}
 func (w *docWriter) kv(k, v string) {
 	w.line(w.st.Detail.Key.Render(k+" ") + w.st.Detail.Value.Render(v))
 }
@@ -228,7 +232,7 @@ func (w *docWriter) delivery(r *row, ds *dstate, full *store.Delivery, ferr erro
 		}
 	}
 	if last == nil && len(attempts) > 0 {
-		if ar, ok := w.m.feed.bySeq(attempts[len(attempts)-1].seq); ok {
+		if ar, ok := w.m.feed.byKey(attempts[len(attempts)-1].key); ok {
 			var a hub.AttemptInfo
 			if ar.ev.Decode(&a) == nil {
 				last = &a
@@ -260,9 +264,11 @@ func (w *docWriter) delivery(r *row, ds *dstate, full *store.Delivery, ferr erro
 				st = fmt.Sprint(a.status)
 			}
 			oc := w.st.List.Outcome[statusOutcome(a.status, a.retry)]
-			w.line(fmt.Sprintf("#%d %s %s  dial %s · tls %s · ttfb %s · total %s", a.n,
-				a.started.Local().Format("15:04:05.000"), oc.Render(st), ms(a.timing.DialMS), ms(a.timing.TLSMS),
-				ms(a.timing.FirstByteMS), ms(a.timing.TotalMS)))
+			w.lines = append(w.lines, packSegments([]string{
+				fmt.Sprintf("#%d %s %s", a.n, a.started.Local().Format("15:04:05.000"), oc.Render(st)),
+				"dial " + ms(a.timing.DialMS), "tls " + ms(a.timing.TLSMS),
+				"ttfb " + ms(a.timing.FirstByteMS), "total " + ms(a.timing.TotalMS),
+			}, " · ", w.w)...)
 			if a.err != "" {
 				w.line("   " + w.st.Detail.Err.Render(a.err))
 			}
@@ -314,7 +320,11 @@ func ms(v float64) string {
 
 func (w *docWriter) event(r *row) {
 	e := r.ev
-	w.line(w.st.Detail.Title.Render(fmt.Sprintf("%s #%d", e.Kind, e.Seq)) + "  " + w.st.Detail.Dim.Render(e.Time.Local().Format("2006-01-02 15:04:05.000")))
+	title := fmt.Sprintf("%s #%d", e.Kind, e.Seq)
+	if e.Seq == 0 {
+		title = string(e.Kind) + " (not stored)"
+	}
+	w.line(w.st.Detail.Title.Render(title) + "  " + w.st.Detail.Dim.Render(e.Time.Local().Format("2006-01-02 15:04:05.000")))
 	switch e.Kind {
 	case hub.KindRequest:
 		var p hub.RequestInfo

@@ -71,9 +71,10 @@ func (l *eventList) matches(r *row) bool {
 // rebuild recomputes the filter index, keeping the selected event selected
 // when it still passes.
 func (l *eventList) rebuild() {
-	var selSeq uint64
+	var selKey rowKey
+	hadSel := false
 	if r := l.selected(); r != nil {
-		selSeq = r.ev.Seq
+		selKey, hadSel = r.key, true
 	}
 	l.idx = l.idx[:0]
 	for i := range l.f.rows {
@@ -82,9 +83,9 @@ func (l *eventList) rebuild() {
 		}
 	}
 	l.sel = len(l.idx) - 1
-	if !l.follow && selSeq != 0 {
+	if !l.follow && hadSel {
 		for p, i := range l.idx {
-			if l.f.rows[i].ev.Seq >= selSeq {
+			if l.f.rows[i].key.cmp(selKey) >= 0 {
 				l.sel = p
 				break
 			}

@@ -1,13 +1,12 @@
 package ui
 
 import (
-	"fmt"
+	"cmp"
 	"slices"
 	"time"
 
 	"hooklab/config"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // defaultMaxEvents bounds the in-memory window; older events stay in the
@@ -17,12 +16,34 @@ const defaultMaxEvents = 100_000
 // sparkLen is how many recent attempt latencies the header sparkline shows.
 const sparkLen = 32
 
+// epochSlack is how far below the newest Seq a live event may arrive and
+// still count as merely reordered. Anything further down means the source's
+// store was replaced (a remote hooklab restarted on a new store), so the
+// feed starts a new epoch instead of discarding the events as old.
+const epochSlack = 16
+
+// rowKey orders the feed: by epoch, then Seq, then arrival order for
+// unsequenced (Seq 0) notices, which sort after the newest event they
+// arrived behind. Deduplication happens only within an epoch.
+type rowKey struct{ epoch, seq, sub uint64 }
+
+func (a rowKey) cmp(b rowKey) int {
+	if c := cmp.Compare(a.epoch, b.epoch); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.seq, b.seq); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.sub, b.sub)
+}
+
 // row is one feed line, summarised once when the event arrives so that
 // rendering a frame never decodes JSON.
 type row struct {
 	ev       hub.Event
+	key      rowKey
 	out      outcome
-	text     string // method and path, or URL
+	text     string // outcome word, then what it is about
 	status   int
 	durMS    float64
 	delivery string // delivery id, for attempt/decision/delivery events
@@ -30,7 +51,7 @@ type row struct {
 
 // attemptSummary is the part of an attempt the timeline needs.
 type attemptSummary struct {
-	seq     uint64
+	key     rowKey
 	n       int
 	status  int
 	timing  hub.Timing
@@ -47,7 +68,7 @@ type dstate struct {
 	durMS                                     float64
 	decision                                  *config.Decision
 	attempts                                  []attemptSummary
-	lastSeq                                   uint64
+	last                                      rowKey // newest event about it
 }
 
 // feed is the bounded window of events plus what is derived from them: the
@@ -55,7 +76,9 @@ type dstate struct {
 type feed struct {
 	rows       []row
 	max        int
-	lastSeq    uint64
+	epoch      uint64
+	lastSeq    uint64 // newest Seq of the current epoch
+	sub        uint64 // arrival counter for Seq 0 events
 	deliveries map[string]*dstate
 	counts     struct{ delivered, failed, refused int }
 	lat        []float64
@@ -76,39 +99,41 @@ type appendResult struct {
 	appended int
 }
 
-// add appends events in Seq order. Events already held are skipped; events
-// older than the newest held (a resync) are merged in place.
-func (f *feed) add(evs []hub.Event) appendResult {
+// lateEvent is an event that sorts before the newest row held.
+type lateEvent struct {
+	k rowKey
+	e hub.Event
+}
+
+// add takes events in Seq order. Events already held are skipped; older
+// ones (a resync, the start-up backfill) are merged in place. live says the
+// events came from the subscription, where a Seq far below the newest means
+// a new epoch rather than a late event.
+func (f *feed) add(evs []hub.Event, live bool) appendResult {
 	res := appendResult{from: len(f.rows)}
-	var late []hub.Event
+	var late []lateEvent
 	for _, e := range evs {
-		if e.Seq != 0 && e.Seq <= f.lastSeq {
-			late = append(late, e)
+		k, ok := f.place(e, live)
+		if !ok {
 			continue
 		}
-		f.rows = append(f.rows, f.summarise(e))
-		if e.Seq > f.lastSeq {
-			f.lastSeq = e.Seq
+		if n := len(f.rows); n == 0 || f.rows[n-1].key.cmp(k) < 0 {
+			f.rows = append(f.rows, f.summarise(e, k))
+			res.appended++
+			continue
 		}
-		res.appended++
+		late = append(late, lateEvent{k, e})
 	}
-	for _, e := range late {
-		i, found := slices.BinarySearchFunc(f.rows, e.Seq, func(r row, s uint64) int {
-			return cmpSeq(r.ev.Seq, s)
-		})
-		if found {
-			continue
-		}
-		f.rows = slices.Insert(f.rows, i, f.summarise(e))
+	if len(late) > 0 {
+		res.appended += f.merge(late)
 		res.reindex = true
-		res.appended++
 	}
 	// Trim in chunks so the copy is amortised over many appends.
 	if len(f.rows) > f.max+f.max/8 {
 		res.cut = len(f.rows) - f.max
-		last := f.rows[res.cut-1].ev.Seq
+		last := f.rows[res.cut-1].key
 		for _, r := range f.rows[:res.cut] {
-			if d := f.deliveries[r.delivery]; d != nil && d.lastSeq <= last {
+			if d := f.deliveries[r.delivery]; d != nil && d.last.cmp(last) <= 0 {
 				delete(f.deliveries, r.delivery)
 			}
 		}
@@ -120,194 +145,82 @@ func (f *feed) add(evs []hub.Event) appendResult {
 	return res
 }
 
-func cmpSeq(a, b uint64) int {
+// place gives e its key, or reports that it is a duplicate.
+func (f *feed) place(e hub.Event, live bool) (rowKey, bool) {
 	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+	case e.Seq == 0: // a transient notice: never stored, never a duplicate
+		f.sub++
+		return rowKey{f.epoch, f.lastSeq, f.sub}, true
+	case e.Seq > f.lastSeq:
+		f.lastSeq = e.Seq
+		return rowKey{f.epoch, e.Seq, 0}, true
 	}
-	return 0
+	k := rowKey{f.epoch, e.Seq, 0}
+	if r, found := f.byKey(k); found {
+		if sameEvent(r.ev, e) {
+			return k, false
+		}
+	} else if !live || f.lastSeq-e.Seq <= epochSlack {
+		return k, true
+	}
+	// A different event under a Seq we hold, or one far below the newest:
+	// the store behind the feed was replaced.
+	f.epoch++
+	f.lastSeq = e.Seq
+	return rowKey{f.epoch, e.Seq, 0}, true
 }
 
-// bySeq finds the row holding seq.
-func (f *feed) bySeq(seq uint64) (row, bool) {
-	i, ok := slices.BinarySearchFunc(f.rows, seq, func(r row, s uint64) int { return cmpSeq(r.ev.Seq, s) })
+// sameEvent tells a re-delivered event from a new store's event that
+// reuses its Seq.
+func sameEvent(a, b hub.Event) bool {
+	d := a.Time.Sub(b.Time)
+	return a.Kind == b.Kind && d < time.Millisecond && d > -time.Millisecond
+}
+
+// merge inserts late events in one pass (a 5000-event backfill behind live
+// events must not cost 5000 inserts) and returns how many it added.
+func (f *feed) merge(late []lateEvent) int {
+	slices.SortStableFunc(late, func(a, b lateEvent) int { return a.k.cmp(b.k) })
+	out := make([]row, 0, len(f.rows)+len(late))
+	i, added := 0, 0
+	for j, le := range late {
+		if j > 0 && late[j-1].k == le.k {
+			continue
+		}
+		for i < len(f.rows) && f.rows[i].key.cmp(le.k) < 0 {
+			out = append(out, f.rows[i])
+			i++
+		}
+		if i < len(f.rows) && f.rows[i].key == le.k {
+			continue
+		}
+		out = append(out, f.summarise(le.e, le.k))
+		added++
+	}
+	f.rows = append(out, f.rows[i:]...)
+	return added
+}
+
+// byKey finds the row holding k.
+func (f *feed) byKey(k rowKey) (row, bool) {
+	i, ok := slices.BinarySearchFunc(f.rows, k, func(r row, k rowKey) int { return r.key.cmp(k) })
 	if !ok {
 		return row{}, false
 	}
 	return f.rows[i], true
 }
 
-func (f *feed) delivery(id string) *dstate {
+// delivery returns the state of delivery id and whether k is the newest
+// event about it, so a late event never overwrites a newer state.
+func (f *feed) delivery(id string, k rowKey) (*dstate, bool) {
 	d := f.deliveries[id]
 	if d == nil {
 		d = &dstate{id: id}
 		f.deliveries[id] = d
 	}
-	return d
-}
-
-// summarise turns an event into a row and updates the derived state.
-func (f *feed) summarise(e hub.Event) row {
-	r := row{ev: e, out: outInfo}
-	switch e.Kind {
-	case hub.KindRequest:
-		var p hub.RequestInfo
-		_ = e.Decode(&p)
-		r.text, r.status, r.durMS = p.Method+" "+p.Path, p.Status, p.DurationMS
-		if p.Query != "" {
-			r.text += "?" + p.Query
-		}
-		r.out = statusOutcome(p.Status, false)
-	case hub.KindDecision:
-		var p hub.DecisionInfo
-		_ = e.Decode(&p)
-		r.text, r.delivery = p.Stage+" "+p.Decision.URL, p.DeliveryID
-		r.out = outOK
-		if !p.Decision.Allowed {
-			r.out, r.text = outErr, r.text+" — "+p.Decision.Message
-		}
-		if p.DeliveryID != "" {
-			d := f.delivery(p.DeliveryID)
-			dec := p.Decision
-			d.decision, d.lastSeq = &dec, e.Seq
-			if d.url == "" {
-				d.url = dec.URL
-			}
-		}
-	case hub.KindAttempt:
-		var p struct {
-			DeliveryID    string     `json:"delivery_id"`
-			Attempt       int        `json:"attempt"`
-			Method        string     `json:"method"`
-			URL           string     `json:"url"`
-			Status        int        `json:"status"`
-			Timing        hub.Timing `json:"timing"`
-			Error         string     `json:"error"`
-			Retry         bool       `json:"retry"`
-			NextAttemptAt *time.Time `json:"next_attempt_at"`
-			StartedAt     time.Time  `json:"started_at"`
-		}
-		_ = e.Decode(&p)
-		r.text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
-		if p.Error != "" {
-			r.text += " — " + p.Error
-		}
-		r.status, r.durMS, r.delivery = p.Status, p.Timing.TotalMS, p.DeliveryID
-		r.out = statusOutcome(p.Status, p.Retry)
-		if p.Error != "" && !p.Retry {
-			r.out = outErr
-		}
-		d := f.delivery(p.DeliveryID)
-		d.lastSeq, d.url = e.Seq, p.URL
-		d.attempts = append(d.attempts, attemptSummary{seq: e.Seq, n: p.Attempt, status: p.Status,
-			timing: p.Timing, err: p.Error, retry: p.Retry, next: p.NextAttemptAt, started: p.StartedAt})
-		f.lat = append(f.lat, p.Timing.TotalMS)
-		if len(f.lat) > sparkLen {
-			f.lat = f.lat[len(f.lat)-sparkLen:]
-		}
-	case hub.KindDelivery:
-		var p hub.DeliveryInfo
-		_ = e.Decode(&p)
-		r.text, r.status, r.durMS, r.delivery = p.Outcome+" "+p.URL, p.Status, p.DurationMS, p.ID
-		if p.Reason != "" {
-			r.text += " — " + p.Reason
-		}
-		r.out = deliveryOutcome(p.Outcome)
-		d := f.delivery(p.ID)
-		if d.outcome != p.Outcome {
-			switch p.Outcome {
-			case store.OutcomeDelivered:
-				f.counts.delivered++
-			case store.OutcomeFailed:
-				f.counts.failed++
-			case store.OutcomeRefused:
-				f.counts.refused++
-			}
-		}
-		d.outcome, d.reason, d.url, d.runID, d.replayOf = p.Outcome, p.Reason, p.URL, p.RunID, p.ReplayOf
-		d.status, d.durMS, d.lastSeq = p.Status, p.DurationMS, e.Seq
-	case hub.KindRun:
-		var p hub.RunInfo
-		_ = e.Decode(&p)
-		r.text = "run " + short(p.RunID) + " " + p.Status
-		if p.Error != "" {
-			r.text += " — " + p.Error
-		}
-		r.out = runOutcome(p.Status)
-	case hub.KindConfig:
-		var p hub.ConfigInfo
-		_ = e.Decode(&p)
-		r.text, r.out = "config "+p.Action+" "+p.Path, outOK
-		if p.Error != "" {
-			r.text, r.out = r.text+" — "+p.Error, outErr
-		}
-	case hub.KindSink:
-		var p hub.SinkInfo
-		_ = e.Decode(&p)
-		r.text, r.status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
-		r.out = statusOutcome(p.Status, false)
-	case hub.KindCron:
-		var p hub.CronInfo
-		_ = e.Decode(&p)
-		r.text, r.out = "cron "+short(p.CronID)+" "+p.Action, outInfo
-		if p.Error != "" {
-			r.text, r.out = r.text+" — "+p.Error, outErr
-		}
-	case hub.KindNotice:
-		var p hub.NoticeInfo
-		_ = e.Decode(&p)
-		r.text = p.Text
-		r.out = map[string]outcome{"warn": outWarn, "error": outErr}[p.Level]
-	default:
-		r.text = string(e.Payload)
+	newer := k.cmp(d.last) > 0
+	if newer {
+		d.last = k
 	}
-	return r
-}
-
-func statusOutcome(status int, retry bool) outcome {
-	switch {
-	case retry:
-		return outWarn
-	case status == 0:
-		return outErr
-	case status < 400:
-		return outOK
-	case status < 500:
-		return outWarn
-	}
-	return outErr
-}
-
-func deliveryOutcome(o string) outcome {
-	switch o {
-	case store.OutcomeDelivered:
-		return outOK
-	case store.OutcomePending:
-		return outPending
-	case store.OutcomeFailed, store.OutcomeRefused:
-		return outErr
-	}
-	return outWarn
-}
-
-func runOutcome(s string) outcome {
-	switch s {
-	case "success":
-		return outOK
-	case "error", "timeout":
-		return outErr
-	case "pending", "running":
-		return outPending
-	}
-	return outWarn
-}
-
-// short abbreviates an id for one-line display.
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
+	return d, newer
 }

@@ -4,7 +4,8 @@ import "charm.land/bubbles/v2/key"
 
 // KeyMap holds every binding, grouped by where it applies. It is a field of
 // Model (never a package variable); bindings are enabled and disabled as the
-// focus changes so help only shows what works right now.
+// focus changes so a key only acts, and the short help only offers it,
+// where it works.
 type KeyMap struct {
 	Global struct {
 		Help, Quit, Tab, Config, URLTest, Crons key.Binding
@@ -75,17 +76,40 @@ func (m *Model) ShortHelp() []key.Binding {
 	return []key.Binding{k.List.Down, k.List.Open, k.List.Search, k.List.Filter, k.Detail.Replay, k.Global.Config, k.Global.Help, k.Global.Quit}
 }
 
-// FullHelp implements help.KeyMap: columns of navigation, actions, dialogs
-// and app keys.
+// FullHelp implements help.KeyMap: columns of actions, navigation, list,
+// dialog and app keys. It is the reference card, so every key is listed
+// even when it does nothing right now (no delivery selected means nothing to
+// replay): those are shown dimmed instead of vanishing, as bubbles/help
+// would drop a disabled binding. Actions come first so they survive a
+// narrow terminal, where help cuts the last columns.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := &m.keys
-	return [][]key.Binding{
+	groups := [][]key.Binding{
+		{k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Global.Config, k.Global.URLTest, k.Global.Crons},
 		{k.List.Up, k.List.Down, k.List.PageUp, k.List.PageDown, k.List.Top, k.List.Bottom},
 		{k.List.Open, k.Global.Tab, k.List.Search, k.List.Filter, k.List.Outcome},
-		{k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Global.Config, k.Global.URLTest, k.Global.Crons},
 		{k.Dialog.Apply, k.Dialog.Save, k.Dialog.Add, k.Dialog.Remove, k.Dialog.Mode, k.Dialog.Close},
 		{k.Global.Help, k.Global.Quit},
 	}
+	for _, g := range groups {
+		for i, b := range g {
+			if !b.Enabled() {
+				h := b.Help()
+				g[i] = key.NewBinding(key.WithKeys(b.Keys()...),
+					key.WithHelp(m.st.HelpOff.Render(h.Key), m.st.HelpOff.Render(h.Desc)))
+			}
+		}
+	}
+	return groups
+}
+
+// fullHelpHeight is how many rows the full help takes: its tallest column.
+func (m *Model) fullHelpHeight() int {
+	n := 0
+	for _, g := range m.FullHelp() {
+		n = max(n, len(g))
+	}
+	return n
 }
 
 // setFocusKeys switches bindings on and off so a key only acts (and only

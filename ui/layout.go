@@ -12,29 +12,46 @@ const (
 	minHeight = 15
 	// wideWidth is where the detail moves beside the list instead of below.
 	wideWidth = 110
+	// minBodyHelp is the feed height kept when the full help is open.
+	minBodyHelp = 5
 )
 
 type rect struct{ x, y, w, h int }
 
-// layout is computed once per resize from known sizes, never measured from
-// rendered output.
+// layout is computed once per resize (or help toggle) from known sizes,
+// never measured from rendered output.
 type layout struct {
 	small        bool
 	wide         bool
 	header       rect // 2 lines: title/counts, filter/search
 	list, detail rect
 	body         rect // list + separator + detail
+	helpSep      bool // a rule above the full help (when there is room)
+	help         rect // the full help, above the status line; h 0 when closed
 	status       rect
 }
 
-func computeLayout(w, h int) layout {
+// computeLayout splits a w x h screen. helpH is the height of the open full
+// help (0 when closed): like bubbles/help it takes the bottom rows and the
+// feed shrinks, so events stay in view while the keys are read.
+func computeLayout(w, h, helpH int) layout {
 	l := layout{small: w < minWidth || h < minHeight}
 	if l.small {
 		return l
 	}
 	l.header = rect{0, 0, w, 2}
 	l.status = rect{0, h - 1, w, 1}
-	l.body = rect{0, 2, w, max(0, h-3)}
+	foot := 1
+	if helpH > 0 {
+		helpH = min(helpH, max(0, h-3-minBodyHelp))
+		l.helpSep = h >= 20
+		foot += helpH
+		if l.helpSep {
+			foot++
+		}
+		l.help = rect{0, h - 1 - helpH, w, helpH}
+	}
+	l.body = rect{0, 2, w, max(0, h-2-foot)}
 	if w >= wideWidth {
 		l.wide = true
 		lw := w * 55 / 100

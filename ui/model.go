@@ -65,6 +65,7 @@ type Model struct {
 	focus  focusArea
 	dialog dialog
 	status statusLine
+	alert  alertState
 
 	w, h       int
 	lay        layout

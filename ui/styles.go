@@ -24,6 +24,7 @@ type Styles struct {
 	App    lipgloss.Style
 	Header struct {
 		Title, Label, Value, OK, Err, Warn, Spark lipgloss.Style
+		Alert                                     lipgloss.Style // the transient-problem badge
 	}
 	Bar  lipgloss.Style // the filter/search line
 	List struct {
@@ -38,7 +39,9 @@ type Styles struct {
 	Status struct {
 		Info, OK, Warn, Err, Key, Desc lipgloss.Style
 	}
-	Dialog struct {
+	// HelpOff dims keys the full help lists that do nothing right now.
+	HelpOff lipgloss.Style
+	Dialog  struct {
 		Box, Title, Field, Focus, Error, Hint lipgloss.Style
 	}
 	Diff   struct{ Add, Del, Hunk lipgloss.Style }
@@ -69,6 +72,7 @@ func newStyles(isDark bool) *Styles {
 	s.Header.Err = lipgloss.NewStyle().Foreground(bad)
 	s.Header.Warn = lipgloss.NewStyle().Foreground(warn)
 	s.Header.Spark = lipgloss.NewStyle().Foreground(info)
+	s.Header.Alert = lipgloss.NewStyle().Foreground(badgeFg).Background(bad).Bold(true)
 	s.Bar = lipgloss.NewStyle().Foreground(fgMuted)
 
 	s.List.Row = lipgloss.NewStyle().Foreground(fg)
@@ -115,6 +119,7 @@ func newStyles(isDark bool) *Styles {
 	s.Status.Err = lipgloss.NewStyle().Foreground(bad).Bold(true)
 	s.Status.Key = lipgloss.NewStyle().Foreground(fg).Bold(true)
 	s.Status.Desc = lipgloss.NewStyle().Foreground(fgMuted)
+	s.HelpOff = lipgloss.NewStyle().Foreground(border) // dimmer than help's own descriptions
 
 	s.Dialog.Box = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1)
 	s.Dialog.Title = lipgloss.NewStyle().Bold(true).Foreground(accent)

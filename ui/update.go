@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"hooklab/server/hub"
 	"hooklab/server/store"
 )
 
@@ -103,25 +104,47 @@ func (m *Model) handleResize(w, h int) {
 		return
 	}
 	m.w, m.h = w, h
-	m.lay = computeLayout(w, h)
-	m.help.SetWidth(w)
+	m.relayout()
+}
+
+// relayout recomputes the regions for the current size and help state.
+func (m *Model) relayout() {
+	helpH := 0
+	if m.showHelp {
+		helpH = m.fullHelpHeight()
+	}
+	m.lay = computeLayout(m.w, m.h, helpH)
+	m.help.SetWidth(m.w)
 	m.list.SetSize(m.lay.list.w, m.lay.list.h)
 	m.detail.SetSize(m.lay.detail.w, m.lay.detail.h)
 }
 
+// toggleHelp opens or closes the full help; the feed shrinks to make room.
+func (m *Model) toggleHelp(open bool) {
+	if m.showHelp != open {
+		m.showHelp = open
+		m.relayout()
+	}
+}
+
 // handleEvents appends a drained batch and re-arms the subscription once.
 func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
-	res := m.feed.add(msg.events)
+	did := m.detail.did
+	var before rowKey
+	if ds := m.feed.deliveries[did]; did != "" && ds != nil {
+		before = ds.last
+	}
+	res := m.feed.add(msg.events, true)
 	m.list.appended(res)
-	if d := m.detail.did; d != "" {
-		for _, e := range msg.events {
-			if r, ok := m.feed.bySeq(e.Seq); ok && r.delivery == d {
-				m.detail.stale = true
-				break
-			}
-		}
+	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
+		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
 	cmds := []tea.Cmd{m.waitForEvents()}
+	for _, e := range msg.events {
+		if e.Kind == hub.KindNotice {
+			cmds = append(cmds, m.liveNotice(e))
+		}
+	}
 	if msg.lagged && m.sub != nil {
 		m.sub.ClearLag()
 		cmds = append(cmds, m.historyCmd(store.Query{Since: m.feed.lastSeq}, true))
@@ -133,7 +156,7 @@ func (m *Model) handleHistory(msg historyMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setStatus("history: "+msg.err.Error(), statusErr, defaultTTL)
 	}
-	res := m.feed.add(msg.events)
+	res := m.feed.add(msg.events, false)
 	m.list.appended(res)
 	if msg.resync {
 		return m.setStatus(fmt.Sprintf("feed lagged: resynced %d events from history", res.appended), statusWarn, defaultTTL)
@@ -160,18 +183,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.search.active {
 		return m.updateSearch(msg)
 	}
-	if m.showHelp {
-		if key.Matches(msg, k.Global.Quit) {
-			return m.quit()
-		}
-		m.showHelp = false
-		return nil
-	}
 	switch {
 	case key.Matches(msg, k.Global.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Global.Help):
-		m.showHelp = true
+		m.toggleHelp(!m.showHelp)
+		return nil
+	case msg.String() == "esc" && m.showHelp:
+		m.toggleHelp(false)
 		return nil
 	case key.Matches(msg, k.Global.Tab):
 		m.setFocus(1 - m.focus)

@@ -32,28 +32,30 @@ func (m *Model) render() string {
 	out := make([]string, 0, m.h)
 	out = append(out, fit(m.headerView(), m.w, 2)...)
 	var body []string
-	if m.showHelp {
-		body = fit(m.help.FullHelpView(m.FullHelp()), l.body.w, l.body.h)
-	} else {
-		list := fit(m.list.View(), l.list.w, l.list.h)
-		det := fit(m.detail.View(), l.detail.w, l.detail.h)
-		if l.wide {
-			sep := m.st.Border.Render("│")
-			body = make([]string, l.body.h)
-			for i := range body {
-				body[i] = padRight(list[i], l.list.w) + sep + det[i]
-			}
-		} else {
-			body = append(body, list...)
-			body = append(body, m.st.Border.Render(strings.Repeat("─", l.body.w)))
-			body = append(body, det...)
+	list := fit(m.list.View(), l.list.w, l.list.h)
+	det := fit(m.detail.View(), l.detail.w, l.detail.h)
+	if l.wide {
+		sep := m.st.Border.Render("│")
+		body = make([]string, l.body.h)
+		for i := range body {
+			body[i] = padRight(list[i], l.list.w) + sep + det[i]
 		}
+	} else {
+		body = append(body, list...)
+		body = append(body, m.st.Border.Render(strings.Repeat("─", l.body.w)))
+		body = append(body, det...)
 	}
 	if m.dialog != nil {
 		box := m.dialog.view(m, max(20, l.body.w-4), max(5, l.body.h))
 		body = overlay(body, m.st.Dialog.Box.Render(box), l.body.w)
 	}
 	out = append(out, fit(strings.Join(body, "\n"), l.body.w, l.body.h)...)
+	if l.help.h > 0 {
+		if l.helpSep {
+			out = append(out, m.st.Border.Render(strings.Repeat("─", m.w)))
+		}
+		out = append(out, fit(m.help.FullHelpView(m.FullHelp()), m.w, l.help.h)...)
+	}
 	out = append(out, fit(m.statusView(), m.w, 1)...)
 	return strings.Join(out, "\n")
 }
@@ -73,7 +75,13 @@ func (m *Model) headerView() string {
 	c := m.feed.counts
 	counts := h.OK.Render(fmt.Sprintf("✓%d", c.delivered)) + " " + h.Err.Render(fmt.Sprintf("✗%d", c.failed)) + " " +
 		h.Warn.Render(fmt.Sprintf("⊘%d", c.refused))
-	left := h.Title.Render("hooklab") + " " + h.Value.Render(addr) + h.Label.Render(" · ") + h.Value.Render(cfg)
+	left := h.Title.Render("hooklab") + " "
+	if m.alert.text != "" {
+		// The badge comes before the address so joinEnds cuts the address
+		// first; it keeps at least half the line.
+		left += h.Alert.Render(ansi.Truncate("⚠ "+m.alert.text, max(12, m.w/2), "…")) + " "
+	}
+	left += h.Value.Render(addr) + h.Label.Render(" · ") + h.Value.Render(cfg)
 	right := counts + " " + h.Spark.Render(sparkline(m.feed.lat, 16))
 	line1 := joinEnds(left, right, m.w)
 
@@ -153,6 +161,9 @@ func (m *Model) statusView() string {
 			s = m.st.Status.Err
 		}
 		return s.Render(ansi.Truncate(m.status.text, m.w, "…"))
+	}
+	if m.showHelp {
+		return m.st.Status.Desc.Render("? or esc closes the help")
 	}
 	return m.help.ShortHelpView(m.ShortHelp())
 }

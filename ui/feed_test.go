@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"hooklab/server/hub"
+)
+
+// reqs makes request events from..to whose times start at base.
+func reqs(from, to uint64, base time.Time) []hub.Event {
+	var evs []hub.Event
+	for s := from; s <= to; s++ {
+		e := ev(s, hub.KindRequest, hub.RequestInfo{Method: "GET", Path: fmt.Sprint("/r/", s), Status: 200})
+		e.Time = base.Add(time.Duration(s) * time.Millisecond * 10)
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+func checkSorted(t *testing.T, f *feed) {
+	t.Helper()
+	for i := 1; i < len(f.rows); i++ {
+		if f.rows[i-1].key.cmp(f.rows[i].key) >= 0 {
+			t.Fatalf("rows %d and %d out of order: %+v then %+v", i-1, i, f.rows[i-1].key, f.rows[i].key)
+		}
+	}
+}
+
+// TestSeqGoingDownStartsNewEpoch: a remote hooklab restarted on a new
+// store resumes from its own (low) sequence numbers. Those events must be
+// shown after the old ones, not dropped as duplicates or merged as "late".
+func TestSeqGoingDownStartsNewEpoch(t *testing.T) {
+	m := New(newTestBackend(t), WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(eventsMsg{events: reqs(1, 50, fixedNow)})
+	restart := fixedNow.Add(time.Hour)
+	m.Update(eventsMsg{events: reqs(1, 3, restart)})
+	if m.Events() != 53 || m.LastSeq() != 3 {
+		t.Fatalf("after the restart: %d events, last seq %d; want 53, 3", m.Events(), m.LastSeq())
+	}
+	if sel := m.list.selected(); sel == nil || !sel.ev.Time.Equal(restart.Add(30*time.Millisecond)) {
+		t.Fatal("follow mode does not show the new store's newest event")
+	}
+	m.Update(eventsMsg{events: reqs(3, 4, restart)}) // 3 again (dedupe within the epoch), then 4
+	if m.Events() != 54 || m.LastSeq() != 4 {
+		t.Fatalf("after 3 again and 4: %d events, last seq %d; want 54, 4", m.Events(), m.LastSeq())
+	}
+	checkSorted(t, m.feed)
+	if len(m.list.idx) != 54 {
+		t.Fatalf("list index holds %d rows, want 54", len(m.list.idx))
+	}
+}
+
+// TestSeqFarBelowStartsNewEpoch: the window holds only the old store's
+// newest events, so the new store's low Seq numbers match nothing held;
+// being far below the newest is what marks them as a new epoch.
+func TestSeqFarBelowStartsNewEpoch(t *testing.T) {
+	f := newFeed(0)
+	f.add(reqs(100, 150, fixedNow), true)
+	f.add(reqs(1, 3, fixedNow.Add(time.Hour)), true)
+	if f.epoch != 1 || f.lastSeq != 3 || len(f.rows) != 54 || f.rows[53].ev.Seq != 3 {
+		t.Fatalf("epoch %d, last %d, %d rows; want 1, 3, 54 with the new events last", f.epoch, f.lastSeq, len(f.rows))
+	}
+	checkSorted(t, f)
+}
+
+// TestSeqRestartWithinSlack: a store restarted with fewer events than the
+// slack is still told apart by what its Seq numbers hold.
+func TestSeqRestartWithinSlack(t *testing.T) {
+	f := newFeed(0)
+	f.add(reqs(1, 5, fixedNow), true)
+	f.add(reqs(1, 2, fixedNow.Add(time.Hour)), true)
+	if len(f.rows) != 7 || f.epoch != 1 || f.lastSeq != 2 {
+		t.Fatalf("%d rows, epoch %d, last %d; want 7, 1, 2", len(f.rows), f.epoch, f.lastSeq)
+	}
+	checkSorted(t, f)
+}
+
+// TestLateEventsMergeInOneEpoch: a reordered live event and the start-up
+// backfill behind live events are merged in place, not a new epoch.
+func TestLateEventsMergeInOneEpoch(t *testing.T) {
+	f := newFeed(0)
+	f.add(reqs(5001, 5003, fixedNow), true) // live events beat the backfill
+	all := reqs(1, 5003, fixedNow)
+	f.add(all[:5000], false)
+	f.add(append(reqs(5005, 5005, fixedNow), all[5003-1]), true) // 5005, then 5003 again
+	f.add(reqs(5004, 5004, fixedNow), true)                      // reordered by one
+	if f.epoch != 0 || len(f.rows) != 5005 || f.lastSeq != 5005 {
+		t.Fatalf("epoch %d, %d rows, last %d; want 0, 5005, 5005", f.epoch, len(f.rows), f.lastSeq)
+	}
+	checkSorted(t, f)
+}
+
+// TestUnsequencedEventsAreKept: Seq 0 events (transient notices the hub
+// publishes without the store) are never deduplicated and do not disturb
+// the order of sequenced events around them.
+func TestUnsequencedEventsAreKept(t *testing.T) {
+	f := newFeed(0)
+	f.add(reqs(1, 3, fixedNow), true)
+	n := ev(0, hub.KindNotice, hub.NoticeInfo{Level: "error", Text: "store: disk full"})
+	f.add([]hub.Event{n, n}, true)
+	f.add(reqs(4, 4, fixedNow), true)
+	f.add([]hub.Event{n}, true)
+	f.add(reqs(2, 2, fixedNow), true) // a duplicate still found by its Seq
+	if len(f.rows) != 7 || f.lastSeq != 4 || f.epoch != 0 {
+		t.Fatalf("%d rows, last %d, epoch %d; want 7, 4, 0", len(f.rows), f.lastSeq, f.epoch)
+	}
+	checkSorted(t, f)
+	if f.rows[3].ev.Seq != 0 || f.rows[4].ev.Seq != 0 || f.rows[5].ev.Seq != 4 || f.rows[6].ev.Seq != 0 {
+		t.Fatal("notices not kept where they arrived")
+	}
+}

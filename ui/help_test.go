@@ -1,0 +1,138 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestFullHelpAlwaysNamesReplay: on a fresh screen nothing is selected, so
+// the replay keys do nothing, but `?` must still name them.
+func TestFullHelpAlwaysNamesReplay(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m := New(newTestBackend(t), WithNow(fixedClock))
+			m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+			if m.keys.Detail.Replay.Enabled() {
+				t.Fatal("replay enabled with nothing selected: the test would prove nothing")
+			}
+			m.Update(press("?"))
+			content := ansi.Strip(m.View().Content)
+			checkInvariants(t, m.View().Content, sz.w, sz.h)
+			for _, want := range []string{"r replay", "e edit+replay", "t replay to URL"} {
+				if !strings.Contains(content, want) {
+					t.Errorf("full help lacks %q:\n%s", want, content)
+				}
+			}
+		})
+	}
+}
+
+// TestHelpKeepsFeedVisible: the full help takes the bottom rows and the feed
+// shrinks; `?` and esc close it and the feed gets its rows back.
+func TestHelpKeepsFeedVisible(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m := screen(t, sz.w, sz.h, true)
+			listH := m.lay.list.h
+			m.Update(press("?"))
+			content := ansi.Strip(m.View().Content)
+			if !strings.Contains(content, "r replay") || !strings.Contains(content, "config reloaded with warnings") {
+				t.Fatalf("help open: want both the help and the feed:\n%s", content)
+			}
+			if m.lay.list.h >= listH || m.lay.list.h < 3 {
+				t.Fatalf("list is %d rows with help open (was %d)", m.lay.list.h, listH)
+			}
+			m.Update(press("j")) // navigation still works with help open
+			if !m.showHelp {
+				t.Fatal("a navigation key closed the help")
+			}
+			for _, closeKey := range []string{"?", "esc"} {
+				m.Update(press("?"))
+				if closeKey == "esc" {
+					m.Update(press("?")) // reopen after the toggle above
+					m.Update(press("esc"))
+				}
+				if m.showHelp || m.lay.list.h != listH {
+					t.Fatalf("%s did not close the help (list %d rows, want %d)", closeKey, m.lay.list.h, listH)
+				}
+				if strings.Contains(ansi.Strip(m.View().Content), "t replay to URL") {
+					t.Fatalf("%s: full help still drawn", closeKey)
+				}
+				m.Update(press("?"))
+			}
+		})
+	}
+}
+
+// TestFullHelpDimsDisabledKeys pins that a key that does nothing right now
+// is drawn in the dim style rather than dropped.
+func TestFullHelpDimsDisabledKeys(t *testing.T) {
+	m := New(newTestBackend(t), WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	found := false
+	for _, g := range m.FullHelp() {
+		for _, b := range g {
+			if !b.Enabled() {
+				t.Fatalf("FullHelp returned a disabled binding %q: help would drop it", b.Help().Desc)
+			}
+			if ansi.Strip(b.Help().Desc) == "replay" {
+				found = true
+				if b.Help().Desc == "replay" {
+					t.Fatal("disabled replay is not dimmed")
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no replay binding in FullHelp")
+	}
+}
+
+// TestFeedSaysOutcomesInWords: rows lead with the outcome word, so every
+// size shows it however narrow the text column; the header still fits.
+func TestFeedSaysOutcomesInWords(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m := screen(t, sz.w, sz.h, true, press("g"))
+			var seen strings.Builder
+			for range len(m.feed.rows) { // walk the feed: a small screen shows a few rows at a time
+				content := m.View().Content
+				checkInvariants(t, content, sz.w, sz.h)
+				seen.WriteString(ansi.Strip(content))
+				m.Update(press("j"))
+			}
+			for _, want := range []string{"allowed create http", "allowed send http", "pending http", "delivered http",
+				"refused send http", "refused http"} {
+				if !strings.Contains(seen.String(), want) {
+					t.Errorf("feed never showed %q", want)
+				}
+			}
+			header := strings.SplitN(ansi.Strip(m.View().Content), "\n", 2)[0]
+			if !strings.HasPrefix(header, "hooklab ") || !strings.Contains(header, "✓1 ✗0 ⊘1") {
+				t.Errorf("header lost its parts: %q", header)
+			}
+		})
+	}
+}
+
+// TestRowTexts pins the wording of decision and delivery rows.
+func TestRowTexts(t *testing.T) {
+	f := newFeed(0)
+	f.add(fixtureEvents(), true)
+	want := map[uint64]string{
+		2:  "allowed create http://127.0.0.1:9000/hook?token=abc",
+		6:  "pending http://127.0.0.1:9000/hook?token=abc",
+		8:  "delivered http://127.0.0.1:9000/hook?token=abc",
+		10: "refused send http://10.0.0.5/hook (domain: Webhook domain not allowed)",
+		11: "refused http://10.0.0.5/hook (Webhook domain not allowed)",
+	}
+	for _, r := range f.rows {
+		if w, ok := want[r.ev.Seq]; ok && r.text != w {
+			t.Errorf("row %d: %q, want %q", r.ev.Seq, r.text, w)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"hooklab/server/hub"
+)
+
+func notice(level, text string) eventsMsg {
+	return eventsMsg{events: []hub.Event{ev(0, hub.KindNotice, hub.NoticeInfo{Level: level, Text: text})}}
+}
+
+// TestStoreFailureBadge: an unsequenced error notice raises a red header
+// badge and the status bar, survives other events, and only an info notice
+// from the same source clears it.
+func TestStoreFailureBadge(t *testing.T) {
+	const failure = "store: disk full (SQLITE_FULL) while writing events; the feed keeps running but nothing is recorded"
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m := screen(t, sz.w, sz.h, true)
+			before := m.Events()
+			m.Update(notice("error", failure))
+			m.Update(notice("error", failure)) // the same text again is a second notice, not a duplicate
+			if m.Events() != before+2 {
+				t.Fatalf("holds %d events, want %d: Seq 0 notices were deduplicated", m.Events(), before+2)
+			}
+			header := func() string { return strings.SplitN(ansi.Strip(m.View().Content), "\n", 2)[0] }
+			checkInvariants(t, m.View().Content, sz.w, sz.h)
+			if h := header(); !strings.HasPrefix(h, "hooklab ⚠ store: disk full") || !strings.Contains(h, "✓1 ✗0 ⊘1") {
+				t.Fatalf("header %q: want the badge and the counts", h)
+			}
+			if m.Status() != failure || !strings.Contains(ansi.Strip(m.View().Content), "store: disk full") {
+				t.Fatalf("status %q", m.Status())
+			}
+			m.Update(eventsMsg{events: []hub.Event{ev(14, hub.KindNotice, hub.NoticeInfo{Level: "info", Text: "config: stored notice"})}})
+			m.Update(notice("info", "config: reloaded"))
+			if m.Alert() != failure || m.LastSeq() != 14 {
+				t.Fatalf("badge %q (last seq %d) after unrelated events", m.Alert(), m.LastSeq())
+			}
+			m.Update(notice("info", "store: writing again"))
+			if m.Alert() != "" || strings.Contains(header(), "⚠") {
+				t.Fatalf("recovery did not clear the badge: %q", header())
+			}
+			if m.Status() != "store: writing again" {
+				t.Fatalf("status %q after recovery", m.Status())
+			}
+			checkInvariants(t, m.View().Content, sz.w, sz.h)
+		})
+	}
+}
+
+func TestNoticeSource(t *testing.T) {
+	for text, want := range map[string]string{
+		"store: disk full":     "store",
+		"Store: writing again": "store",
+		"no source here":       "",
+		"a sentence: with one": "",
+		":empty":               "",
+	} {
+		if got := noticeSource(text); got != want {
+			t.Errorf("noticeSource(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// TestFlowStoreFailureNotice: the notices the server publishes straight to
+// the real hub (Seq 0, bypassing the store) reach the running dashboard.
+func TestFlowStoreFailureNotice(t *testing.T) {
+	b := newTestBackend(t)
+	tm := startTUI(t, b)
+	b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: "/stored", Status: 200})
+	waitScreen(t, tm, "/stored")
+	raw, _ := json.Marshal(hub.NoticeInfo{Level: "error", Text: "store: disk full"})
+	b.hub.Publish(hub.Event{Seq: 0, Time: time.Now(), Kind: hub.KindNotice, Payload: raw})
+	waitScreen(t, tm, "⚠ store: disk full")
+	raw, _ = json.Marshal(hub.NoticeInfo{Level: "info", Text: "store: writing again"})
+	b.hub.Publish(hub.Event{Seq: 0, Time: time.Now(), Kind: hub.KindNotice, Payload: raw})
+	waitScreen(t, tm, "store: writing again")
+	m := finalModel(t, tm)
+	if m.Alert() != "" || m.Events() != 3 || m.LastSeq() != 1 {
+		t.Fatalf("alert %q, %d events, last seq %d; want none, 3, 1", m.Alert(), m.Events(), m.LastSeq())
+	}
+}
