@@ -1,0 +1,106 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmux runs a tmux command on the test's own server socket.
+type tmux struct {
+	t      *testing.T
+	socket string
+}
+
+func (x tmux) run(args ...string) (string, error) {
+	out, err := exec.Command("tmux", append([]string{"-L", x.socket}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func (x tmux) screen() string {
+	out, _ := x.run("capture-pane", "-p", "-t", "hooklab")
+	return out
+}
+
+// waitScreen polls the pane until every want is on it.
+func (x tmux) waitScreen(want ...string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		s = x.screen()
+		missing := false
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				missing = true
+			}
+		}
+		if !missing {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	x.t.Fatalf("screen never showed %q:\n%s", want, s)
+	return s
+}
+
+// TestE2ETmuxDashboard drives the real binary in a real 120x40 terminal: a
+// run whose webhook goes to the sink shows its request, the allow decision
+// and the delivery; ? shows help naming replay; q quits and the server stops.
+func TestE2ETmuxDashboard(t *testing.T) {
+	if os.Getenv("HOOKLAB_SKIP_TMUX") == "1" {
+		t.Skip("HOOKLAB_SKIP_TMUX=1")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed: this test drives the dashboard in a real terminal (apt-get install tmux, or set HOOKLAB_SKIP_TMUX=1)")
+	}
+	bin := hooklabBinary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	x := tmux{t: t, socket: fmt.Sprintf("hooklab-test-%d", os.Getpid())}
+	store := filepath.Join(t.TempDir(), "h.db")
+	cmd := fmt.Sprintf("%s --addr %s --store %s", bin, addr, store)
+	if out, err := x.run("new-session", "-d", "-s", "hooklab", "-x", "120", "-y", "40", cmd); err != nil {
+		t.Fatalf("tmux new-session: %v %s", err, out)
+	}
+	t.Cleanup(func() { x.run("kill-server") })
+	waitOK(t, "http://"+addr)
+	postJSON(t, "http://"+addr+"/runs/wait", map[string]any{
+		"assistant_id": "agent", "webhook": "/hooklab/sink/e2e",
+		"input": map[string]any{"messages": []any{map[string]any{"role": "user", "content": "hello from tmux"}}},
+	})
+	x.waitScreen("POST /runs/wait", "allowed", "delivered /hooklab/sink/e2e", "127.0.0.1")
+	for _, line := range strings.Split(x.screen(), "\n") {
+		if w := len([]rune(line)); w > 120 {
+			t.Errorf("line wider than the terminal (%d): %q", w, line)
+		}
+	}
+	x.run("send-keys", "-t", "hooklab", "?")
+	x.waitScreen("replay", "quit")
+	x.run("send-keys", "-t", "hooklab", "q")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := x.run("has-session", "-t", "hooklab")
+		resp, herr := http.Get("http://" + addr + "/ok")
+		if herr == nil {
+			resp.Body.Close()
+		}
+		if err != nil && herr != nil {
+			return // the dashboard exited and the server stopped
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after q: session alive=%v, server answering=%v\n%s", err == nil, herr == nil, x.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
