@@ -82,7 +82,18 @@ bench() {
   timeout $((BENCH_DURATION + 60)) "$hooklab" bench --url "$1" --runs "$RUNS" \
     --concurrency "$CONCURRENCY" --mode "$MODE" --duration "${BENCH_DURATION}s" --json >"$2" ||
     [[ $? == 1 ]] || die "bench against $1 failed (see above)"
+  # The same load from the official JS SDK (server/testdata/sdk/bench.mjs):
+  # what a LangGraph client sees, node's own cost included.
+  (cd "$root/server/testdata/sdk" && HOOKLAB_URL="$1" RUNS="$RUNS" LANES="$CONCURRENCY" \
+    DURATION_MS=$((BENCH_DURATION * 1000)) timeout $((BENCH_DURATION + 60)) node bench.mjs >"$2.sdk") ||
+    die "SDK bench against $1 failed"
 }
+
+# --- the SDK client ----------------------------------------------------------
+if [[ ! -d $root/server/testdata/sdk/node_modules/@langchain/langgraph-sdk ]]; then
+  say "npm ci (the SDK bench client)"
+  (cd "$root/server/testdata/sdk" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+fi
 
 # --- hooklab binary --------------------------------------------------------
 if [[ -n ${HOOKLAB_BIN:-} ]]; then
@@ -164,9 +175,9 @@ printf 'date: %s\nmachine: %s CPUs, %s, %s; load average before the run %s\n' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "${cpu:-unknown CPU}" "$(uname -sr)" "$load_before"
 printf 'client: hooklab bench --runs %s --concurrency %s --mode %s; go %s, node %s, @langchain/langgraph-api %s\n\n' \
   "$RUNS" "$CONCURRENCY" "$MODE" "$(go env GOVERSION)" "$(node --version)" "$LG_API"
-node - "$work/js.json" "$work/hooklab.json" <<'EOF'
+node - "$work/js.json" "$work/hooklab.json" "$work/js.json.sdk" "$work/hooklab.json.sdk" <<'EOF'
 const fs = require("fs");
-const [js, hl] = process.argv.slice(2).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+const [js, hl, jsSDK, hlSDK] = process.argv.slice(2).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
 const n = (v, d = 1) => (v == null ? "-" : Number(v).toFixed(d));
 const rows = [
   ["", "JS dev server", "hooklab"],
@@ -182,6 +193,10 @@ for (const [k, label] of [["create_to_webhook_ms", "create→webhook"], ["run_en
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => String(r[i]).length)));
 for (const r of rows) console.log(r.map((c, i) => (i ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join("   "));
 const ratio = hl.runs_per_s / js.runs_per_s;
-console.log(`\nratio (hooklab runs/s ÷ JS runs/s): ${ratio.toFixed(1)}x`);
-console.log(JSON.stringify({ js, hooklab: hl, ratio }));
+console.log(`\nratio with the Go client (hooklab bench): ${ratio.toFixed(1)}x`);
+const sdkRatio = hlSDK.runs_per_s / jsSDK.runs_per_s;
+console.log(`JS SDK client: JS ${n(jsSDK.runs_per_s)} runs/s (p50 ${jsSDK.p50_ms} ms, p99 ${jsSDK.p99_ms} ms, ${jsSDK.missing} missing), ` +
+  `hooklab ${n(hlSDK.runs_per_s)} runs/s (p50 ${hlSDK.p50_ms} ms, p99 ${hlSDK.p99_ms} ms, ${hlSDK.missing} missing)`);
+console.log(`ratio with the JS SDK client: ${sdkRatio.toFixed(1)}x`);
+console.log(JSON.stringify({ js, hooklab: hl, ratio, js_sdk: jsSDK, hooklab_sdk: hlSDK, sdk_ratio: sdkRatio }));
 EOF
