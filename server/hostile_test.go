@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,5 +113,33 @@ func TestHostileRequests(t *testing.T) {
 				t.Fatalf("server stopped answering /ok after %s", c.name)
 			}
 		})
+	}
+}
+
+// TestOversizedBodies: with and without Content-Length, a body over the
+// limit is a 413 the client can read (the rest is drained), and the next
+// request is served normally.
+func TestOversizedBodies(t *testing.T) {
+	ts := mustStart(t, withMaxBody(1<<20))
+	big := bytes.Repeat([]byte("x"), 3<<20)
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = bytes.NewReader(big)
+		if chunked {
+			pr, pw := io.Pipe()
+			go func() { pw.Write(big); pw.Close() }()
+			body = pr
+		}
+		req, _ := http.NewRequest("POST", ts.URL+"/runs", body)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("chunked=%v: %v", chunked, err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || !strings.Contains(string(out), "--max-body") {
+			t.Errorf("chunked=%v: %d %s", chunked, resp.StatusCode, out)
+		}
+		ts.mustDo(t, "GET", "/ok", nil, 200, nil)
+		ts.mustDo(t, "POST", "/runs/wait", runBodyWith("", nil), 200, nil)
 	}
 }

@@ -76,7 +76,18 @@ func (t *teeBody) Read(p []byte) (int, error) {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBody)
+		orig := r.Body
+		handler := next
+		if r.ContentLength > s.o.MaxBody {
+			// Refuse before reading a byte into memory.
+			r.Body = http.NoBody
+			handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, errorf(http.StatusRequestEntityTooLarge,
+					"request body: %d bytes is over the %d byte limit; send less, or start hooklab with a larger --max-body", r.ContentLength, s.o.MaxBody))
+			})
+		} else {
+			r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBody)
+		}
 		var nonstandard string
 		if strings.HasPrefix(r.URL.Path, "/thread/") {
 			nonstandard = "/thread/ is the documentation's misspelling; the platform serves /threads/"
@@ -84,13 +95,20 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.URL.RawPath = ""
 		}
 		if strings.HasPrefix(r.URL.Path, "/hooklab/") {
-			next.ServeHTTP(w, r)
+			rec := &recorder{ResponseWriter: w}
+			handler.ServeHTTP(rec, r)
+			if rec.status == http.StatusRequestEntityTooLarge {
+				drain(w, orig)
+			}
 			return
 		}
 		tee := &teeBody{ReadCloser: r.Body}
 		r.Body = tee
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
+			if rec.status == http.StatusRequestEntityTooLarge {
+				drain(w, orig)
+			}
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
@@ -110,8 +128,22 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			s.emit(hub.KindRequest, info)
 		}()
-		next.ServeHTTP(rec, r)
+		handler.ServeHTTP(rec, r)
 	})
+}
+
+// Bounds on draining an oversized body.
+const (
+	drainLimit = 1 << 30
+	drainTime  = 30 * time.Second
+)
+
+// drain reads what is left of a refused request body, bounded in bytes and
+// time, so that a client which writes its whole body before reading (as
+// most do without Expect: 100-continue) sees the 413 instead of a reset.
+func drain(w http.ResponseWriter, body io.ReadCloser) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTime))
+	io.CopyN(io.Discard, body, drainLimit)
 }
 
 // noteRun tells the request middleware which run a request created.
