@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"hooklab/server/hub"
@@ -20,18 +18,18 @@ import (
 )
 
 const (
-	maxAttempts      = 3
-	maxRedirects     = 5
-	maxCapture       = 64 << 10  // response body kept per attempt
-	maxDrain         = 256 << 10 // read past the capture so the connection can be reused
-	reasonDisabled   = "webhooks disabled (http.disable_webhooks is true)"
-	reasonShutdown   = "hooklab stopped before the delivery finished; it resumes on the next start"
-	localURLHost     = "hooklab.local"
-	localURLPrefix   = "http://" + localURLHost
-	stageSend        = "send"
-	stageReplay      = "replay"
-	stageRedirect    = "redirect"
-	contentTypeValue = "application/json"
+	maxAttempts       = 3
+	maxRedirects      = 5
+	maxCapture        = 64 << 10 // response body kept (and read) per attempt
+	maxResponseHeader = 1 << 20  // response headers read per attempt
+	reasonDisabled    = "webhooks disabled (http.disable_webhooks is true)"
+	reasonShutdown    = "hooklab stopped before the delivery finished; it resumes on the next start"
+	localURLHost      = "hooklab.local"
+	localURLPrefix    = "http://" + localURLHost
+	stageSend         = "send"
+	stageReplay       = "replay"
+	stageRedirect     = "redirect"
+	contentTypeValue  = "application/json"
 )
 
 // task is one delivery moving through the pool. Exactly one goroutine owns
@@ -118,7 +116,7 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 	case res.refused:
 		s.finish(t, store.OutcomeRefused, res.reason)
 	case res.retry:
-		s.finish(t, store.OutcomeFailed, fmt.Sprintf("%s (gave up after %d attempts)", res.reason, n))
+		s.finish(t, store.OutcomeFailed, fmt.Sprintf("gave up after %d attempts: %s", n, res.reason))
 	default:
 		s.finish(t, store.OutcomeFailed, res.reason)
 	}
@@ -208,18 +206,26 @@ func (s *Sender) attempt(ctx context.Context, t *task, n int) attemptResult {
 		info.ResponseHeaders = headerList(resp.Header)
 	}
 	if err == nil {
+		// Read no more than we keep, then close: a receiver streaming
+		// without end (or a huge body) costs 64 KiB and no wait, not the
+		// whole timeout and its size in memory. Closing a body left unread
+		// discards that connection instead of draining it for reuse.
 		captured, rerr := io.ReadAll(io.LimitReader(resp.Body, maxCapture+1))
+		_ = resp.Body.Close()
 		if len(captured) > maxCapture {
 			captured, info.Truncated = captured[:maxCapture], true
-			_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 		}
-		_ = resp.Body.Close()
 		info.ResponseBody = string(captured)
-		if rerr != nil {
-			info.Error = "reading response body: " + s.errText(actx, rerr)
-		}
 		code := resp.StatusCode
 		switch {
+		case rerr != nil && ctx.Err() != nil:
+			return attemptResult{aborted: true}
+		case rerr != nil:
+			// An incomplete answer is a network error (or a timeout)
+			// whatever its status: the platform's client reads the whole
+			// body before it looks at the status, and retries those.
+			info.Error = s.errText(actx, rerr) + " while reading the response body"
+			res.retry, res.reason = true, info.Error
 		case code >= 200 && code < 300:
 			res.ok = true
 		case code >= 500 || code == http.StatusTooManyRequests:
@@ -246,38 +252,6 @@ func (s *Sender) attempt(ctx context.Context, t *task, n int) attemptResult {
 	info.Timing = tr.timing()
 	res.info = info
 	return res
-}
-
-var (
-	errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
-	errRedirectRefused  = errors.New("redirect refused by the URL policy")
-)
-
-// errText turns a transport error into the clear text an attempt records.
-func (s *Sender) errText(actx context.Context, err error) string {
-	var op *net.OpError
-	switch {
-	case errors.Is(actx.Err(), context.DeadlineExceeded):
-		return fmt.Sprintf("timeout after %s", s.o.Timeout)
-	case errors.As(err, &op) && op.Op == "dial" && op.Timeout():
-		return fmt.Sprintf("connect timeout after %s", s.o.ConnectTimeout)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset by peer"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed before a complete response"
-	}
-	return unwrapURLError(err).Error()
-}
-
-// unwrapURLError drops the "Post \"url\": " prefix: the URL is recorded already.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // hopURL is the URL a redirect goes to, relative again when it stays in

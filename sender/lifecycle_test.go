@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,39 +122,22 @@ func TestStartMarksUnresumableInterrupted(t *testing.T) {
 }
 
 func TestNoGoroutineLeakAfterClose(t *testing.T) {
-	before := runtime.NumGoroutine()
-	func() {
-		rv := newReceiver(t, 500, 200)
-		defer rv.Close()
-		rec := newRecorder(t)
-		defer rec.Close()
-		o := fastOptions(rec, nil)
-		o.Backoff = func(int) time.Duration { return time.Hour }
-		s := New(o)
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		ok := newReceiver(t)
-		defer ok.Close()
-		waitFinal(t, rec, mustSend(t, s, ok.URL, sampleRun()))
-		waiting := mustSend(t, s, rv.URL, sampleRun())
-		waitFor(t, rec, waiting, func(d store.Delivery) bool { return d.Attempts == 1 })
-		s.SetLocal(http.NotFoundHandler())
-		waitFinal(t, rec, mustSend(t, s, "/local", sampleRun()))
-		closeWithin(t, s, 5*time.Second)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutines: %d before, %d after Close\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rec := newRecorder(t)
+	noLeaks := leakCheck(t)
+	rv := newReceiver(t, 500, 200)
+	ok := newReceiver(t)
+	o := fastOptions(rec, nil)
+	o.Backoff = func(int) time.Duration { return time.Hour }
+	s := mustStart(t, o)
+	waitFinal(t, rec, mustSend(t, s, ok.URL, sampleRun()))
+	waiting := mustSend(t, s, rv.URL, sampleRun())
+	waitFor(t, rec, waiting, func(d store.Delivery) bool { return d.Attempts == 1 })
+	s.SetLocal(http.NotFoundHandler())
+	waitFinal(t, rec, mustSend(t, s, "/local", sampleRun()))
+	closeWithin(t, s, 5*time.Second)
+	rv.Close()
+	ok.Close()
+	noLeaks()
 }
 
 // benchRecorder only counts finished deliveries, so the benchmark measures

@@ -91,8 +91,8 @@ func TestRetries(t *testing.T) {
 		attempts int
 		reason   string
 	}{
-		{"500 three times", []int{500}, store.OutcomeFailed, 3, "HTTP 500 Internal Server Error (gave up after 3 attempts)"},
-		{"429 three times", []int{429}, store.OutcomeFailed, 3, "HTTP 429 Too Many Requests (gave up after 3 attempts)"},
+		{"500 three times", []int{500}, store.OutcomeFailed, 3, "gave up after 3 attempts: HTTP 500 Internal Server Error"},
+		{"429 three times", []int{429}, store.OutcomeFailed, 3, "gave up after 3 attempts: HTTP 429 Too Many Requests"},
 		{"503 then 200", []int{503, 200}, store.OutcomeDelivered, 2, ""},
 		{"400 no retry", []int{400}, store.OutcomeFailed, 1, "HTTP 400 Bad Request"},
 		{"404 no retry", []int{404}, store.OutcomeFailed, 1, "HTTP 404 Not Found"},
@@ -145,10 +145,10 @@ func TestTimeoutRetriesThenFails(t *testing.T) {
 	o.Timeout = 150 * time.Millisecond
 	s := mustStart(t, o)
 	d := waitFinal(t, rec, mustSend(t, s, rv.URL, sampleRun()))
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "timeout after 150ms (gave up after 3 attempts)" {
+	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: timeout after 150ms (whole request)" {
 		t.Fatalf("delivery %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
-	if a := d.AttemptLog[0]; a.Error != "timeout after 150ms" || a.Timing.TotalMS < 150 {
+	if a := d.AttemptLog[0]; a.Error != "timeout after 150ms (whole request)" || a.Timing.TotalMS < 150 {
 		t.Errorf("attempt %+v", a)
 	}
 }
@@ -163,7 +163,7 @@ func TestConnectionRefused(t *testing.T) {
 	rec := newRecorder(t)
 	s := mustStart(t, fastOptions(rec, nil))
 	d := waitFinal(t, rec, mustSend(t, s, "http://"+addr+"/hook", sampleRun()))
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "connection refused (gave up after 3 attempts)" {
+	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: connection refused" {
 		t.Fatalf("delivery %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 }

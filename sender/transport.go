@@ -43,6 +43,9 @@ func (s *Sender) newTransport() *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   s.o.ConnectTimeout,
 		ExpectContinueTimeout: time.Second,
+		// Go's default allows 10 MiB of response headers, all held in
+		// memory; a receiver has no business sending more than 1 MiB.
+		MaxResponseHeaderBytes: maxResponseHeader,
 	}
 }
 
