@@ -155,36 +155,6 @@ func (s *Server) matchAssistants(b searchBody) ([]*Assistant, error) {
 	return out, nil
 }
 
-func (s *Server) handleAssistantSearch(w http.ResponseWriter, r *http.Request) error {
-	var b searchBody
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	out, err := s.matchAssistants(b)
-	if err != nil {
-		return err
-	}
-	lo, hi, err := b.page(len(out))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, window(out, lo, hi))
-	return nil
-}
-
-func (s *Server) handleAssistantCount(w http.ResponseWriter, r *http.Request) error {
-	var b searchBody
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	out, err := s.matchAssistants(b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, len(out))
-	return nil
-}
-
 func (s *Server) handleAssistantGet(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("assistant_id")
 	s.mu.Lock()
@@ -269,6 +239,41 @@ func subset(want, have map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// searchRoutes builds the search route (paged) and the count route of one
+// kind of object from its matcher; paging picks the limit and offset.
+func searchRoutes[B, T any](match func(B) ([]T, error), paging func(B) searchBody) (search, count handlerFunc) {
+	find := func(r *http.Request) (B, []T, error) {
+		var b B
+		if err := decodeJSON(r, &b, true); err != nil {
+			return b, nil, err
+		}
+		out, err := match(b)
+		return b, out, err
+	}
+	search = func(w http.ResponseWriter, r *http.Request) error {
+		b, out, err := find(r)
+		if err != nil {
+			return err
+		}
+		p := paging(b)
+		lo, hi, err := p.page(len(out))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, window(out, lo, hi))
+		return nil
+	}
+	count = func(w http.ResponseWriter, r *http.Request) error {
+		_, out, err := find(r)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, len(out))
+		return nil
+	}
+	return search, count
 }
 
 // window is out[lo:hi], never nil: an empty page is [] in JSON, not null.

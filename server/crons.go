@@ -174,36 +174,6 @@ func (s *Server) matchCrons(b cronSearch) ([]Cron, error) {
 	return out, nil
 }
 
-func (s *Server) handleCronSearch(w http.ResponseWriter, r *http.Request) error {
-	var b cronSearch
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	out, err := s.matchCrons(b)
-	if err != nil {
-		return err
-	}
-	lo, hi, err := (&searchBody{Limit: b.Limit, Offset: b.Offset}).page(len(out))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, window(out, lo, hi))
-	return nil
-}
-
-func (s *Server) handleCronCount(w http.ResponseWriter, r *http.Request) error {
-	var b cronSearch
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	out, err := s.matchCrons(b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, len(out))
-	return nil
-}
-
 func (s *Server) cronFromPathLocked(r *http.Request) (*cronState, error) {
 	id := r.PathValue("cron_id")
 	if !validUUID(id) {

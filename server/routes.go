@@ -16,19 +16,26 @@ func (s *Server) h(fn handlerFunc) http.Handler {
 // routes is the single route table of the server.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	assistantSearch, assistantCount := searchRoutes(s.matchAssistants, func(b searchBody) searchBody { return b })
+	threadSearch, threadCount := searchRoutes(s.matchThreads, func(b threadBody) searchBody {
+		return searchBody{Limit: b.Limit, Offset: b.Offset}
+	})
+	cronSearch, cronCount := searchRoutes(s.matchCrons, func(b cronSearch) searchBody {
+		return searchBody{Limit: b.Limit, Offset: b.Offset}
+	})
 	mux.Handle("GET /ok", s.h(s.handleOK))
 	mux.Handle("GET /info", s.h(s.handleInfo))
 
 	mux.Handle("POST /assistants", s.h(s.handleAssistantCreate))
-	mux.Handle("POST /assistants/search", s.h(s.handleAssistantSearch))
-	mux.Handle("POST /assistants/count", s.h(s.handleAssistantCount))
+	mux.Handle("POST /assistants/search", s.h(assistantSearch))
+	mux.Handle("POST /assistants/count", s.h(assistantCount))
 	mux.Handle("GET /assistants/{assistant_id}", s.h(s.handleAssistantGet))
 	mux.Handle("PATCH /assistants/{assistant_id}", s.h(s.handleAssistantPatch))
 	mux.Handle("DELETE /assistants/{assistant_id}", s.h(s.handleAssistantDelete))
 
 	mux.Handle("POST /threads", s.h(s.handleThreadCreate))
-	mux.Handle("POST /threads/search", s.h(s.handleThreadSearch))
-	mux.Handle("POST /threads/count", s.h(s.handleThreadCount))
+	mux.Handle("POST /threads/search", s.h(threadSearch))
+	mux.Handle("POST /threads/count", s.h(threadCount))
 	mux.Handle("GET /threads/{thread_id}", s.h(s.handleThreadGet))
 	mux.Handle("PATCH /threads/{thread_id}", s.h(s.handleThreadPatch))
 	mux.Handle("DELETE /threads/{thread_id}", s.h(s.handleThreadDelete))
@@ -59,8 +66,8 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("POST /runs/crons", s.h(s.handleCronCreate))
 	mux.Handle("POST /threads/{thread_id}/runs/crons", s.h(s.handleCronCreate))
-	mux.Handle("POST /runs/crons/search", s.h(s.handleCronSearch))
-	mux.Handle("POST /runs/crons/count", s.h(s.handleCronCount))
+	mux.Handle("POST /runs/crons/search", s.h(cronSearch))
+	mux.Handle("POST /runs/crons/count", s.h(cronCount))
 	mux.Handle("PATCH /runs/crons/{cron_id}", s.h(s.handleCronPatch))
 	mux.Handle("DELETE /runs/crons/{cron_id}", s.h(s.handleCronDelete))
 

@@ -211,36 +211,6 @@ func (s *Server) matchThreads(b threadBody) ([]Thread, error) {
 	return out, nil
 }
 
-func (s *Server) handleThreadSearch(w http.ResponseWriter, r *http.Request) error {
-	var b threadBody
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	out, err := s.matchThreads(b)
-	if err != nil {
-		return err
-	}
-	lo, hi, err := (&searchBody{Limit: b.Limit, Offset: b.Offset}).page(len(out))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, window(out, lo, hi))
-	return nil
-}
-
-func (s *Server) handleThreadCount(w http.ResponseWriter, r *http.Request) error {
-	var b threadBody
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	out, err := s.matchThreads(b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, len(out))
-	return nil
-}
-
 func (s *Server) handleThreadGet(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
