@@ -188,10 +188,14 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 		printEvents(ctx, srv.Subscribe(ctx), stdout)
 	}
 
+	// Stop runs first (they stay pending in the store and run again on the
+	// next start), which also releases /wait and stream answers; then let
+	// requests finish; then give in-flight deliveries what is left of the
+	// 5 s. The sender stores whatever has not finished as pending.
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	httpSrv.Shutdown(shutdown)
 	srv.Close(shutdown)
+	httpSrv.Shutdown(shutdown)
 	snd.Close(shutdown)
 	if err := st.Close(); err != nil {
 		fmt.Fprintln(stderr, "hooklab: closing the store:", err)

@@ -293,6 +293,9 @@ func TestE2ESigtermDrains(t *testing.T) {
 	slow := newHookRecorder(t, 800*time.Millisecond)
 	p := startHooklab(t, nil, "--store", storePath)
 	postJSON(t, p.URL+"/runs", map[string]any{"assistant_id": "agent", "webhook": slow.URL})
+	// A client waiting on a long run must not hold shutdown up.
+	go http.Post(p.URL+"/runs/wait", "application/json", strings.NewReader(
+		`{"assistant_id":"agent","config":{"configurable":{"sleep_ms":60000}}}`))
 	time.Sleep(200 * time.Millisecond) // the POST is now in flight at the receiver
 	start := time.Now()
 	p.cmd.Process.Signal(syscall.SIGTERM)

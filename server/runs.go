@@ -333,6 +333,10 @@ func (s *Server) writeWait(w http.ResponseWriter, r *http.Request, run *runState
 		case <-r.Context().Done():
 			s.onGone(run)()
 			return
+		case <-s.ctx.Done():
+			// Shutting down: the run stays pending in the store and runs
+			// again on the next start; end this answer so shutdown is quick.
+			return
 		}
 	}
 }

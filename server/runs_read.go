@@ -234,6 +234,7 @@ func (s *Server) handleRunCancel(w http.ResponseWriter, r *http.Request) error {
 	case <-run.done:
 	case <-r.Context().Done():
 		return nil
+	case <-s.ctx.Done():
 	case <-time.After(30 * time.Second):
 	}
 	s.mu.Lock()

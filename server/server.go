@@ -100,7 +100,11 @@ func (s *Server) Start() {
 // Close cancels what is running; runs cut short are resumed on the next
 // start. It waits for run goroutines until ctx ends.
 func (s *Server) Close(ctx context.Context) error {
+	// Under s.mu: startNextLocked checks s.ctx and calls runsWG.Add under
+	// it too, so no run can start after this point and Wait sees them all.
+	s.mu.Lock()
 	s.stop()
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.runsWG.Wait(); close(done) }()
 	select {
