@@ -64,3 +64,28 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*maxBatch)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkAppendLoad is BenchmarkAppend with bench-shaped events (1.5 KB
+// attempt bodies, decisions with every check), the load of the RSS target.
+func BenchmarkAppendLoad(b *testing.B) {
+	m := New(newTestBackend(b), WithNow(fixedClock))
+	m.sub = nil
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	batches := make([][]hub.Event, 16)
+	for i := range batches {
+		batches[i] = loadEvents(i*maxBatch, maxBatch)
+	}
+	seq := uint64(0)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		evs := batches[n%len(batches)]
+		for i := range evs {
+			seq++
+			evs[i].Seq = seq
+		}
+		m.Update(eventsMsg{events: evs})
+		n++
+	}
+	b.ReportMetric(float64(n*maxBatch)/b.Elapsed().Seconds(), "events/s")
+}

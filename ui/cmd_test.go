@@ -134,9 +134,9 @@ func TestFeedTrimsAndKeepsIndex(t *testing.T) {
 		}
 	}
 	// Late (resync) events merge in order and duplicates are ignored.
-	first := m.feed.rows[0].ev.Seq
-	m.Update(eventsMsg{events: []hub.Event{m.feed.rows[5].ev}})
-	if m.feed.rows[0].ev.Seq != first || m.Events() > 1125 {
+	first, dup := m.feed.rows[0].seq(), m.feed.rows[5].seq()
+	m.Update(eventsMsg{events: []hub.Event{ev(dup, hub.KindRequest, hub.RequestInfo{Method: "GET", Path: fmt.Sprint("/r/", dup), Status: 200})}})
+	if m.feed.rows[0].seq() != first || m.Events() > 1125 {
 		t.Fatal("duplicate event was added")
 	}
 }

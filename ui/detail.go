@@ -17,11 +17,11 @@ import (
 // detailKey is everything the rendered detail depends on; the pane is only
 // re-rendered when it changes.
 type detailKey struct {
-	row, drow  rowKey
-	did        string
-	fullVer, w int
-	tick       int
-	hasErr     bool
+	row, drow         rowKey
+	did               string
+	fullVer, evVer, w int
+	tick              int
+	hasErr            bool
 }
 
 // detailPane shows the selected event: for a delivery, its decision, the
@@ -38,8 +38,18 @@ type detailPane struct {
 	full    *store.Delivery // fetched through Backend.Delivery
 	fullErr error
 	fullVer int
+	loading bool // the delivery fetch is in flight
 	stale   bool // the delivery changed: fetch it again
 	tick    int
+
+	// The event a non-delivery row shows: its payload from the feed's
+	// recent set, or read back from the store once the set let it go. The
+	// pane holds it, so it stays on screen however far the feed moves on.
+	evKey     rowKey
+	ev        *hub.Event
+	evErr     error
+	evLoading bool
+	evVer     int
 }
 
 // SetSize sets the pane's area.
@@ -87,7 +97,7 @@ func (d *detailPane) View() string {
 // render rebuilds the content when its inputs changed. It reports whether a
 // retry countdown is on screen, so the caller keeps a tick running.
 func (d *detailPane) render(m *Model, r *row) (countdown bool) {
-	k := detailKey{did: d.did, fullVer: d.fullVer, w: d.w, tick: d.tick, hasErr: d.fullErr != nil}
+	k := detailKey{did: d.did, fullVer: d.fullVer, evVer: d.evVer, w: d.w, tick: d.tick, hasErr: d.fullErr != nil}
 	var ds *dstate
 	if r != nil {
 		k.row = r.key
@@ -104,9 +114,9 @@ func (d *detailPane) render(m *Model, r *row) (countdown bool) {
 	case r == nil:
 		w.dim("select an event to see its detail")
 	case r.delivery != "":
-		w.delivery(r, ds, d.full, d.fullErr)
+		w.delivery(r, ds, d)
 	default:
-		w.event(r)
+		w.event(r, d)
 	}
 	d.lines = w.lines
 	d.scroll(0)
@@ -123,13 +133,52 @@ func nextRetry(ds *dstate, full *store.Delivery) *time.Time {
 	if full != nil && full.Outcome == store.OutcomePending && full.NextAttemptAt != nil {
 		return full.NextAttemptAt
 	}
-	if ds == nil || len(ds.attempts) == 0 || (ds.outcome != "" && ds.outcome != store.OutcomePending) {
+	if ds == nil || ds.nextAt == 0 || (ds.outcome != 0 && outcomeName(ds.outcome) != store.OutcomePending) {
 		return nil
 	}
-	if a := ds.attempts[len(ds.attempts)-1]; a.retry {
-		return a.next
+	t := time.Unix(0, ds.nextAt)
+	return &t
+}
+
+// showEvent points the pane at the event of r, a row that is not about a
+// delivery: its payload if the feed still holds it, else a fetch from the
+// store (never I/O here; "loading…" shows meanwhile).
+func (m *Model) showEvent(r *row) tea.Cmd {
+	d := &m.detail
+	if r == nil || r.delivery != "" {
+		d.evKey, d.ev, d.evErr, d.evLoading = rowKey{}, nil, nil, false
+		return nil
 	}
-	return nil
+	if r.key == d.evKey {
+		return nil
+	}
+	d.evKey, d.ev, d.evErr, d.evLoading = r.key, nil, nil, false
+	d.evVer++
+	if e, ok := m.feed.payload(r.key); ok {
+		d.ev = &e
+		return nil
+	}
+	if !m.feed.fetchable(r) {
+		return nil // an unstored notice or a previous store's event: nothing to fetch
+	}
+	d.evLoading = true
+	return m.fetchEventCmd(r)
+}
+
+// eventFetched takes an event read back from the store, if the pane still
+// wants it.
+func (d *detailPane) eventFetched(msg eventMsg) {
+	if msg.key != d.evKey || !d.evLoading {
+		return
+	}
+	d.evLoading = false
+	if msg.err != nil {
+		d.evErr = msg.err
+	} else {
+		e := msg.e
+		d.ev = &e
+	}
+	d.evVer++
 }
 
 // docWriter accumulates wrapped, styled lines of the detail document.
@@ -206,161 +255,5 @@ func (w *docWriter) decision(dec *config.Decision) {
 	}
 	if dec.Hint != "" {
 		w.dim("hint: " + dec.Hint)
-	}
-}
-
-func (w *docWriter) delivery(r *row, ds *dstate, full *store.Delivery, ferr error) {
-	id, url, outcome, reason := r.delivery, "", "", ""
-	var dec *config.Decision
-	var attempts []attemptSummary
-	if ds != nil {
-		url, outcome, reason, dec, attempts = ds.url, ds.outcome, ds.reason, ds.decision, ds.attempts
-	}
-	var last *hub.AttemptInfo
-	if full != nil {
-		url, outcome, reason = full.URL, full.Outcome, full.Reason
-		if full.Decision != nil {
-			dec = full.Decision
-		}
-		if len(full.AttemptLog) > 0 {
-			attempts = attempts[:0:0]
-			for _, a := range full.AttemptLog {
-				attempts = append(attempts, attemptSummary{n: a.Attempt, status: a.Status, timing: a.Timing,
-					err: a.Error, retry: a.Retry, next: a.NextAttemptAt, started: a.StartedAt})
-			}
-			last = &full.AttemptLog[len(full.AttemptLog)-1]
-		}
-	}
-	if last == nil && len(attempts) > 0 {
-		if ar, ok := w.m.feed.byKey(attempts[len(attempts)-1].key); ok {
-			var a hub.AttemptInfo
-			if ar.ev.Decode(&a) == nil {
-				last = &a
-			}
-		}
-	}
-	if outcome == "" {
-		outcome = "pending"
-	}
-	w.line(w.st.Detail.Title.Render("Delivery "+id) + "  " + w.st.List.Outcome[deliveryOutcome(outcome)].Render(outcome))
-	w.kv("url", url)
-	if reason != "" {
-		w.kv("reason", reason)
-	}
-	if full != nil && full.ReplayOf != "" {
-		w.kv("replay of", full.ReplayOf)
-	} else if ds != nil && ds.replayOf != "" {
-		w.kv("replay of", ds.replayOf)
-	}
-	if ferr != nil {
-		w.line(w.st.Detail.Warn.Render("could not load the stored delivery: " + ferr.Error()))
-	}
-	w.decision(dec)
-	if len(attempts) > 0 {
-		w.section(fmt.Sprintf("Attempts (%d)", len(attempts)))
-		for _, a := range attempts {
-			st := "---"
-			if a.status != 0 {
-				st = fmt.Sprint(a.status)
-			}
-			oc := w.st.List.Outcome[statusOutcome(a.status, a.retry)]
-			w.lines = append(w.lines, packSegments([]string{
-				fmt.Sprintf("#%d %s %s", a.n, a.started.Local().Format("15:04:05.000"), oc.Render(st)),
-				"dial " + ms(a.timing.DialMS), "tls " + ms(a.timing.TLSMS),
-				"ttfb " + ms(a.timing.FirstByteMS), "total " + ms(a.timing.TotalMS),
-			}, " · ", w.w)...)
-			if a.err != "" {
-				w.line("   " + w.st.Detail.Err.Render(a.err))
-			}
-		}
-		if next := nextRetry(ds, full); next != nil {
-			left := next.Sub(w.m.now()).Round(100 * time.Millisecond)
-			if left > 0 {
-				w.line(w.st.Detail.Warn.Render(fmt.Sprintf("next retry in %s", left)))
-			} else {
-				w.line(w.st.Detail.Warn.Render("retrying now"))
-			}
-		}
-	}
-	switch {
-	case last != nil:
-		w.section("Request " + last.Method + " " + last.URL)
-		var secret []string
-		if full != nil {
-			secret = full.SecretHeaders
-		}
-		w.headers(last.RequestHeaders, secret)
-		w.body(last.RequestBody)
-		resp := "Response"
-		if last.Status != 0 {
-			resp += fmt.Sprintf(" %d", last.Status)
-		}
-		w.section(resp)
-		w.headers(last.ResponseHeaders, nil)
-		if last.Error != "" {
-			w.line(w.st.Detail.Err.Render(last.Error))
-		}
-		w.body([]byte(last.ResponseBody))
-		if last.Truncated {
-			w.dim("(body truncated)")
-		}
-	case full != nil:
-		w.section("Request POST " + full.URL)
-		w.headers(full.Headers, full.SecretHeaders)
-		w.body(full.Body)
-	}
-}
-
-func ms(v float64) string {
-	if v == 0 {
-		return "-"
-	}
-	return strings.TrimSpace(fmtDur(v))
-}
-
-func (w *docWriter) event(r *row) {
-	e := r.ev
-	title := fmt.Sprintf("%s #%d", e.Kind, e.Seq)
-	if e.Seq == 0 {
-		title = string(e.Kind) + " (not stored)"
-	}
-	w.line(w.st.Detail.Title.Render(title) + "  " + w.st.Detail.Dim.Render(e.Time.Local().Format("2006-01-02 15:04:05.000")))
-	switch e.Kind {
-	case hub.KindRequest:
-		var p hub.RequestInfo
-		_ = e.Decode(&p)
-		w.kv("request", r.text)
-		w.kv("status", fmt.Sprintf("%d in %s", p.Status, ms(p.DurationMS)))
-		if p.RunID != "" {
-			w.kv("run", p.RunID)
-		}
-		if p.Detail != "" {
-			w.kv("detail", p.Detail)
-		}
-		if p.NonStandard != "" {
-			w.line(w.st.Detail.Warn.Render("non-standard: " + p.NonStandard))
-		}
-		w.section("Body")
-		w.body(p.Body)
-	case hub.KindDecision:
-		var p hub.DecisionInfo
-		_ = e.Decode(&p)
-		w.kv("stage", p.Stage)
-		w.kv("url", p.Decision.URL)
-		w.decision(&p.Decision)
-	case hub.KindSink:
-		var p hub.SinkInfo
-		_ = e.Decode(&p)
-		w.kv("sink", p.Name)
-		w.kv("request", r.text)
-		w.kv("answered", fmt.Sprint(p.Status))
-		w.section("Headers")
-		w.headers(p.Headers, nil)
-		w.section("Body")
-		w.body(p.Body)
-	default:
-		w.line(r.text)
-		w.section("Payload")
-		w.body(e.Payload)
 	}
 }

@@ -48,7 +48,7 @@ func (l *eventList) SetSize(w, h int) {
 }
 
 func (l *eventList) matches(r *row) bool {
-	if k := kindFilters()[l.kindF]; k != "" && r.ev.Kind != k {
+	if l.kindF != 0 && int(r.kind) != l.kindF { // kind codes are kindFilters() indices
 		return false
 	}
 	switch l.outF {
@@ -68,14 +68,27 @@ func (l *eventList) matches(r *row) bool {
 	return l.query == "" || containsFold(r.text, l.query) || containsFold(r.delivery, l.query)
 }
 
+// listMark is the selection before the feed changes. After a merge the
+// index's positions mean nothing (rows moved and some were cut), so the
+// list finds its selection again by key.
+type listMark struct {
+	key rowKey
+	ok  bool
+}
+
+func (l *eventList) mark() listMark {
+	if r := l.selected(); r != nil {
+		return listMark{r.key, true}
+	}
+	return listMark{}
+}
+
 // rebuild recomputes the filter index, keeping the selected event selected
 // when it still passes.
-func (l *eventList) rebuild() {
-	var selKey rowKey
-	hadSel := false
-	if r := l.selected(); r != nil {
-		selKey, hadSel = r.key, true
-	}
+func (l *eventList) rebuild() { l.rebuildFrom(l.mark()) }
+
+func (l *eventList) rebuildFrom(mk listMark) {
+	selKey, hadSel := mk.key, mk.ok
 	l.idx = l.idx[:0]
 	for i := range l.f.rows {
 		if l.matches(&l.f.rows[i]) {
@@ -94,10 +107,11 @@ func (l *eventList) rebuild() {
 	l.clamp()
 }
 
-// appended updates the index after feed.add.
-func (l *eventList) appended(res appendResult) {
+// appended updates the index after feed.add; before is the mark taken
+// before it.
+func (l *eventList) appended(res appendResult, before listMark) {
 	if res.reindex {
-		l.rebuild()
+		l.rebuildFrom(before)
 		return
 	}
 	if res.cut > 0 {
@@ -140,7 +154,7 @@ func (l *eventList) clamp() {
 
 // selected is the selected row, nil when the list is empty.
 func (l *eventList) selected() *row {
-	if l.sel < 0 || l.sel >= len(l.idx) {
+	if l.sel < 0 || l.sel >= len(l.idx) || l.idx[l.sel] >= len(l.f.rows) {
 		return nil
 	}
 	return &l.f.rows[l.idx[l.sel]]
@@ -215,9 +229,10 @@ func (l *eventList) View() string {
 }
 
 func (l *eventList) renderRow(r *row, selected bool) string {
-	ts := r.ev.Time.Local().Format("15:04:05.000")
+	t := r.time().Local()
+	ts := t.Format("15:04:05.000")
 	if l.w < 80 {
-		ts = r.ev.Time.Local().Format("15:04:05")
+		ts = t.Format("15:04:05")
 	}
 	status := "   "
 	if r.status != 0 {
@@ -225,9 +240,10 @@ func (l *eventList) renderRow(r *row, selected bool) string {
 	}
 	dur := "       "
 	if r.durMS > 0 {
-		dur = fmtDur(r.durMS)
+		dur = fmtDur(float64(r.durMS))
 	}
-	kind := fmt.Sprintf(" %-8s ", r.ev.Kind)
+	k := l.f.kindOf(r)
+	kind := fmt.Sprintf(" %-8s ", k)
 	fixed := len(ts) + 1 + len(kind) + 1 + len(status) + 1 + len(dur) + 1
 	text := ansi.Truncate(r.text, max(l.w-fixed, 0), "…")
 	if selected && l.focused {
@@ -235,7 +251,7 @@ func (l *eventList) renderRow(r *row, selected bool) string {
 		return l.st.List.Selected.Render(padRight(line, l.w))
 	}
 	oc := l.st.List.Outcome[r.out]
-	badge, ok := l.st.Badge[string(r.ev.Kind)]
+	badge, ok := l.st.Badge[string(k)]
 	if !ok {
 		badge = l.st.List.Dim
 	}

@@ -3,9 +3,9 @@ package ui
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
-	"hooklab/config"
 	"hooklab/server/hub"
 )
 
@@ -25,7 +25,11 @@ const epochSlack = 16
 // rowKey orders the feed: by epoch, then Seq, then arrival order for
 // unsequenced (Seq 0) notices, which sort after the newest event they
 // arrived behind. Deduplication happens only within an epoch.
-type rowKey struct{ epoch, seq, sub uint64 }
+// Epoch and sub are 32 bits so the key (and a row) packs into fewer bytes.
+type rowKey struct {
+	epoch, sub uint32
+	seq        uint64
+}
 
 func (a rowKey) cmp(b rowKey) int {
 	if c := cmp.Compare(a.epoch, b.epoch); c != 0 {
@@ -38,48 +42,70 @@ func (a rowKey) cmp(b rowKey) int {
 }
 
 // row is one feed line, summarised once when the event arrives so that
-// rendering a frame never decodes JSON.
+// rendering a frame never decodes JSON. It holds no payload bytes: 100k of
+// them must fit in a few MB (see TestWindowHeapIsBounded); payloads live in
+// the feed's small recent set or are fetched again from the store.
 type row struct {
-	ev       hub.Event
 	key      rowKey
-	out      outcome
-	text     string // outcome word, then what it is about
-	status   int
-	durMS    float64
+	at       int64  // event time in Unix nanoseconds; 0 for a zero time
+	text     string // outcome word, then what it is about (capped at maxRowText)
 	delivery string // delivery id, for attempt/decision/delivery events
+	durMS    float32
+	status   uint16
+	kind     uint8 // see feed.kindCode
+	out      outcome
 }
 
-// attemptSummary is the part of an attempt the timeline needs.
-type attemptSummary struct {
-	key     rowKey
-	n       int
-	status  int
-	timing  hub.Timing
-	err     string
-	retry   bool
-	next    *time.Time
-	started time.Time
+// seq is the event's Seq; unsequenced notices have a non-zero key.sub.
+func (r *row) seq() uint64 {
+	if r.key.sub != 0 {
+		return 0
+	}
+	return r.key.seq
 }
 
-// dstate is what the feed knows about one delivery from its events alone.
+// time is the event's time.
+func (r *row) time() time.Time {
+	if r.at == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, r.at)
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// dstate is what the feed indexes about one delivery: the keys of its
+// events, never their payloads, and the little the header and the retry
+// countdown need. The detail view decodes the events from the recent set
+// or fetches the delivery from the store.
 type dstate struct {
-	id, url, outcome, reason, runID, replayOf string
-	status                                    int
-	durMS                                     float64
-	decision                                  *config.Decision
-	attempts                                  []attemptSummary
-	last                                      rowKey // newest event about it
+	id       string   // shared by its rows, so each does not hold a copy
+	last     rowKey   // newest event about it
+	decision rowKey   // newest decision about it (zero: none held)
+	info     rowKey   // newest delivery-state event (zero: none held)
+	attempts []rowKey // its attempts, in attempt order
+	nextAt   int64    // Unix ns of the next attempt while the newest one will be retried
+	outcome  uint8    // outcomeCode of the newest delivery state
 }
 
 // feed is the bounded window of events plus what is derived from them: the
-// delivery index, the header counts and the latency sparkline.
+// delivery index, the recent payloads, the header counts and the latency
+// sparkline.
 type feed struct {
 	rows       []row
 	max        int
-	epoch      uint64
+	epoch      uint32
 	lastSeq    uint64 // newest Seq of the current epoch
-	sub        uint64 // arrival counter for Seq 0 events
+	sub        uint32 // arrival counter for Seq 0 events
 	deliveries map[string]*dstate
+	recent     map[rowKey]hub.Event // payloads of about the newest keep rows
+	keep       int
+	other      []hub.Kind // kinds hooklab does not know, by code-len(kindFilters())
 	counts     struct{ delivered, failed, refused int }
 	lat        []float64
 }
@@ -88,7 +114,8 @@ func newFeed(max int) *feed {
 	if max <= 0 {
 		max = defaultMaxEvents
 	}
-	return &feed{max: max, deliveries: make(map[string]*dstate)}
+	return &feed{max: max, deliveries: make(map[string]*dstate),
+		recent: make(map[rowKey]hub.Event), keep: min(recentPayloads, max)}
 }
 
 // appendResult tells the list how the rows changed.
@@ -128,8 +155,9 @@ func (f *feed) add(evs []hub.Event, live bool) appendResult {
 		res.appended += f.merge(late)
 		res.reindex = true
 	}
-	// Trim in chunks so the copy is amortised over many appends.
-	if len(f.rows) > f.max+f.max/8 {
+	// Trim in chunks so the copy is amortised over many appends; small
+	// ones, so the window stays close to max rows.
+	if len(f.rows) > f.max+f.max/32 {
 		res.cut = len(f.rows) - f.max
 		last := f.rows[res.cut-1].key
 		for _, r := range f.rows[:res.cut] {
@@ -142,6 +170,7 @@ func (f *feed) add(evs []hub.Event, live bool) appendResult {
 		f.rows = f.rows[:n]
 		res.from = max(0, res.from-res.cut)
 	}
+	f.pruneRecent()
 	return res
 }
 
@@ -150,14 +179,14 @@ func (f *feed) place(e hub.Event, live bool) (rowKey, bool) {
 	switch {
 	case e.Seq == 0: // a transient notice: never stored, never a duplicate
 		f.sub++
-		return rowKey{f.epoch, f.lastSeq, f.sub}, true
+		return rowKey{epoch: f.epoch, seq: f.lastSeq, sub: f.sub}, true
 	case e.Seq > f.lastSeq:
 		f.lastSeq = e.Seq
-		return rowKey{f.epoch, e.Seq, 0}, true
+		return rowKey{epoch: f.epoch, seq: e.Seq}, true
 	}
-	k := rowKey{f.epoch, e.Seq, 0}
+	k := rowKey{epoch: f.epoch, seq: e.Seq}
 	if r, found := f.byKey(k); found {
-		if sameEvent(r.ev, e) {
+		if f.sameEvent(&r, e) {
 			return k, false
 		}
 	} else if !live || f.lastSeq-e.Seq <= epochSlack {
@@ -167,14 +196,14 @@ func (f *feed) place(e hub.Event, live bool) (rowKey, bool) {
 	// the store behind the feed was replaced.
 	f.epoch++
 	f.lastSeq = e.Seq
-	return rowKey{f.epoch, e.Seq, 0}, true
+	return rowKey{epoch: f.epoch, seq: e.Seq}, true
 }
 
 // sameEvent tells a re-delivered event from a new store's event that
 // reuses its Seq.
-func sameEvent(a, b hub.Event) bool {
-	d := a.Time.Sub(b.Time)
-	return a.Kind == b.Kind && d < time.Millisecond && d > -time.Millisecond
+func (f *feed) sameEvent(r *row, e hub.Event) bool {
+	d := r.at - unixNano(e.Time)
+	return r.kind == f.kindCode(e.Kind) && d < int64(time.Millisecond) && d > -int64(time.Millisecond)
 }
 
 // merge inserts late events in one pass (a 5000-event backfill behind live
@@ -211,7 +240,8 @@ func (f *feed) byKey(k rowKey) (row, bool) {
 }
 
 // delivery returns the state of delivery id and whether k is the newest
-// event about it, so a late event never overwrites a newer state.
+// event about it, so a late event never overwrites a newer state. id must
+// be the row's own copy, so the map key holds no payload memory.
 func (f *feed) delivery(id string, k rowKey) (*dstate, bool) {
 	d := f.deliveries[id]
 	if d == nil {
@@ -223,4 +253,39 @@ func (f *feed) delivery(id string, k rowKey) (*dstate, bool) {
 		d.last = k
 	}
 	return d, newer
+}
+
+// kindCode is a kind's index in kindFilters(), so the kind filter compares
+// bytes; kinds hooklab does not know (from a newer remote) get the codes
+// after those, and 0 once 255 codes are taken.
+func (f *feed) kindCode(k hub.Kind) uint8 {
+	kf := kindFilters()
+	for i := 1; i < len(kf); i++ {
+		if kf[i] == k {
+			return uint8(i)
+		}
+	}
+	for i, o := range f.other {
+		if o == k {
+			return uint8(len(kf) + i)
+		}
+	}
+	if len(kf)+len(f.other) > 255 {
+		return 0
+	}
+	f.other = append(f.other, hub.Kind(strings.Clone(string(k))))
+	return uint8(len(kf) + len(f.other) - 1)
+}
+
+// kindOf is the kind of a row.
+func (f *feed) kindOf(r *row) hub.Kind {
+	kf := kindFilters()
+	switch c := int(r.kind); {
+	case c == 0:
+		return "?"
+	case c < len(kf):
+		return kf[c]
+	default:
+		return f.other[c-len(kf)]
+	}
 }

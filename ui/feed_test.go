@@ -42,7 +42,7 @@ func TestSeqGoingDownStartsNewEpoch(t *testing.T) {
 	if m.Events() != 53 || m.LastSeq() != 3 {
 		t.Fatalf("after the restart: %d events, last seq %d; want 53, 3", m.Events(), m.LastSeq())
 	}
-	if sel := m.list.selected(); sel == nil || !sel.ev.Time.Equal(restart.Add(30*time.Millisecond)) {
+	if sel := m.list.selected(); sel == nil || !sel.time().Equal(restart.Add(30*time.Millisecond)) {
 		t.Fatal("follow mode does not show the new store's newest event")
 	}
 	m.Update(eventsMsg{events: reqs(3, 4, restart)}) // 3 again (dedupe within the epoch), then 4
@@ -62,7 +62,7 @@ func TestSeqFarBelowStartsNewEpoch(t *testing.T) {
 	f := newFeed(0)
 	f.add(reqs(100, 150, fixedNow), true)
 	f.add(reqs(1, 3, fixedNow.Add(time.Hour)), true)
-	if f.epoch != 1 || f.lastSeq != 3 || len(f.rows) != 54 || f.rows[53].ev.Seq != 3 {
+	if f.epoch != 1 || f.lastSeq != 3 || len(f.rows) != 54 || f.rows[53].seq() != 3 {
 		t.Fatalf("epoch %d, last %d, %d rows; want 1, 3, 54 with the new events last", f.epoch, f.lastSeq, len(f.rows))
 	}
 	checkSorted(t, f)
@@ -110,7 +110,46 @@ func TestUnsequencedEventsAreKept(t *testing.T) {
 		t.Fatalf("%d rows, last %d, epoch %d; want 7, 4, 0", len(f.rows), f.lastSeq, f.epoch)
 	}
 	checkSorted(t, f)
-	if f.rows[3].ev.Seq != 0 || f.rows[4].ev.Seq != 0 || f.rows[5].ev.Seq != 4 || f.rows[6].ev.Seq != 0 {
+	if f.rows[3].seq() != 0 || f.rows[4].seq() != 0 || f.rows[5].seq() != 4 || f.rows[6].seq() != 0 {
 		t.Fatal("notices not kept where they arrived")
+	}
+}
+
+// TestResyncThatTrimsKeepsSelection: a resync whose late events are merged
+// in and push the window past its size (so rows move and are cut in one
+// add) must not index the list with stale positions (this panicked in the
+// real binary under load), and a selection the user made stays on its
+// event.
+func TestResyncThatTrimsKeepsSelection(t *testing.T) {
+	m := New(newTestBackend(t), WithNow(fixedClock), withMaxEvents(1000))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	all := reqs(1, 1100, fixedNow)
+	m.Update(eventsMsg{events: append(append([]hub.Event(nil), all[:500]...), all[599:]...)}) // 501..599 lost
+	for range 300 {
+		m.Update(press("k")) // leave follow mode: the user is reading row 801
+	}
+	want := m.Selected()
+	m.Update(historyMsg{events: all[500:599], resync: true})
+	if m.Events() > 1000+1000/32 || m.Events() < 1000 {
+		t.Fatalf("holds %d events after the resync", m.Events())
+	}
+	checkSorted(t, m.feed)
+	if got := m.Selected(); got != want || want == 0 {
+		t.Fatalf("selection moved from %d to %d", want, got)
+	}
+	for _, i := range m.list.idx {
+		if i >= len(m.feed.rows) {
+			t.Fatalf("index %d out of range", i)
+		}
+	}
+	_ = m.View()
+
+	// In follow mode the stale position was past the trimmed rows: a panic.
+	f := New(newTestBackend(t), WithNow(fixedClock), withMaxEvents(1000))
+	f.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	f.Update(eventsMsg{events: append(append([]hub.Event(nil), all[:500]...), all[599:]...)})
+	f.Update(historyMsg{events: all[500:599], resync: true})
+	if f.Selected() != 1100 {
+		t.Fatalf("follow mode selects %d, want 1100", f.Selected())
 	}
 }

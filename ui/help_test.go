@@ -131,8 +131,8 @@ func TestRowTexts(t *testing.T) {
 		11: "refused http://10.0.0.5/hook (Webhook domain not allowed)",
 	}
 	for _, r := range f.rows {
-		if w, ok := want[r.ev.Seq]; ok && r.text != w {
-			t.Errorf("row %d: %q, want %q", r.ev.Seq, r.text, w)
+		if w, ok := want[r.seq()]; ok && r.text != w {
+			t.Errorf("row %d: %q, want %q", r.seq(), r.text, w)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -122,7 +123,7 @@ func (m *Model) LastSeq() uint64 { return m.feed.lastSeq }
 // Selected is the sequence number of the selected event (0 when none).
 func (m *Model) Selected() uint64 {
 	if r := m.list.selected(); r != nil {
-		return r.ev.Seq
+		return r.seq()
 	}
 	return 0
 }
@@ -185,6 +186,23 @@ func (m *Model) fetchDeliveryCmd(id string) tea.Cmd {
 	return func() tea.Msg {
 		d, err := b.Delivery(ctx, id)
 		return deliveryMsg{id: id, d: d, err: err}
+	}
+}
+
+// fetchEventCmd reads one event back from the store for the detail view,
+// and checks it is the one the row shows (same kind, same time).
+func (m *Model) fetchEventCmd(r *row) tea.Cmd {
+	b, ctx, k, seq, kind, at := m.b, m.ctx, r.key, r.seq(), m.feed.kindOf(r), r.at
+	return func() tea.Msg {
+		evs, err := b.History(ctx, store.Query{Since: seq - 1, Limit: 1})
+		if err != nil {
+			return eventMsg{key: k, err: err}
+		}
+		i := slices.IndexFunc(evs, func(e hub.Event) bool { return e.Seq == seq })
+		if i < 0 || evs[i].Kind != kind || abs(unixNano(evs[i].Time)-at) >= 1e6 {
+			return eventMsg{key: k, err: errGone}
+		}
+		return eventMsg{key: k, e: evs[i]}
 	}
 }
 

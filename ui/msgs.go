@@ -35,6 +35,13 @@ type deliveryMsg struct {
 	err error
 }
 
+// eventMsg is one event read back from the store for the detail view.
+type eventMsg struct {
+	key rowKey
+	e   hub.Event
+	err error
+}
+
 // replayDoneMsg is the outcome of a replay, with the delivery it replayed.
 type replayDoneMsg struct {
 	orig store.Delivery

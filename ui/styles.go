@@ -7,7 +7,7 @@ import (
 )
 
 // outcome is how an event went; it picks the row colour and the badge.
-type outcome int
+type outcome uint8
 
 const (
 	outInfo outcome = iota

@@ -3,7 +3,9 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hooklab/server/hub"
 	"hooklab/server/store"
@@ -12,37 +14,43 @@ import (
 // summarise turns an event into a row and updates the derived state.
 // Rows lead with the outcome in words (allowed, refused, delivered, failed…)
 // so the feed reads without colour and a screen scraper can find them.
+// Payloads are decoded into narrow structs: only what the row needs.
 func (f *feed) summarise(e hub.Event, k rowKey) row {
-	r := row{ev: e, key: k, out: outInfo}
+	r := row{key: k, at: unixNano(e.Time), kind: f.kindCode(e.Kind), out: outInfo}
+	f.remember(k, e)
+	var text, did string
+	var status int
+	var dur float64
 	switch e.Kind {
 	case hub.KindRequest:
-		var p hub.RequestInfo
+		var p struct {
+			Method, Path, Query string
+			Status              int
+			DurationMS          float64 `json:"duration_ms"`
+		}
 		_ = e.Decode(&p)
-		r.text, r.status, r.durMS = p.Method+" "+p.Path, p.Status, p.DurationMS
+		text, status, dur = p.Method+" "+p.Path, p.Status, p.DurationMS
 		if p.Query != "" {
-			r.text += "?" + p.Query
+			text += "?" + p.Query
 		}
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindDecision:
-		var p hub.DecisionInfo
+		var p struct {
+			Stage      string
+			DeliveryID string `json:"delivery_id"`
+			Decision   struct {
+				URL, Rule, Message string
+				Allowed            bool
+			}
+		}
 		_ = e.Decode(&p)
-		r.text, r.delivery, r.out = "allowed "+p.Stage+" "+p.Decision.URL, p.DeliveryID, outOK
+		text, did, r.out = "allowed "+p.Stage+" "+p.Decision.URL, p.DeliveryID, outOK
 		if !p.Decision.Allowed {
 			why := p.Decision.Message
 			if p.Decision.Rule != "" {
 				why = p.Decision.Rule + ": " + why
 			}
-			r.out, r.text = outErr, "refused "+p.Stage+" "+p.Decision.URL+" ("+why+")"
-		}
-		if p.DeliveryID != "" {
-			d, newer := f.delivery(p.DeliveryID, k)
-			if newer || d.decision == nil {
-				dec := p.Decision
-				d.decision = &dec
-			}
-			if d.url == "" {
-				d.url = p.Decision.URL
-			}
+			r.out, text = outErr, "refused "+p.Stage+" "+p.Decision.URL+" ("+why+")"
 		}
 	case hub.KindAttempt:
 		var p struct {
@@ -55,48 +63,58 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			Error         string     `json:"error"`
 			Retry         bool       `json:"retry"`
 			NextAttemptAt *time.Time `json:"next_attempt_at"`
-			StartedAt     time.Time  `json:"started_at"`
 		}
 		_ = e.Decode(&p)
-		r.text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
+		text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
 		if p.Error != "" {
-			r.text += " (" + p.Error + ")"
+			text += " (" + p.Error + ")"
 		}
-		r.status, r.durMS, r.delivery = p.Status, p.Timing.TotalMS, p.DeliveryID
+		status, dur, did = p.Status, p.Timing.TotalMS, p.DeliveryID
 		r.out = statusOutcome(p.Status, p.Retry)
 		if p.Error != "" && !p.Retry {
 			r.out = outErr
 		}
-		d, _ := f.delivery(p.DeliveryID, k)
-		d.url = p.URL
-		a := attemptSummary{key: k, n: p.Attempt, status: p.Status,
-			timing: p.Timing, err: p.Error, retry: p.Retry, next: p.NextAttemptAt, started: p.StartedAt}
-		i := len(d.attempts) // keep the timeline in attempt order when events merge late
-		for i > 0 && d.attempts[i-1].key.cmp(k) > 0 {
-			i--
-		}
-		d.attempts = slices.Insert(d.attempts, i, a)
 		f.lat = append(f.lat, p.Timing.TotalMS)
 		if len(f.lat) > sparkLen {
 			f.lat = f.lat[len(f.lat)-sparkLen:]
 		}
+		f.setText(&r, did, text, status, dur)
+		d, _ := f.delivery(r.delivery, k)
+		i := len(d.attempts) // keep the timeline in attempt order when events merge late
+		for i > 0 && d.attempts[i-1].cmp(k) > 0 {
+			i--
+		}
+		d.attempts = slices.Insert(d.attempts, i, k)
+		if i == len(d.attempts)-1 {
+			d.nextAt = 0
+			if p.Retry && p.NextAttemptAt != nil {
+				d.nextAt = unixNano(*p.NextAttemptAt)
+			}
+		}
+		return r
 	case hub.KindDelivery:
-		var p hub.DeliveryInfo
+		var p struct {
+			ID, URL, Outcome, Reason string
+			Status                   int
+			DurationMS               float64 `json:"duration_ms"`
+		}
 		_ = e.Decode(&p)
 		word := p.Outcome
 		if word == "" {
 			word = store.OutcomePending
 		}
-		r.text, r.status, r.durMS, r.delivery = word+" "+p.URL, p.Status, p.DurationMS, p.ID
+		text, status, dur, did = word+" "+p.URL, p.Status, p.DurationMS, p.ID
 		if p.Reason != "" {
-			r.text += " (" + p.Reason + ")"
+			text += " (" + p.Reason + ")"
 		}
 		r.out = deliveryOutcome(p.Outcome)
-		d, newer := f.delivery(p.ID, k)
+		f.setText(&r, did, text, status, dur)
+		d, newer := f.delivery(r.delivery, k)
 		if !newer {
-			break // a late event: the state already holds something newer
+			return r // a late event: the state already holds something newer
 		}
-		if d.outcome != p.Outcome {
+		d.info = k
+		if oc := outcomeCode(p.Outcome); d.outcome != oc {
 			switch p.Outcome {
 			case store.OutcomeDelivered:
 				f.counts.delivered++
@@ -105,45 +123,121 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			case store.OutcomeRefused:
 				f.counts.refused++
 			}
+			d.outcome = oc
 		}
-		d.outcome, d.reason, d.url, d.runID, d.replayOf = p.Outcome, p.Reason, p.URL, p.RunID, p.ReplayOf
-		d.status, d.durMS = p.Status, p.DurationMS
+		return r
 	case hub.KindRun:
-		var p hub.RunInfo
+		var p struct {
+			RunID         string `json:"run_id"`
+			Status, Error string
+		}
 		_ = e.Decode(&p)
-		r.text = "run " + short(p.RunID) + " " + p.Status
+		text = "run " + short(p.RunID) + " " + p.Status
 		if p.Error != "" {
-			r.text += " (" + p.Error + ")"
+			text += " (" + p.Error + ")"
 		}
 		r.out = runOutcome(p.Status)
 	case hub.KindConfig:
 		var p hub.ConfigInfo
 		_ = e.Decode(&p)
-		r.text, r.out = "config "+p.Action+" "+p.Path, outOK
+		text, r.out = "config "+p.Action+" "+p.Path, outOK
 		if p.Error != "" {
-			r.text, r.out = r.text+" ("+p.Error+")", outErr
+			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindSink:
-		var p hub.SinkInfo
+		var p struct {
+			Name, Method, Path string
+			Status             int
+		}
 		_ = e.Decode(&p)
-		r.text, r.status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
+		text, status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindCron:
 		var p hub.CronInfo
 		_ = e.Decode(&p)
-		r.text, r.out = "cron "+short(p.CronID)+" "+p.Action, outInfo
+		text, r.out = "cron "+short(p.CronID)+" "+p.Action, outInfo
 		if p.Error != "" {
-			r.text, r.out = r.text+" ("+p.Error+")", outErr
+			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindNotice:
 		var p hub.NoticeInfo
 		_ = e.Decode(&p)
-		r.text = p.Text
-		r.out = map[string]outcome{"warn": outWarn, "error": outErr}[p.Level]
+		text = p.Text
+		r.out = noticeOutcome(p.Level)
 	default:
-		r.text = string(e.Payload)
+		text = string(e.Payload[:min(len(e.Payload), maxRowText+1)])
+	}
+	f.setText(&r, did, text, status, dur)
+	if e.Kind == hub.KindDecision && r.delivery != "" {
+		if d, _ := f.delivery(r.delivery, k); d.decision.cmp(k) < 0 {
+			d.decision = k // the newest decision, even when an older one merges late
+		}
 	}
 	return r
+}
+
+// setText fills in the row's strings. The delivery id is shared with the
+// delivery's index entry (a delivery has four or more rows), and neither
+// string ever points into the payload: both are fresh allocations, so the
+// payload can go once it leaves the recent set.
+func (f *feed) setText(r *row, did, text string, status int, dur float64) {
+	if did != "" {
+		if d := f.deliveries[did]; d != nil {
+			r.delivery = d.id
+		} else {
+			r.delivery = strings.Clone(did[:min(len(did), 255)])
+		}
+	}
+	r.text = capText(text) // built by concatenation or decoded: already its own allocation
+	r.status = uint16(min(max(status, 0), 0xffff))
+	r.durMS = float32(dur)
+}
+
+// capText cuts s to about maxRowText bytes on a rune boundary.
+func capText(s string) string {
+	if len(s) <= maxRowText {
+		return s
+	}
+	i := maxRowText
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// outcomeNames lists the delivery outcomes the index codes in a byte, so
+// it holds no strings; an outcome not listed gets len(outcomeNames()).
+func outcomeNames() [7]string {
+	return [...]string{"", store.OutcomePending, store.OutcomeDelivered, store.OutcomeFailed,
+		store.OutcomeRefused, store.OutcomeSkipped, store.OutcomeInterrupted}
+}
+
+func outcomeCode(o string) uint8 {
+	names := outcomeNames()
+	for i, n := range names {
+		if n == o {
+			return uint8(i)
+		}
+	}
+	return uint8(len(names))
+}
+
+// outcomeName is the outcome a code stands for ("" for none or unknown).
+func outcomeName(c uint8) string {
+	if names := outcomeNames(); int(c) < len(names) {
+		return names[c]
+	}
+	return ""
+}
+
+func noticeOutcome(level string) outcome {
+	switch level {
+	case "warn":
+		return outWarn
+	case "error":
+		return outErr
+	}
+	return outInfo
 }
 
 func statusOutcome(status int, retry bool) outcome {

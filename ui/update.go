@@ -42,6 +42,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handleHistory(msg))
 	case deliveryMsg:
 		if msg.id == m.detail.did {
+			m.detail.loading = false
 			if msg.err == nil {
 				d := msg.d
 				m.detail.full, m.detail.fullErr = &d, nil
@@ -50,6 +51,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.detail.fullVer++
 		}
+	case eventMsg:
+		m.detail.eventFetched(msg)
 	case retryTickMsg:
 		if msg.id == m.tickID {
 			m.ticking = false
@@ -134,8 +137,9 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil {
 		before = ds.last
 	}
+	mk := m.list.mark()
 	res := m.feed.add(msg.events, true)
-	m.list.appended(res)
+	m.list.appended(res, mk)
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
 		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
@@ -156,8 +160,9 @@ func (m *Model) handleHistory(msg historyMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setStatus("history: "+msg.err.Error(), statusErr, defaultTTL)
 	}
+	mk := m.list.mark()
 	res := m.feed.add(msg.events, false)
-	m.list.appended(res)
+	m.list.appended(res, mk)
 	if msg.resync {
 		return m.setStatus(fmt.Sprintf("feed lagged: resynced %d events from history", res.appended), statusWarn, defaultTTL)
 	}
@@ -252,12 +257,13 @@ func (m *Model) refreshDetail() tea.Cmd {
 	}
 	if did != m.detail.did {
 		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
-		m.detail.stale = did != ""
+		m.detail.stale, m.detail.loading = did != "", false
 	}
 	if m.detail.stale {
-		m.detail.stale = false
+		m.detail.stale, m.detail.loading = false, true
 		cmds = append(cmds, m.fetchDeliveryCmd(did))
 	}
+	cmds = append(cmds, m.showEvent(r))
 	needTick := m.detail.render(m, r)
 	if needTick && !m.ticking {
 		m.ticking = true

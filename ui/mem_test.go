@@ -1,0 +1,215 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"hooklab/config"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// loadRun makes the nine events one `hooklab bench` run produces, shaped
+// like the real ones: the create request with its body, two policy
+// decisions with every check, three run statuses, the attempt with a
+// 1.5 KB request body and both header sets, and two delivery states.
+func loadRun(seq uint64, run int) []hub.Event {
+	id := fmt.Sprintf("%08x-7e1d-4c3a-9b2f-%012x", run, run)
+	runID, thread, dlv := "run-"+id, "thread-"+id, "dlv-"+id
+	url := "http://127.0.0.1:9000/hooks/langgraph?source=bench&token=abc"
+	checks := []config.Check{
+		{Rule: config.RuleLength, Passed: true, Value: 4096, Source: config.SourceDefaultAbsent, Detail: "62 characters"},
+		{Rule: config.RuleLoopback, Passed: true, Value: true, Source: config.SourceExplicit, Detail: "loopback allowed for local development"},
+		{Rule: config.RuleHTTPS, Passed: true, Value: false, Source: config.SourceExplicit, Detail: "plain http allowed"},
+		{Rule: config.RulePort, Passed: true, Value: []int{80, 443, 9000}, Source: config.SourceExplicit, Detail: "port 9000 is listed"},
+		{Rule: config.RuleHostname, Passed: true, Value: "127.0.0.1", Source: config.SourceAlways, Detail: "an IP literal needs no lookup"},
+		{Rule: config.RuleDomain, Passed: true, Value: []string{"127.0.0.1", "localhost", "*.mycompany.com"}, Source: config.SourceExplicit},
+		{Rule: config.RuleAddress, Passed: true, Value: "127.0.0.1", Source: config.SourceExplicit, Detail: "resolved to 127.0.0.1"},
+	}
+	dec := config.Decision{URL: url, Allowed: true, Checks: checks}
+	msgs := make([]string, 6)
+	for i := range msgs {
+		msgs[i] = fmt.Sprintf(`{"type":"ai","id":"msg-%d-%s","content":"%s"}`, i, id, strings.Repeat("lorem ipsum dolor ", 8))
+	}
+	body := json.RawMessage(fmt.Sprintf(`{"run_id":%q,"thread_id":%q,"assistant_id":"agent","status":"success","values":{"messages":[%s]}}`,
+		runID, thread, strings.Join(msgs, ",")))
+	reqHdr := []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}, {Name: "User-Agent", Value: "hooklab/test"},
+		{Name: "Authorization", Value: "Bear…"}, {Name: "X-Request-Id", Value: id}}
+	respHdr := []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}, {Name: "Date", Value: "Tue, 04 Mar 2025 12:00:10 GMT"}}
+	started := fixedNow.Add(time.Duration(seq) * time.Millisecond)
+	pay := []any{
+		hub.RequestInfo{Method: "POST", Path: "/threads/" + thread + "/runs", Status: 200, DurationMS: 2.1, RunID: runID,
+			Body: json.RawMessage(fmt.Sprintf(`{"assistant_id":"agent","input":{"messages":[]},"webhook":%q}`, url))},
+		hub.DecisionInfo{Stage: "create", RunID: runID, Decision: dec},
+		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "pending", Webhook: url},
+		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "running", Webhook: url},
+		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "success", Webhook: url},
+		hub.DecisionInfo{Stage: "send", DeliveryID: dlv, RunID: runID, Decision: dec},
+		hub.DeliveryInfo{ID: dlv, RunID: runID, ThreadID: thread, URL: url, Outcome: "pending"},
+		hub.AttemptInfo{DeliveryID: dlv, RunID: runID, Attempt: 1, Method: "POST", URL: url, RequestHeaders: reqHdr,
+			RequestBody: body, Status: 200, ResponseHeaders: respHdr, ResponseBody: `{"ok":true}`,
+			Timing: hub.Timing{DialMS: 0.2, FirstByteMS: 1.4, TotalMS: 1.6}, StartedAt: started},
+		hub.DeliveryInfo{ID: dlv, RunID: runID, ThreadID: thread, URL: url, Outcome: "delivered", Attempts: 1, Status: 200, DurationMS: 1.6},
+	}
+	kinds := []hub.Kind{hub.KindRequest, hub.KindDecision, hub.KindRun, hub.KindRun, hub.KindRun, hub.KindDecision,
+		hub.KindDelivery, hub.KindAttempt, hub.KindDelivery}
+	evs := make([]hub.Event, len(pay))
+	for i, p := range pay {
+		evs[i] = ev(seq+uint64(i), kinds[i], p)
+	}
+	return evs
+}
+
+// loadEvents makes the events with Seq start+1..start+n of consecutive
+// bench runs; run k holds Seq 9k+1..9k+9, so batches join up.
+func loadEvents(start, n int) []hub.Event {
+	first := start / 9
+	evs := make([]hub.Event, 0, n+18)
+	for run := first; run*9 < start+n; run++ {
+		evs = append(evs, loadRun(uint64(run*9+1), run)...)
+	}
+	off := start - first*9
+	return evs[off : off+n]
+}
+
+func heapInUse() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// modelHeapBound is what a 100k-row window may hold. A row is about 64
+// bytes plus one string of its text and delivery id (about 100 bytes);
+// the per-delivery index is about 150 bytes for each of the ~11k
+// deliveries; the payload cache holds at most recentPayloads+1/4 events
+// of about 2 KB: 16+2+5 MB, with room for the list index and slack.
+const modelHeapBound = 40 << 20
+
+// TestWindowHeapIsBounded: 100k realistic events (attempts with 1.5 KB
+// bodies, decisions with every check) cost the model a bounded heap,
+// because rows keep no payload bytes and only the newest events keep
+// their payloads. It also checks that what the window shows survives the
+// compaction: counts, row texts, and the detail of a recent delivery.
+func TestWindowHeapIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 100k events")
+	}
+	b := newTestBackend(t)
+	before := heapInUse()
+	m := New(b, WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	const total = defaultMaxEvents
+	for i := 0; i < total; i += maxBatch {
+		m.Update(eventsMsg{events: loadEvents(i, min(maxBatch, total-i))})
+	}
+	after := heapInUse()
+	runtime.KeepAlive(m)
+	held := int64(after) - int64(before)
+	t.Logf("rows cap %d, idx cap %d, recent %d, deliveries %d", cap(m.feed.rows), cap(m.list.idx), len(m.feed.recent), len(m.feed.deliveries))
+	t.Logf("model holds %d rows in %.1f MB of heap (%.0f bytes per row)", m.Events(), float64(held)/(1<<20), float64(held)/float64(m.Events()))
+	if m.Events() != total {
+		t.Fatalf("holds %d events, want %d", m.Events(), total)
+	}
+	if held > modelHeapBound {
+		t.Fatalf("model holds %.1f MB for %d rows, bound %d MB", float64(held)/(1<<20), total, modelHeapBound>>20)
+	}
+	if c := m.feed.counts; c.delivered != total/9 {
+		t.Fatalf("header counts %d delivered, want %d", c.delivered, total/9)
+	}
+	content := ansi.Strip(m.View().Content)
+	for _, want := range []string{"delivered http://127.0.0.1:9000/h", "request #100000", `"assistant_id": "agent"`} {
+		if !strings.Contains(content, want) {
+			t.Fatalf("the screen lost %q:\n%s", want, content)
+		}
+	}
+	if n := len(m.feed.recent); n > recentPayloads+recentPayloads/4 {
+		t.Fatalf("%d payloads held, bound %d", n, recentPayloads+recentPayloads/4)
+	}
+	if n := len(m.feed.deliveries); n > total/9+1 {
+		t.Fatalf("delivery index holds %d entries for %d deliveries in the window", n, total/9+1)
+	}
+}
+
+// TestDetailFetchesOldRows: once a row is older than the payloads the
+// feed holds, opening it shows "loading…" and a Cmd reads it back from the
+// real store (the event through History, a delivery through Delivery);
+// the answer fills the detail.
+func TestDetailFetchesOldRows(t *testing.T) {
+	b := newTestBackend(t)
+	srv, _ := receiver(t, 200)
+	id := sendRun(t, b, srv.URL+"/hook")
+	ctx := context.Background()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d, err := b.st.Delivery(ctx, id)
+		if err == nil && d.Outcome == "delivered" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s not delivered in time (%+v, %v)", id, d, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: "/old-request", Status: 200,
+		Body: json.RawMessage(`{"marker":"fetched-from-store"}`)})
+	for i := range 3000 {
+		b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: fmt.Sprint("/r/", i), Status: 200})
+	}
+	if err := b.st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := b.st.Events(ctx, store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(b, WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(historyMsg{events: evs})
+	if len(m.feed.recent) > recentPayloads+recentPayloads/4 {
+		t.Fatalf("%d payloads held", len(m.feed.recent))
+	}
+	open := func(text string) []tea.Msg {
+		t.Helper()
+		m.Update(press("/"))
+		m.Update(press("esc")) // clears the previous search
+		var cmds []tea.Cmd
+		for _, k := range append(append([]tea.Msg{press("/")}, typeText(text)...), press("enter")) {
+			_, cmd := m.Update(k)
+			cmds = append(cmds, cmd)
+		}
+		r := m.list.selected()
+		if r == nil || !strings.Contains(r.text, text) {
+			t.Fatalf("search %q selected %+v", text, r)
+		}
+		if _, held := m.feed.payload(r.key); held {
+			t.Fatalf("row %q still has its payload in memory", r.text)
+		}
+		if s := ansi.Strip(m.View().Content); !strings.Contains(s, "loading…") {
+			t.Fatalf("no loading… while the fetch runs:\n%s", s)
+		}
+		return runCmd(tea.Batch(cmds...))
+	}
+	for _, msg := range open("/old-request") {
+		m.Update(msg)
+	}
+	if s := ansi.Strip(m.View().Content); !strings.Contains(s, "fetched-from-store") || strings.Contains(s, "loading…") {
+		t.Fatalf("the old request's body did not load:\n%s", s)
+	}
+	for _, msg := range open("#1 POST") {
+		m.Update(msg)
+	}
+	if s := ansi.Strip(m.View().Content); !strings.Contains(s, "Attempts (1)") || !strings.Contains(s, `"run_id": "run-flow"`) ||
+		strings.Contains(s, "loading…") {
+		t.Fatalf("the old delivery did not load:\n%s", s)
+	}
+}
