@@ -32,11 +32,11 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (store.Delivery, error) {
 	}
 	hs, err := restoreHeaders(s.runtime(), orig.Headers, orig.SecretHeaders)
 	if err != nil {
-		return store.Delivery{}, fmt.Errorf("replay %s: %w", r.ID, err)
+		return store.Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
 	}
 	for _, h := range r.Headers {
 		if err := validHeader(h.Name, h.Value); err != nil {
-			return store.Delivery{}, fmt.Errorf("replay %s: %w", r.ID, err)
+			return store.Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
 		}
 		hs = setHeader(hs, sendHeader{Name: h.Name, Value: h.Value})
 	}
@@ -50,7 +50,7 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (store.Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) > 0 {
 		var b bytes.Buffer
 		if err := json.Compact(&b, r.Body); err != nil {
-			return store.Delivery{}, fmt.Errorf("replay %s: body is not valid JSON: %w", r.ID, err)
+			return store.Delivery{}, fmt.Errorf("replay %s: %w: body is not valid JSON: %w", r.ID, ErrInvalid, err)
 		}
 		t.d.Body = b.Bytes()
 	} else {

@@ -93,6 +93,11 @@ type Replay struct {
 // ErrClosed is returned by Send once Close has been called.
 var ErrClosed = errors.New("sender: closed")
 
+// ErrInvalid marks a replay request that cannot be sent as asked (a bad
+// header, a body that is not JSON, a secret header no longer configured):
+// the caller's to fix, not a failure of hooklab.
+var ErrInvalid = errors.New("invalid replay request")
+
 // Sender delivers webhooks through a bounded worker pool.
 type Sender struct {
 	o         Options
@@ -191,16 +196,18 @@ func (s *Sender) Send(ctx context.Context, j Job) (string, error) {
 		return "", ErrClosed
 	}
 	t := s.jobTask(j)
+	// Recorded before waiting for a slot: if hooklab stops (or is killed)
+	// while the pool is full, the next Start finds it pending and sends it.
+	s.rec.PutDelivery(t.d)
+	s.rec.Append(hub.KindDelivery, t.d.Info())
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return t.d.ID, ctx.Err()
 	case <-s.quit:
-		return "", ErrClosed
+		return t.d.ID, ErrClosed
 	}
 	t.slot = true
-	s.rec.PutDelivery(t.d)
-	s.rec.Append(hub.KindDelivery, t.d.Info())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {

@@ -34,6 +34,9 @@ func parseSchedule(spec, tz string) (cron.Schedule, *time.Location, error) {
 	if err != nil {
 		return nil, nil, invalid("schedule", "invalid cron expression %q: %v; use five fields (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\"", spec, err)
 	}
+	if sched.Next(time.Now().In(loc)).IsZero() {
+		return nil, nil, invalid("schedule", "cron expression %q never fires (no matching date in the next five years); check the day of month and month", spec)
+	}
 	return sched, loc, nil
 }
 
@@ -52,7 +55,8 @@ func newCronState(c Cron) (*cronState, error) {
 // advance sets next_run_date to the first time after t, or nil past end_time.
 func (c *cronState) advance(t time.Time) {
 	next := c.sched.Next(t.In(c.loc)).UTC()
-	if c.EndTime != nil && next.After(c.EndTime.Time) {
+	// Next is zero when nothing matches within five years (e.g. Feb 30).
+	if next.IsZero() || c.EndTime != nil && next.After(c.EndTime.Time) {
 		c.NextRunDate = nil
 		return
 	}
@@ -358,7 +362,7 @@ func (s *Server) FireCron(ctx context.Context, id string) (string, error) {
 		b.OnCompletion = orDefault(onCompletion, "delete")
 	}
 	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/hooklab/crons/"+id+"/fire", nil)
-	_, run, err := s.createRun(r, &b, threadID, id)
+	_, run, err := s.createRun(r, &b, threadID, id, false)
 	if err != nil {
 		s.emit(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", Error: err.Error()})
 		return "", err

@@ -266,14 +266,17 @@ func (s *Server) finish(t *threadState, r *runState, res graphResult, ctx contex
 	if res.Err != nil {
 		errText = res.Err.Error + ": " + res.Err.Message
 	}
+	live := s.runs[r.RunID] == r // false when its thread was deleted meanwhile
 	if status == "rollback" {
 		delete(s.runs, r.RunID)
 		s.unpersist(store.Runs, r.RunID)
-	} else {
+	} else if live {
 		s.persistRun(r)
 	}
 	s.emitRun(r, errText)
-	s.settleThreadLocked(t, threadStatus)
+	if s.threads[t.ThreadID] == t {
+		s.settleThreadLocked(t, threadStatus)
+	}
 	if r.Stateless && r.OnCompletion != "keep" && len(t.queue) == 0 {
 		delete(s.runs, r.RunID)
 		s.unpersist(store.Runs, r.RunID)
@@ -304,7 +307,7 @@ func (s *Server) settleThreadLocked(t *threadState, status string) {
 	}
 	t.Status = status
 	t.UpdatedAt = now()
-	if _, ok := s.threads[t.ThreadID]; ok {
+	if s.threads[t.ThreadID] == t {
 		s.persistThread(t)
 	}
 }

@@ -169,3 +169,18 @@ func (ts *testServer) waitDelivery(t testing.TB, runID string) store.Delivery {
 	t.Fatalf("no final delivery for run %s", runID)
 	return store.Delivery{}
 }
+
+// waitAnyDelivery returns the id of the first delivery to reach a final outcome.
+func (ts *testServer) waitAnyDelivery(t testing.TB) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ds, err := ts.Store.Deliveries(context.Background(), store.DeliveryQuery{})
+		if err == nil && len(ds) > 0 && ds[0].Outcome != store.OutcomePending {
+			return ds[0].ID
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no delivery reached a final outcome")
+	return ""
+}

@@ -22,12 +22,12 @@ func (s *Server) hooklabRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /hooklab/history", s.h(s.handleHistory))
 	mux.Handle("GET /hooklab/deliveries", s.h(s.handleDeliveries))
 	mux.Handle("GET /hooklab/deliveries/{id}", s.h(s.handleDelivery))
-	mux.Handle("POST /hooklab/deliveries/{id}/replay", s.h(s.handleReplay))
+	mux.Handle("POST /hooklab/deliveries/{id}/replay", s.hs(s.handleReplay))
 	mux.Handle("GET /hooklab/config", s.h(s.handleConfigGet))
 	mux.Handle("PUT /hooklab/config", s.h(s.handleConfigPut))
 	mux.Handle("POST /hooklab/check-url", s.h(s.handleCheckURL))
-	mux.Handle("POST /hooklab/crons/{cron_id}/fire", s.h(s.handleCronFire))
-	mux.Handle("/hooklab/sink/{name...}", s.h(s.handleSink))
+	mux.Handle("POST /hooklab/crons/{cron_id}/fire", s.hs(s.handleCronFire))
+	mux.Handle("/hooklab/sink/{name...}", s.hs(s.handleSink))
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
@@ -319,8 +319,11 @@ func (s *Server) Delivery(ctx context.Context, id string) (store.Delivery, error
 // Replay sends a stored delivery again and returns the new delivery.
 func (s *Server) Replay(ctx context.Context, r sender.Replay) (store.Delivery, error) {
 	d, err := s.o.Sender.Replay(ctx, r)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return d, notFound("delivery", r.ID)
+	case errors.Is(err, sender.ErrInvalid):
+		return d, invalid("replay", "%v", err)
 	}
 	return d, err
 }

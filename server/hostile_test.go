@@ -19,6 +19,8 @@ func TestHostileRequests(t *testing.T) {
 	var cron Cron
 	ts.mustDo(t, "POST", "/runs/crons", map[string]any{"assistant_id": "agent", "schedule": "0 0 * * *"}, 200, &cron)
 	missing := "00000000-0000-4000-8000-000000000000"
+	ts.mustDo(t, "POST", "/runs/wait", map[string]any{"assistant_id": "agent", "webhook": "/hooklab/sink/h"}, 200, nil)
+	delivered := ts.waitAnyDelivery(t)
 	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
 	huge := `{"assistant_id":"agent","input":"` + strings.Repeat("x", 2<<20) + `"}`
 
@@ -91,6 +93,7 @@ func TestHostileRequests(t *testing.T) {
 		{"body over the limit", "POST", "/runs", huge, 413, "limit"},
 		{"sink bad status", "POST", "/hooklab/sink/x?status=42", `{}`, 422, "status"},
 		{"replay unknown delivery", "POST", "/hooklab/deliveries/" + missing + "/replay", `{}`, 404, missing},
+		{"replay bad header name", "POST", "/hooklab/deliveries/" + delivered + "/replay", `{"headers":{"Bad Name":"x"}}`, 422, "header"},
 		{"deliveries bad status", "GET", "/hooklab/deliveries?status=lost", ``, 422, "status"},
 		{"events bad since", "GET", "/hooklab/history?since=-1", ``, 422, "since"},
 		{"config put bad", "PUT", "/hooklab/config", `{"webhooks":{"url":{"allowed_ports":["x"]}}}`, 422, "allowed_ports"},

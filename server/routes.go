@@ -5,12 +5,65 @@ import "net/http"
 // handlerFunc is a handler that may fail with an *apiError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// h serves a handler that answers with one JSON document. Its answer is
+// buffered and written after the handler has returned, which is after its
+// deferred s.mu.Unlock: a client that stops reading can never hold the
+// server's lock (there is no write timeout on purpose: SSE and /wait).
 func (s *Server) h(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bw := &bufferedWriter{ResponseWriter: w}
+		if err := fn(bw, r); err != nil {
+			writeError(bw, err)
+		}
+		bw.send()
+	})
+}
+
+// hs serves a streaming handler (SSE, /wait, join): it writes as it goes
+// and must never hold s.mu while writing.
+func (s *Server) hs(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			writeError(w, err)
 		}
 	})
+}
+
+// bufferedWriter holds an answer until send.
+type bufferedWriter struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
+
+func (b *bufferedWriter) setDetail(d string) {
+	if dw, ok := b.ResponseWriter.(detailWriter); ok {
+		dw.setDetail(d)
+	}
+}
+
+func (b *bufferedWriter) setRunID(id string) { noteRun(b.ResponseWriter, id) }
+
+func (b *bufferedWriter) send() {
+	if b.status == 0 {
+		return
+	}
+	b.ResponseWriter.WriteHeader(b.status)
+	b.ResponseWriter.Write(b.body)
 }
 
 // routes is the single route table of the server.
@@ -44,25 +97,25 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /threads/{thread_id}/history", s.h(s.handleThreadHistory))
 	mux.Handle("POST /threads/{thread_id}/history", s.h(s.handleThreadHistory))
 
-	mux.Handle("POST /threads/{thread_id}/runs", s.h(s.handleRunCreate(modeBackground)))
-	mux.Handle("POST /threads/{thread_id}/runs/stream", s.h(s.handleRunCreate(modeStream)))
-	mux.Handle("POST /threads/{thread_id}/runs/wait", s.h(s.handleRunCreate(modeWait)))
+	mux.Handle("POST /threads/{thread_id}/runs", s.hs(s.handleRunCreate(modeBackground)))
+	mux.Handle("POST /threads/{thread_id}/runs/stream", s.hs(s.handleRunCreate(modeStream)))
+	mux.Handle("POST /threads/{thread_id}/runs/wait", s.hs(s.handleRunCreate(modeWait)))
 	mux.Handle("GET /threads/{thread_id}/runs", s.h(s.handleRunList))
 	mux.Handle("GET /threads/{thread_id}/runs/{run_id}", s.h(s.handleRunGet))
 	mux.Handle("DELETE /threads/{thread_id}/runs/{run_id}", s.h(s.handleRunDelete))
-	mux.Handle("GET /threads/{thread_id}/runs/{run_id}/join", s.h(s.handleRunJoin))
-	mux.Handle("GET /threads/{thread_id}/runs/{run_id}/stream", s.h(s.handleRunJoinStream))
-	mux.Handle("POST /threads/{thread_id}/runs/{run_id}/cancel", s.h(s.handleRunCancel))
+	mux.Handle("GET /threads/{thread_id}/runs/{run_id}/join", s.hs(s.handleRunJoin))
+	mux.Handle("GET /threads/{thread_id}/runs/{run_id}/stream", s.hs(s.handleRunJoinStream))
+	mux.Handle("POST /threads/{thread_id}/runs/{run_id}/cancel", s.hs(s.handleRunCancel))
 
-	mux.Handle("POST /runs", s.h(s.handleRunCreate(modeBackground)))
-	mux.Handle("POST /runs/stream", s.h(s.handleRunCreate(modeStream)))
-	mux.Handle("POST /runs/wait", s.h(s.handleRunCreate(modeWait)))
+	mux.Handle("POST /runs", s.hs(s.handleRunCreate(modeBackground)))
+	mux.Handle("POST /runs/stream", s.hs(s.handleRunCreate(modeStream)))
+	mux.Handle("POST /runs/wait", s.hs(s.handleRunCreate(modeWait)))
 	mux.Handle("POST /runs/batch", s.h(s.handleRunBatch))
 	mux.Handle("POST /runs/cancel", s.h(s.handleRunsCancel))
 	// /runs/crons/{cron_id} and /runs/{run_id}/stream overlap for the mux,
 	// so GETs of two segments below /runs/ share one dispatcher.
-	mux.Handle("GET /runs/{first}/{second}", s.h(s.handleRunsGet2))
-	mux.Handle("GET /runs/{run_id}", s.h(s.handleStatelessRunGet))
+	mux.Handle("GET /runs/{first}/{second}", s.hs(s.handleRunsGet2))
+	mux.Handle("GET /runs/{run_id}", s.h(s.handleRunGet))
 
 	mux.Handle("POST /runs/crons", s.h(s.handleCronCreate))
 	mux.Handle("POST /threads/{thread_id}/runs/crons", s.h(s.handleCronCreate))

@@ -44,7 +44,10 @@ type runBody struct {
 	Durability        string          `json:"durability"`
 }
 
-var streamModes = []string{"values", "messages", "messages-tuple", "updates", "events", "debug", "custom", "tasks", "checkpoints"}
+// streamModes are the stream modes a run accepts.
+func streamModes() []string {
+	return []string{"values", "messages", "messages-tuple", "updates", "events", "debug", "custom", "tasks", "checkpoints"}
+}
 
 // validate checks every field and returns the normalised stream modes.
 func (b *runBody) validate() ([]string, error) {
@@ -94,8 +97,8 @@ func (b *runBody) validate() ([]string, error) {
 			return nil, invalid("stream_mode", "expected a string or a list of strings")
 		}
 		for i, m := range modes {
-			if err := oneOf(fmt.Sprintf("stream_mode[%d]", i), m, streamModes...); err != nil || m == "" {
-				return nil, invalid("stream_mode", "unknown mode %q; use %s", m, strings.Join(streamModes, ", "))
+			if err := oneOf(fmt.Sprintf("stream_mode[%d]", i), m, streamModes()...); err != nil || m == "" {
+				return nil, invalid("stream_mode", "unknown mode %q; use %s", m, strings.Join(streamModes(), ", "))
 			}
 		}
 	}
@@ -212,7 +215,11 @@ func (e *apiError) plain() *apiError {
 // createRun validates b and creates the run on threadID ("" = stateless). It
 // returns the live run and a snapshot of it as created, taken under the lock
 // (the run may already be executing when the caller reads it).
-func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string) (*runState, Run, error) {
+//
+// With stream set, a reader is attached to the run's stream before it can
+// start, so a run that ends at once still has its events when the handler
+// begins writing (the caller must detach).
+func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string, stream bool) (*runState, Run, error) {
 	modes, err := b.validate()
 	if err != nil {
 		return nil, Run{}, err
@@ -242,6 +249,9 @@ func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string)
 	}
 	run.Stateless = threadID == ""
 	run.CronID = cronID
+	if stream {
+		run.stream.attach()
+	}
 	if _, ok := s.threads[t.ThreadID]; !ok {
 		s.threads[t.ThreadID] = t
 	}
@@ -264,7 +274,7 @@ func (s *Server) handleRunCreate(mode createMode) handlerFunc {
 		if threadID == "" && r.URL.Path != "/runs" && !strings.HasPrefix(r.URL.Path, "/runs/") {
 			return invalid("thread_id", "required")
 		}
-		run, created, err := s.createRun(r, &b, threadID, "")
+		run, created, err := s.createRun(r, &b, threadID, "", mode == modeStream)
 		if err != nil {
 			return err
 		}
@@ -276,6 +286,7 @@ func (s *Server) handleRunCreate(mode createMode) handlerFunc {
 			w.Header().Set("Location", base+"/stream")
 			sseHeaders(w)
 			writeSSE(w, r, run.stream, 0, run.Kwargs.Resumable, nil, s.o.Heartbeat, s.onGone(run))
+			run.stream.detach() // attached by createRun
 		case modeWait:
 			w.Header().Set("Location", base+"/join")
 			s.writeWait(w, r, run)
@@ -335,8 +346,9 @@ func (s *Server) writeWait(w http.ResponseWriter, r *http.Request, run *runState
 			return
 		case <-s.ctx.Done():
 			// Shutting down: the run stays pending in the store and runs
-			// again on the next start; end this answer so shutdown is quick.
-			return
+			// again on the next start. Abort the connection rather than end
+			// a 200 whose body is not JSON.
+			panic(http.ErrAbortHandler)
 		}
 	}
 }
@@ -349,14 +361,33 @@ func (s *Server) handleRunBatch(w http.ResponseWriter, r *http.Request) error {
 	if len(bodies) == 0 {
 		return invalid("request body", "send a non-empty array of run bodies")
 	}
+	// Every body is checked (schema, webhook policy, assistant) before any
+	// run exists: a 4xx means nothing happened.
 	for i := range bodies {
-		if _, err := bodies[i].validate(); err != nil {
-			return invalid(fmt.Sprintf("[%d]", i), "%s", err.Error())
+		err := func() error {
+			if _, err := bodies[i].validate(); err != nil {
+				return err
+			}
+			if _, err := s.checkWebhook(r, bodies[i].Webhook); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			_, ok := s.assistantLocked(*bodies[i].AssistantID)
+			s.mu.Unlock()
+			if !ok {
+				return notFound("assistant", *bodies[i].AssistantID)
+			}
+			return nil
+		}()
+		if ae, ok := err.(*apiError); ok {
+			return &apiError{Status: ae.Status, Detail: fmt.Sprintf("[%d]: %s (no run was created)", i, ae.Detail)}
+		} else if err != nil {
+			return err
 		}
 	}
 	out := make([]Run, 0, len(bodies))
 	for i := range bodies {
-		_, created, err := s.createRun(r, &bodies[i], "", "")
+		_, created, err := s.createRun(r, &bodies[i], "", "", false)
 		if err != nil {
 			if ae, ok := err.(*apiError); ok {
 				return &apiError{Status: ae.Status, Detail: fmt.Sprintf("[%d]: %s (runs before it were created)", i, ae.Detail)}

@@ -73,17 +73,14 @@ func (s *Server) handleRunGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleStatelessRunGet(w http.ResponseWriter, r *http.Request) error {
-	return s.handleRunGet(w, r)
-}
-
 // handleRunsGet2 serves GET /runs/crons/{cron_id}, /runs/{run_id}/join and
 // /runs/{run_id}/stream.
 func (s *Server) handleRunsGet2(w http.ResponseWriter, r *http.Request) error {
 	first, second := r.PathValue("first"), r.PathValue("second")
 	if first == "crons" {
 		r.SetPathValue("cron_id", second)
-		return s.handleCronGet(w, r)
+		s.h(s.handleCronGet).ServeHTTP(w, r) // buffered: it holds s.mu
+		return nil
 	}
 	r.SetPathValue("run_id", first)
 	switch second {
@@ -114,18 +111,19 @@ func (s *Server) handleRunDelete(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleRunJoin(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	run, err := s.runFromPathLocked(r)
+	var body []byte
+	if err == nil && run.ended() && run.waitBody == nil {
+		// Loaded from the store after a restart: answer with the thread's values.
+		body = []byte("null")
+		if t, ok := s.threads[run.ThreadID]; ok && len(t.Values) > 0 {
+			body = t.Values
+		}
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	if run.ended() && run.waitBody == nil {
-		// Loaded from the store after a restart: answer with the thread's values.
-		s.mu.Lock()
-		body := []byte("null")
-		if t, ok := s.threads[run.ThreadID]; ok {
-			body = t.Values
-		}
-		s.mu.Unlock()
+	if body != nil {
 		writeJSON(w, http.StatusOK, jsonRaw(body))
 		return nil
 	}

@@ -191,7 +191,13 @@ func (s *Server) load() error {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return err
 		}
-		s.runs[rec.RunID] = newRunState(rec)
+		r := newRunState(rec)
+		if r.Status != "pending" && r.Status != "running" {
+			// Finished before the restart: join and stream answer at once.
+			close(r.done)
+			r.stream.close()
+		}
+		s.runs[rec.RunID] = r
 		return nil
 	})
 	each(store.Crons, func(b json.RawMessage) error {
