@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -183,4 +184,25 @@ func (ts *testServer) waitAnyDelivery(t testing.TB) string {
 	}
 	t.Fatal("no delivery reached a final outcome")
 	return ""
+}
+
+// newRecorderWithTimeout serves one request in-process, failing if the
+// handler does not return within 5 s (a join that never ends, say).
+func newRecorderWithTimeout(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, method, path, nil))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		<-done
+		t.Fatalf("%s %s did not answer within 5 s", method, path)
+	}
+	return rec
 }

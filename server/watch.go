@@ -26,7 +26,8 @@ func (s *Server) WatchConfig(ctx context.Context, path string, every time.Durati
 		case <-tick.C:
 		}
 		data, err := os.ReadFile(path)
-		if err != nil || bytes.Equal(data, last) {
+		// An empty read is an editor mid-write (truncate, then write).
+		if err != nil || len(bytes.TrimSpace(data)) == 0 || bytes.Equal(data, last) {
 			seen = nil
 			continue
 		}

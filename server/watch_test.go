@@ -27,7 +27,7 @@ func TestConfigEditedToInvalidJSON(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go ts.Srv.WatchConfig(ctx, path, 10*time.Millisecond)
-	time.Sleep(30 * time.Millisecond) // let the watcher read the original
+	time.Sleep(30 * time.Millisecond) // the watcher reads the original at start; nothing to poll for
 
 	os.WriteFile(path, []byte("{\n  \"graphs\": {\"agent\": \"./a.py:g\"},\n  \"webhooks\": {,}\n}"), 0o600)
 	info := waitConfigEvent(t, sub)
