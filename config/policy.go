@@ -162,8 +162,8 @@ func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
 	}
 	x.pass(RuleDomain, doms.Value, doms.Source, "host "+host)
 
-	pv := p.DisablePrivateIPs
 	addrs, reason, hint, ok := p.checkHost(ctx, host, r)
+	pv := p.addressSetting(reason)
 	if !ok {
 		msg := "Webhook host blocked: " + reason
 		if reason == "" {
@@ -173,6 +173,32 @@ func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
 	}
 	x.pass(RuleAddress, pv.Value, pv.Source, addrs)
 	return x.d
+}
+
+// relabel renames one source: values the embedded default sets are not the
+// user's explicit choice, and the decision should not say they are.
+func (p Policy) relabel(from, to string) Policy {
+	for _, src := range []*string{&p.MaxURLLength.Source, &p.DisableLoopback.Source, &p.RequireHTTPS.Source,
+		&p.AllowedPorts.Source, &p.AllowedDomains.Source, &p.DisablePrivateIPs.Source} {
+		if *src == from {
+			*src = to
+		}
+	}
+	return p
+}
+
+// addressSetting is the setting a refusal of the address check comes from,
+// so the decision shows the value that said no: disable_loopback for
+// loopback hosts, nothing for metadata addresses (always blocked), and
+// disable_private_ips otherwise.
+func (p Policy) addressSetting(reason string) Setting[bool] {
+	switch {
+	case strings.HasPrefix(reason, "loopback"), strings.HasPrefix(reason, "unspecified"):
+		return p.DisableLoopback
+	case strings.HasPrefix(reason, "cloud metadata"):
+		return Setting[bool]{Value: true, Source: SourceAlways}
+	}
+	return p.DisablePrivateIPs
 }
 
 // normHost lowercases a host and drops one trailing dot, so "API.Example.COM."

@@ -326,9 +326,14 @@ func TestRuntimeCheckURLMatchesPolicy(t *testing.T) {
 	}
 	for _, u := range []string{"/hooklab/sink/x", "http://127.0.0.1:9/x", "http://169.254.169.254/"} {
 		a := rt.CheckURL(context.Background(), u, testResolver())
-		b := EffectivePolicy(rt.File.Webhooks).Check(context.Background(), u, testResolver())
+		b := EffectivePolicy(rt.File.Webhooks).relabel(SourceExplicit, SourceEmbedded).Check(context.Background(), u, testResolver())
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: %+v != %+v", u, a, b)
+		}
+		for _, c := range a.Checks {
+			if c.Source == SourceExplicit {
+				t.Errorf("%s: the embedded default's %s is labelled explicit", u, c.Rule)
+			}
 		}
 	}
 	if d := rt.CheckURL(context.Background(), "http://127.0.0.1:9/x", nil); !d.Allowed {
@@ -337,5 +342,23 @@ func TestRuntimeCheckURLMatchesPolicy(t *testing.T) {
 	if !slices.Equal(FieldNames(), []string{"run_id", "thread_id", "assistant_id", "created_at", "updated_at", "metadata",
 		"status", "kwargs", "multitask_strategy", "run_started_at", "run_ended_at", "webhook_sent_at", "values", "error"}) {
 		t.Error("FieldNames")
+	}
+}
+
+// TestAddressCheckShowsTheSettingThatRefused: a loopback refusal shows
+// disable_loopback, a metadata refusal "always", a private one disable_private_ips.
+func TestAddressCheckShowsTheSettingThatRefused(t *testing.T) {
+	p := EffectivePolicy(Webhooks{}) // webhooks.url absent: disable_loopback true by default
+	last := func(d Decision) Check { return d.Checks[len(d.Checks)-1] }
+	if c := last(p.Check(context.Background(), "http://127.0.0.1/x", testResolver())); c.Rule != RuleAddress || c.Value != true || c.Source != SourceDefaultAbsent {
+		t.Errorf("loopback refusal shows %+v", c)
+	}
+	if c := last(p.Check(context.Background(), "http://169.254.169.254/", testResolver())); c.Value != true || c.Source != SourceAlways {
+		t.Errorf("metadata refusal shows %+v", c)
+	}
+	on := true
+	p = EffectivePolicy(Webhooks{URL: &URLOptions{DisablePrivateIPs: &on}})
+	if c := last(p.Check(context.Background(), "https://10.0.0.5/x", testResolver())); c.Value != true || c.Source != SourceExplicit {
+		t.Errorf("private refusal shows %+v", c)
 	}
 }

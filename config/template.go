@@ -123,6 +123,9 @@ func Resolve(f *File, lookup func(string) (string, bool)) (*Runtime, error) {
 		Policy:          EffectivePolicy(f.Webhooks),
 		DisableWebhooks: f.HTTP.DisableWebhooks,
 	}
+	if f.Embedded {
+		rt.Policy = rt.Policy.relabel(SourceExplicit, SourceEmbedded)
+	}
 	for _, h := range f.Webhooks.Headers {
 		v, secret, err := resolveTemplate(h.Template, prefix, env)
 		if err != nil {

@@ -19,6 +19,7 @@ const (
 	SourceDefaultAbsent  = "default (webhooks.url absent)"  // platform default, no webhooks.url object
 	SourceDefaultPresent = "default (webhooks.url present)" // schema default, webhooks.url object present
 	SourceAlways         = "always"                         // no setting controls it (the hostname check)
+	SourceEmbedded       = "embedded default"               // set by hooklab's embedded default config, not by a file
 )
 
 // Check is one step of a policy decision.
