@@ -106,7 +106,7 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	f, err := loadConfig(*cfgPath)
+	f, err := config.LoadOrDefault(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "hooklab:", err)
 		return 2
@@ -224,16 +224,6 @@ func tuneGC(getenv func(string) (string, bool), tui bool) {
 	}
 }
 
-// loadConfig picks --config, else ./langgraph.json, else the embedded default.
-func loadConfig(path string) (*config.File, error) {
-	if path == "" {
-		if _, err := os.Stat("langgraph.json"); err != nil {
-			return config.Default(), nil
-		}
-		path = "langgraph.json"
-	}
-	return config.Load(path)
-}
 
 func configLabel(f *config.File) string {
 	if f.Embedded {

@@ -42,7 +42,7 @@ func CheckURLCommandWith(ctx context.Context, args []string, lookup func(string)
 		fmt.Fprintf(stderr, "hooklab check-url: no URL given; %s\n", checkURLUsage)
 		return 2
 	}
-	f, err := loadForCommand(*path)
+	f, err := LoadOrDefault(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, "hooklab check-url: "+err.Error())
 		return 2
@@ -68,8 +68,9 @@ func CheckURLCommandWith(ctx context.Context, args []string, lookup func(string)
 	return code
 }
 
-// loadForCommand applies the --config default of SPEC B1.
-func loadForCommand(path string) (*File, error) {
+// LoadOrDefault applies the --config default of SPEC B1: path when given,
+// else ./langgraph.json when it exists, else the embedded default.
+func LoadOrDefault(path string) (*File, error) {
 	if path != "" {
 		return Load(path)
 	}

@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,13 +24,7 @@ var envRef = regexp.MustCompile(`\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
 // ./langgraph.json when it exists), keyed by lower-case header name. No
 // config file is not an error: the result is then empty.
 func headerTemplates(path string) (map[string]string, error) {
-	if path == "" {
-		if _, err := os.Stat("langgraph.json"); err != nil {
-			return nil, nil
-		}
-		path = "langgraph.json"
-	}
-	f, err := config.Load(path)
+	f, err := config.LoadOrDefault(path)
 	if err != nil {
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func replayDirect(ctx context.Context, st *store.Store, rp sender.Replay, cfgPat
 	if err != nil {
 		return d, false, err
 	}
-	f, err := loadConfig(cfgPath)
+	f, err := config.LoadOrDefault(cfgPath)
 	if err != nil {
 		return d, true, err
 	}
@@ -201,13 +201,3 @@ func replayDirect(ctx context.Context, st *store.Store, rp sender.Replay, cfgPat
 	return d, false, err
 }
 
-// loadConfig is --config, else ./langgraph.json, else the embedded default.
-func loadConfig(path string) (*config.File, error) {
-	if path == "" {
-		if _, err := os.Stat("langgraph.json"); err != nil {
-			return config.Default(), nil
-		}
-		path = "langgraph.json"
-	}
-	return config.Load(path)
-}
