@@ -224,7 +224,6 @@ func tuneGC(getenv func(string) (string, bool), tui bool) {
 	}
 }
 
-
 func configLabel(f *config.File) string {
 	if f.Embedded {
 		return "embedded default"

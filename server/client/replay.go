@@ -200,4 +200,3 @@ func replayDirect(ctx context.Context, st *store.Store, rp sender.Replay, cfgPat
 	snd.Close(cctx)
 	return d, false, err
 }
-
