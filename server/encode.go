@@ -17,6 +17,7 @@ type apiError struct {
 	Detail string
 }
 
+// Error implements error.
 func (e *apiError) Error() string { return e.Detail }
 
 func errorf(status int, format string, args ...any) *apiError {

@@ -26,6 +26,7 @@ type recorder struct {
 	runID  string
 }
 
+// WriteHeader implements http.ResponseWriter.
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
@@ -33,6 +34,7 @@ func (r *recorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write implements http.ResponseWriter.
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -40,12 +42,14 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// Flush implements http.Flusher, so SSE survives the middleware.
 func (r *recorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
+// Hijack implements http.Hijacker, so websocket upgrades survive the middleware.
 func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if h, ok := r.ResponseWriter.(http.Hijacker); ok {
 		return h.Hijack()
@@ -53,6 +57,7 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nil, nil, errors.New("hijacking not supported")
 }
 
+// Unwrap lets http.ResponseController reach the connection.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 func (r *recorder) setDetail(d string)          { r.detail = d }
 func (r *recorder) setRunID(id string)          { r.runID = id }
@@ -63,6 +68,7 @@ type teeBody struct {
 	buf bytes.Buffer
 }
 
+// Read implements io.Reader.
 func (t *teeBody) Read(p []byte) (int, error) {
 	n, err := t.ReadCloser.Read(p)
 	if room := maxRecordedBody - t.buf.Len(); room > 0 && n > 0 {

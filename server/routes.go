@@ -36,12 +36,14 @@ type bufferedWriter struct {
 	body   []byte
 }
 
+// WriteHeader implements http.ResponseWriter; the status is sent by send.
 func (b *bufferedWriter) WriteHeader(code int) {
 	if b.status == 0 {
 		b.status = code
 	}
 }
 
+// Write implements http.ResponseWriter; the bytes are sent by send.
 func (b *bufferedWriter) Write(p []byte) (int, error) {
 	if b.status == 0 {
 		b.status = http.StatusOK
