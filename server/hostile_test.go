@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"hooklab/config"
 	"io"
 	"net/http"
 	"strings"
@@ -144,5 +145,24 @@ func TestOversizedBodies(t *testing.T) {
 		}
 		ts.mustDo(t, "GET", "/ok", nil, 200, nil)
 		ts.mustDo(t, "POST", "/runs/wait", runBodyWith("", nil), 200, nil)
+	}
+}
+
+// TestRefusalDetailIsThePlatformMessage: a refused webhook's 422 detail is
+// the platform's message as is; only loopback refusals add hooklab's hint.
+func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
+	f := config.Default()
+	f.Webhooks.URL = nil // the platform's defaults: loopback disabled
+	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
+	for _, c := range []struct{ webhook, detail string }{
+		{"http://169.254.169.254/x", "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		{"/hooklab/sink/x", "Loopback webhooks are disabled. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
+	} {
+		status, body, _ := ts.do(t, "POST", "/runs", map[string]any{"assistant_id": "agent", "webhook": c.webhook})
+		var e struct{ Detail string }
+		json.Unmarshal(body, &e)
+		if status != 422 || e.Detail != c.detail {
+			t.Errorf("%s: %d %q, want 422 %q", c.webhook, status, e.Detail, c.detail)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hooklab/config"
 	"net/http"
 	"sort"
 	"strings"
@@ -197,9 +198,11 @@ func (s *Server) checkWebhook(r *http.Request, raw *string) (string, error) {
 	d := s.Runtime().Policy.Check(r.Context(), *raw, s.o.Resolver)
 	s.emit(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: d})
 	if !d.Allowed {
+		// The platform's message exactly; only the loopback refusal carries
+		// hooklab's hint (SPEC A4). Every hint is in the decision event.
 		detail := d.Message
-		if d.Hint != "" {
-			detail += " (" + d.Hint + ")"
+		if d.Rule == config.RuleLoopback && d.Hint != "" {
+			detail += ". Hint: " + d.Hint
 		}
 		return "", invalid("webhook", "%s", detail).plain()
 	}
