@@ -44,4 +44,8 @@ const secs = (performance.now() - t0) / 1000;
 lat.sort((a, b) => a - b);
 const p = (q) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))].toFixed(2);
 console.log(JSON.stringify({ runs: done, runs_per_s: +(done / secs).toFixed(1), missing, p50_ms: +p(0.5), p99_ms: +p(0.99) }));
+// hooklab keeps idle keep-alive connections to our receiver (as any HTTP
+// client may): close them, or node waits for their idle timeout to exit.
+receiver.closeAllConnections();
 receiver.close();
+process.exit(0);

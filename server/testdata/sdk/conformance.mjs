@@ -194,5 +194,9 @@ await step("a refused webhook URL is a 422 at creation", async () => {
   );
 });
 
+// hooklab keeps idle keep-alive connections to our receiver (as any HTTP
+// client may): close them, or node waits for their idle timeout to exit.
+receiver.closeAllConnections();
 receiver.close();
 console.log(`${checks} passed, 0 failed`);
+process.exit(0);
