@@ -13,11 +13,8 @@ import (
 	"hooklab/server/store"
 )
 
-// Why a run's context ended.
-var (
-	errCancelled = errors.New("run cancelled")
-	errShutdown  = errors.New("hooklab is shutting down")
-)
+// errCancelled is the cause of a run's context when a client cancelled it.
+var errCancelled = errors.New("run cancelled")
 
 // runState is a run with what executing it needs.
 type runState struct {
@@ -175,7 +172,7 @@ func (s *Server) execute(ctx context.Context, cancel context.CancelCauseFunc, t 
 	s.mu.Lock()
 	if ctx.Err() != nil {
 		// Cancelled (or shut down) while still pending: no webhook.
-		s.endPendingLocked(t, r, context.Cause(ctx))
+		s.endPendingLocked(t, r)
 		s.mu.Unlock()
 		return
 	}
@@ -196,9 +193,9 @@ func (s *Server) execute(ctx context.Context, cancel context.CancelCauseFunc, t 
 }
 
 // endPendingLocked ends a run whose wait for after_seconds was cut short.
-func (s *Server) endPendingLocked(t *threadState, r *runState, cause error) {
+func (s *Server) endPendingLocked(t *threadState, r *runState) {
 	t.active = nil
-	if errors.Is(cause, errShutdown) || s.ctx.Err() != nil {
+	if s.ctx.Err() != nil {
 		// Left pending in the store: it is resumed on the next start.
 		return
 	}
