@@ -283,14 +283,16 @@ func (s *Server) finish(t *threadState, r *runState, res graphResult, ctx contex
 	s.startNextLocked(t)
 	job := sender.Job{URL: r.webhook(), Run: sender.RunResult{
 		RunID: r.RunID, ThreadID: r.ThreadID, AssistantID: r.AssistantID, CronID: r.CronID,
-		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time, Metadata: mustJSON(r.Metadata),
-		Kwargs: mustJSON(r.Kwargs), MultitaskStrategy: r.MultitaskStrategy, Status: status,
-		StartedAt: r.startedAt, EndedAt: r.endedAt, Values: values, Error: res.Err,
+		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time, MultitaskStrategy: r.MultitaskStrategy,
+		Status: status, StartedAt: r.startedAt, EndedAt: r.endedAt, Values: values, Error: res.Err,
 	}}
 	s.mu.Unlock()
 	close(r.done)
 	r.stream.close()
 	if job.URL != "" && s.o.Sender != nil {
+		// Metadata and kwargs never change after creation: encode them
+		// outside the lock.
+		job.Run.Metadata, job.Run.Kwargs = mustJSON(r.Metadata), mustJSON(r.Kwargs)
 		if _, err := s.o.Sender.Send(context.WithoutCancel(s.ctx), job); err != nil {
 			s.o.Logger.Error("webhook not queued", "run_id", r.RunID, "err", err)
 		}
