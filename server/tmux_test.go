@@ -73,7 +73,13 @@ func TestE2ETmuxDashboard(t *testing.T) {
 	if out, err := x.run("new-session", "-d", "-s", "hooklab", "-x", "120", "-y", "40", cmd); err != nil {
 		t.Fatalf("tmux new-session: %v %s", err, out)
 	}
-	t.Cleanup(func() { x.run("kill-server") })
+	socket, _ := x.run("display-message", "-p", "#{socket_path}")
+	t.Cleanup(func() {
+		x.run("kill-server")
+		if p := strings.TrimSpace(socket); p != "" {
+			os.Remove(p) // tmux leaves its socket file behind
+		}
+	})
 	waitOK(t, "http://"+addr)
 	postJSON(t, "http://"+addr+"/runs/wait", map[string]any{
 		"assistant_id": "agent", "webhook": "/hooklab/sink/e2e",
