@@ -39,10 +39,21 @@ type configEditor struct {
 	sel     int
 	editing bool
 	in      lineInput
-	err     *config.Error // validation or refusal
+	err     *config.Error // validation: apply waits until it is fixed
+	refused *config.Error // the backend's last refusal: shown, but a retry is allowed
 	inputEr string        // the typed text could not be parsed
+	adding  bool          // the field being edited is a header just added with n
 	rt      *config.Runtime
 	busy    bool
+}
+
+// problem is what the editor shows as wrong: the validation error, else
+// the backend's last refusal.
+func (e *configEditor) problem() *config.Error {
+	if e.err != nil {
+		return e.err
+	}
+	return e.refused
 }
 
 func (m *Model) openConfig() tea.Cmd {
@@ -83,7 +94,7 @@ func (e *configEditor) rows() []cfgRow {
 
 // validate runs the same validation the server will: config.Resolve.
 func (e *configEditor) validate() {
-	e.err, e.rt = nil, nil
+	e.err, e.refused, e.rt = nil, nil, nil
 	rt, err := config.Resolve(e.f.Clone(), os.LookupEnv)
 	var ce *config.Error
 	switch {
@@ -239,12 +250,20 @@ func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
 	e.sel = min(e.sel, len(rows)-1)
 	switch msg := msg.(type) {
 	case configSavedMsg:
-		e.busy = false
+		// A refusal (a secret not set yet, a file that cannot be written)
+		// may pass on a retry, so it does not block apply the way an
+		// invalid field does.
+		e.busy, e.refused = false, nil
 		var ce *config.Error
 		if errors.As(msg.err, &ce) {
-			e.err = ce
+			e.refused = ce
 		} else if msg.err != nil {
-			e.err = &config.Error{Message: msg.err.Error()}
+			e.refused = &config.Error{Message: msg.err.Error()}
+		}
+		return nil
+	case tea.PasteMsg:
+		if e.editing {
+			e.in.paste(msg.Content)
 		}
 		return nil
 	case tea.KeyPressMsg:
@@ -252,13 +271,17 @@ func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
 		if e.editing {
 			switch msg.String() {
 			case "esc":
-				e.editing, e.inputEr = false, ""
+				if e.adding { // cancelling a new header drops it
+					_ = e.setText(rows[e.sel], "")
+					e.validate()
+				}
+				e.editing, e.inputEr, e.adding = false, "", false
 			case "enter":
 				if err := e.setText(rows[e.sel], e.in.value); err != nil {
 					e.inputEr = err.Error()
 					return nil
 				}
-				e.editing, e.inputEr = false, ""
+				e.editing, e.inputEr, e.adding = false, "", false
 				e.validate()
 			default:
 				e.in.edit(msg)
@@ -283,7 +306,7 @@ func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Dialog.Add):
 			e.f.Webhooks.Headers = append(e.f.Webhooks.Headers, config.Header{Name: "X-Header", Template: ""})
 			e.sel = 2 + len(e.f.Webhooks.Headers) - 1
-			e.editing, e.in = true, lineInput{value: "X-Header: "}
+			e.editing, e.in, e.adding = true, lineInput{value: "X-Header: "}, true
 			e.validate()
 		case key.Matches(msg, k.Dialog.Remove):
 			if r.kind == rowHeader {

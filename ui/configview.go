@@ -42,8 +42,8 @@ func (e *configEditor) view(m *Model, w, h int) string {
 		lines = append(lines, line)
 		if r.kind == rowHeader {
 			lines = append(lines, wrapStyled(st.Dialog.Hint, "  "+e.preview(r), w)...)
-		} else if e.err != nil && e.err.Key != "" && (e.err.Key == r.key || strings.HasPrefix(e.err.Key, r.key+".") || strings.HasPrefix(e.err.Key, r.key+"[")) {
-			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+e.err.Message, w)...)
+		} else if pe := e.problem(); pe != nil && pe.Key != "" && (pe.Key == r.key || strings.HasPrefix(pe.Key, r.key+".") || strings.HasPrefix(pe.Key, r.key+"[")) {
+			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+pe.Message, w)...)
 		}
 		if i == e.sel && e.inputEr != "" {
 			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+e.inputEr, w)...)
@@ -54,10 +54,14 @@ func (e *configEditor) view(m *Model, w, h int) string {
 	switch {
 	case e.busy:
 		foot = append(foot, st.Dialog.Hint.Render("applying…"))
-	case e.err != nil:
-		msg := "✗ " + e.err.Message
-		if e.err.Fix != "" {
-			msg += " — fix: " + e.err.Fix
+	case e.problem() != nil:
+		pe := e.problem()
+		msg := "✗ " + pe.Message
+		if e.err == nil {
+			msg = "✗ refused: " + pe.Message
+		}
+		if pe.Fix != "" {
+			msg += " — fix: " + pe.Fix
 		}
 		foot = append(foot, wrapStyled(st.Dialog.Error, msg, w)...)
 	default:

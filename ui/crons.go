@@ -80,7 +80,7 @@ func (c *cronList) view(m *Model, w, h int) string {
 			state = "off"
 		}
 		l := fmt.Sprintf("%-8s %s %-14s next %-8s %s", short(cr.ID), state, cr.Schedule, next, cr.Webhook)
-		l = padRight(ansi.Truncate(l, w, "…"), w)
+		l = padRight(ansi.Truncate(oneLine(l), w, "…"), w)
 		if i == c.sel {
 			l = st.Dialog.Focus.Render(l)
 		}

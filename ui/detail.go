@@ -153,6 +153,7 @@ func (m *Model) showEvent(r *row) tea.Cmd {
 		return nil
 	}
 	d.evKey, d.ev, d.evErr, d.evLoading = r.key, nil, nil, false
+	d.off = 0 // another event is another document: start at its top
 	d.evVer++
 	if e, ok := m.feed.payload(r.key); ok {
 		d.ev = &e
@@ -189,8 +190,10 @@ type docWriter struct {
 	lines []string
 }
 
+// line adds s, wrapped; any control characters it carries from the
+// outside are made visible (a CRLF body still breaks at its lines).
 func (w *docWriter) line(s string) {
-	for _, l := range strings.Split(s, "\n") {
+	for _, l := range strings.Split(cleanStyled(s), "\n") {
 		w.lines = append(w.lines, wrapIndent(l, w.w)...)
 	}
 }
@@ -227,8 +230,12 @@ func (w *docWriter) body(raw []byte) {
 		w.dim("(empty)")
 		return
 	}
-	for _, l := range highlightJSON(w.st, raw) {
+	lines, more := highlightJSON(w.st, raw)
+	for _, l := range lines {
 		w.line(l)
+	}
+	if more > 0 {
+		w.dim(fmt.Sprintf("… %d more lines not shown (%d bytes in all)", more, len(raw)))
 	}
 }
 

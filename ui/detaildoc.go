@@ -173,7 +173,7 @@ func ms(v float64) string {
 }
 
 func (w *docWriter) event(r *row, d *detailPane) {
-	kind := w.m.feed.kindOf(r)
+	kind := hub.Kind(oneLine(string(w.m.feed.kindOf(r))))
 	title := fmt.Sprintf("%s #%d", kind, r.seq())
 	if r.seq() == 0 {
 		title = string(kind) + " (not stored)"

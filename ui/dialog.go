@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // dialog is a modal drawn over the body. Dialogs differ too much for one
@@ -44,13 +45,24 @@ func (in *lineInput) edit(msg tea.KeyPressMsg) bool {
 	return true
 }
 
+// paste appends pasted text (bracketed paste arrives as one tea.PasteMsg,
+// not as keys). A field is one line: a trailing newline, as copied from a
+// terminal, is dropped and any other control is made visible.
+func (in *lineInput) paste(s string) bool {
+	s = oneLine(strings.TrimRight(s, "\r\n"))
+	in.value += s
+	return s != ""
+}
+
+// view shows the end of the value (where the cursor is) in w cells,
+// measured in cells so wide characters do not push the cursor out.
 func (in *lineInput) view(focused bool, w int) string {
 	v := in.value
 	if focused {
 		v += "█"
 	}
-	if r := []rune(v); len(r) > w && w > 1 {
-		v = "…" + string(r[len(r)-w+1:])
+	if n := ansi.StringWidth(v); n > w && w > 1 {
+		v = "…" + cutLeft(v, n-w+1)
 	}
 	return v
 }

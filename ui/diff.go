@@ -27,7 +27,7 @@ type diffView struct {
 }
 
 func newDiffView(orig, d store.Delivery) *diffView {
-	v := &diffView{orig: orig, d: d, a: deliveryDoc(orig), b: deliveryDoc(d)}
+	v := &diffView{orig: orig, d: d, a: cleanText(deliveryDoc(orig)), b: cleanText(deliveryDoc(d))}
 	u := udiff.Unified("original "+short(orig.ID), "replay "+short(d.ID), v.a, v.b)
 	if u == "" {
 		u = "(request and response are identical)"

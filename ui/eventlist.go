@@ -243,7 +243,7 @@ func (l *eventList) renderRow(r *row, selected bool) string {
 		dur = fmtDur(float64(r.durMS))
 	}
 	k := l.f.kindOf(r)
-	kind := fmt.Sprintf(" %-8s ", k)
+	kind := fmt.Sprintf(" %-8s ", oneLine(string(k)))
 	fixed := len(ts) + 1 + len(kind) + 1 + len(status) + 1 + len(dur) + 1
 	text := ansi.Truncate(r.text, max(l.w-fixed, 0), "…")
 	if selected && l.focused {

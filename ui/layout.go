@@ -75,6 +75,8 @@ func fit(s string, w, h int) []string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
+		l = cleanStyled(l) // the last guard: nothing but our styles reaches the terminal
+		lines[i] = l
 		if ansi.StringWidth(l) > w {
 			lines[i] = ansi.Truncate(l, w, "")
 		}
@@ -83,6 +85,20 @@ func fit(s string, w, h int) []string {
 		lines = append(lines, "")
 	}
 	return lines
+}
+
+// cutLeft drops the first n cells of s. ansi.TruncateLeft keeps a wide
+// character that straddles the cut, which would shift everything after it
+// one cell right (past the screen edge, behind a dialog); here the
+// straddling character goes and a space keeps the columns.
+func cutLeft(s string, n int) string {
+	want := ansi.StringWidth(s) - n
+	r := ansi.TruncateLeft(s, n, "")
+	if ansi.StringWidth(r) <= want {
+		return r
+	}
+	r = ansi.TruncateLeft(s, n+1, "")
+	return strings.Repeat(" ", max(0, want-ansi.StringWidth(r))) + r
 }
 
 // overlay draws box centred over base (both as lines), cutting base around
@@ -105,7 +121,7 @@ func overlay(base []string, box string, w int) []string {
 		}
 		l = padRight(ansi.Truncate(l, bw, ""), bw)
 		left := padRight(ansi.Truncate(out[y], x0, ""), x0)
-		right := ansi.TruncateLeft(out[y], x0+bw, "")
+		right := cutLeft(out[y], x0+bw)
 		out[y] = left + "\x1b[m" + l + "\x1b[m" + right
 	}
 	return out

@@ -65,8 +65,11 @@ type Model struct {
 	search searchBar
 	focus  focusArea
 	dialog dialog
-	status statusLine
-	alert  alertState
+	// pendingDiff is a replay's diff that finished while another dialog
+	// was open; it opens when that one closes, so unsaved input is not lost.
+	pendingDiff *diffView
+	status      statusLine
+	alert       alertState
 
 	w, h       int
 	lay        layout
@@ -209,7 +212,7 @@ func (m *Model) fetchEventCmd(r *row) tea.Cmd {
 // setStatus shows text for ttl and returns the Cmd that clears it.
 func (m *Model) setStatus(text string, kind statusKind, ttl time.Duration) tea.Cmd {
 	m.status.id++
-	m.status.text, m.status.kind = text, kind
+	m.status.text, m.status.kind = oneLine(text), kind
 	if kind == statusErr {
 		m.log.Warn("dashboard", "error", text) // already masked: built from masked values only
 	}

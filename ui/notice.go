@@ -40,7 +40,7 @@ func (m *Model) liveNotice(e hub.Event) tea.Cmd {
 	}
 	switch p.Level {
 	case "error":
-		m.alert = alertState{text: p.Text, source: src}
+		m.alert = alertState{text: oneLine(p.Text), source: src}
 		return m.setStatus(p.Text, statusErr, 0) // sticky: the badge says it is still true
 	case "warn":
 		return m.setStatus(p.Text, statusWarn, defaultTTL)

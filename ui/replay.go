@@ -40,12 +40,20 @@ func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setStatus("replay failed: "+msg.err.Error(), statusErr, 2*defaultTTL)
 	}
-	m.dialog = newDiffView(msg.orig, msg.d)
+	text := fmt.Sprintf("replay %s: %s", short(msg.d.ID), msg.d.Outcome)
+	if v := newDiffView(msg.orig, msg.d); m.dialog == nil || m.dialog.name() == "diff" {
+		m.dialog = v
+	} else {
+		// Never replace a dialog the user is typing in (config edits, a
+		// URL): the diff waits until it closes.
+		m.pendingDiff = v
+		text += " (the diff opens when this dialog closes)"
+	}
 	kind := statusOK
 	if msg.d.Outcome != store.OutcomeDelivered {
 		kind = statusWarn
 	}
-	return m.setStatus(fmt.Sprintf("replay %s: %s", short(msg.d.ID), msg.d.Outcome), kind, defaultTTL)
+	return m.setStatus(text, kind, defaultTTL)
 }
 
 // editDoc is what $EDITOR sees: the request as one JSON document.
@@ -158,13 +166,21 @@ func replayFromDoc(orig store.Delivery, data []byte) (sender.Replay, error) {
 	if doc.URL != "" && doc.URL != orig.URL {
 		r.URL = doc.URL
 	}
-	var a, b bytes.Buffer
-	_ = json.Compact(&a, orig.Body)
-	if err := json.Compact(&b, doc.Body); err != nil {
-		return sender.Replay{}, errors.New("edited body is not valid JSON")
+	// A deleted "body" key means no change, and an empty original body was
+	// written as null: neither may turn into a replay with body "null".
+	origBody := orig.Body
+	if len(bytes.TrimSpace(origBody)) == 0 {
+		origBody = json.RawMessage("null")
 	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		r.Body = json.RawMessage(b.Bytes())
+	var a, b bytes.Buffer
+	_ = json.Compact(&a, origBody)
+	if doc.Body != nil {
+		if err := json.Compact(&b, doc.Body); err != nil {
+			return sender.Replay{}, errors.New("edited body is not valid JSON")
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			r.Body = json.RawMessage(b.Bytes())
+		}
 	}
 	// Only changed or added headers go in: the sender replaces headers of
 	// the same name, so unchanged (possibly masked) secrets are re-resolved.
@@ -193,6 +209,10 @@ func (r *replayTo) name() string { return "replay-to" }
 func (r *replayTo) help(k *KeyMap) []key.Binding { return []key.Binding{k.Dialog.Submit} }
 
 func (r *replayTo) update(m *Model, msg tea.Msg) tea.Cmd {
+	if p, ok := msg.(tea.PasteMsg); ok {
+		r.in.paste(p.Content)
+		return nil
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil

@@ -185,10 +185,10 @@ func (f *feed) setText(r *row, did, text string, status int, dur float64) {
 		if d := f.deliveries[did]; d != nil {
 			r.delivery = d.id
 		} else {
-			r.delivery = strings.Clone(did[:min(len(did), 255)])
+			r.delivery = strings.Clone(oneLine(did[:min(len(did), 255)]))
 		}
 	}
-	r.text = capText(text) // built by concatenation or decoded: already its own allocation
+	r.text = capText(oneLine(text)) // built by concatenation or decoded: already its own allocation
 	r.status = uint16(min(max(status, 0), 0xffff))
 	r.durMS = float32(dur)
 }

@@ -25,6 +25,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setTheme(msg.IsDark())
 	case tea.KeyPressMsg:
 		cmds = append(cmds, m.handleKey(msg))
+	case tea.PasteMsg:
+		cmds = append(cmds, m.handlePaste(msg))
 	case tea.MouseWheelMsg:
 		if m.dialog == nil {
 			if m.focus == focusDetail || (m.lay.wide && msg.X >= m.lay.detail.x) || (!m.lay.wide && msg.Y >= m.lay.detail.y) {
@@ -85,6 +87,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" fired: run "+msg.runID, statusOK, defaultTTL))
 		}
+	}
+	if m.dialog == nil && m.pendingDiff != nil {
+		m.dialog, m.pendingDiff = m.pendingDiff, nil
 	}
 	m.setFocusKeys()
 	cmds = append(cmds, m.refreshDetail())

@@ -41,22 +41,31 @@ func (u *urlTester) update(m *Model, msg tea.Msg) tea.Cmd {
 			d := msg.d
 			u.dec, u.busy = &d, false
 		}
+	case tea.PasteMsg:
+		if u.in.paste(msg.Content) {
+			return u.changed(m)
+		}
 	case tea.KeyPressMsg:
 		if key.Matches(msg, m.keys.Dialog.Close) {
 			m.dialog = nil
 			return nil
 		}
 		if u.in.edit(msg) {
-			u.seq++
-			if strings.TrimSpace(u.in.value) == "" {
-				u.dec, u.busy = nil, false
-				return nil
-			}
-			u.busy = true
-			return checkCmd(m.b, m, u.seq, strings.TrimSpace(u.in.value))
+			return u.changed(m)
 		}
 	}
 	return nil
+}
+
+// changed starts a check of the new input (or clears the verdict).
+func (u *urlTester) changed(m *Model) tea.Cmd {
+	u.seq++
+	if strings.TrimSpace(u.in.value) == "" {
+		u.dec, u.busy = nil, false
+		return nil
+	}
+	u.busy = true
+	return checkCmd(m.b, m, u.seq, strings.TrimSpace(u.in.value))
 }
 
 func (u *urlTester) view(m *Model, w, h int) string {
@@ -88,7 +97,7 @@ func decisionLines(st *Styles, d *config.Decision, w int) []string {
 	if d.Allowed {
 		out = append(out, st.Detail.OK.Render("✓ allowed"))
 	} else {
-		out = append(out, st.Detail.Err.Render(fmt.Sprintf("✗ refused (%s): %s", d.Rule, d.Message)))
+		out = append(out, st.Detail.Err.Render(oneLine(fmt.Sprintf("✗ refused (%s): %s", d.Rule, d.Message))))
 	}
 	if d.Relative {
 		out = append(out, st.Dialog.Hint.Render("relative URL: dispatched in-process"))
@@ -98,10 +107,10 @@ func decisionLines(st *Styles, d *config.Decision, w int) []string {
 		if !c.Passed {
 			mark = st.Detail.Err.Render("✗")
 		}
-		out = append(out, fmt.Sprintf("%s %-9s %-14s %s", mark, c.Rule, fmt.Sprint(valueString(c.Value)), st.Dialog.Hint.Render(c.Source)))
+		out = append(out, fmt.Sprintf("%s %-9s %-14s %s", mark, c.Rule, oneLine(valueString(c.Value)), st.Dialog.Hint.Render(oneLine(c.Source))))
 	}
 	if d.Hint != "" {
-		out = append(out, st.Dialog.Hint.Render("hint: "+d.Hint))
+		out = append(out, st.Dialog.Hint.Render(oneLine("hint: "+d.Hint)))
 	}
 	return out
 }

@@ -64,11 +64,11 @@ func (m *Model) render() string {
 // filter/search line.
 func (m *Model) headerView() string {
 	h := &m.st.Header
-	cfg := m.info.ConfigPath
+	cfg := oneLine(m.info.ConfigPath)
 	if m.info.Embedded || cfg == "" {
 		cfg = "embedded default"
 	}
-	addr := m.info.Addr
+	addr := oneLine(m.info.Addr)
 	if m.info.Remote {
 		addr += " (remote)"
 	}
@@ -177,6 +177,25 @@ type searchBar struct {
 }
 
 func (s *searchBar) start(cur string) { s.active, s.value, s.prev = true, cur, cur }
+
+// handlePaste gives pasted text to the field that has the keyboard: the
+// open dialog's, else the search bar. Elsewhere a paste means nothing (it
+// must not run as a string of commands).
+func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
+	switch {
+	case m.tooSmall():
+	case m.dialog != nil:
+		return m.dialog.update(m, msg)
+	case m.search.active:
+		in := lineInput{value: m.search.value}
+		if in.paste(msg.Content) {
+			m.search.value = in.value
+			m.list.query = in.value
+			m.list.rebuild()
+		}
+	}
+	return nil
+}
 
 func (m *Model) updateSearch(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
