@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // handlerFunc is a handler that may fail with an *apiError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -127,5 +130,25 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /runs/crons/{cron_id}", s.h(s.handleCronDelete))
 
 	s.hooklabRoutes(mux)
+	// Unknown paths and wrong methods answer in JSON too (the mux's own
+	// answers are plain text).
+	mux.Handle("/", s.h(func(w http.ResponseWriter, r *http.Request) error { return noRoute(mux, w, r) }))
 	return s.observe(mux)
+}
+
+// noRoute is a 405 naming the allowed methods when the path exists, else a 404.
+func noRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return errorf(http.StatusMethodNotAllowed, "%s %s: method not allowed; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+	}
+	return errorf(http.StatusNotFound, "no route %s %s; see the LangGraph API reference for the run, thread, assistant and cron routes", r.Method, r.URL.Path)
 }
