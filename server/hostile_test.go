@@ -98,6 +98,7 @@ func TestHostileRequests(t *testing.T) {
 		{"deliveries bad status", "GET", "/hooklab/deliveries?status=lost", ``, 422, "status"},
 		{"events bad since", "GET", "/hooklab/history?since=-1", ``, 422, "since"},
 		{"config put bad", "PUT", "/hooklab/config", `{"webhooks":{"url":{"allowed_ports":["x"]}}}`, 422, "allowed_ports"},
+		{"feed without websocket", "GET", "/hooklab/events", ``, 400, "websocket"},
 		{"unknown route", "GET", "/nope/nothing", ``, 404, "no route"},
 		{"wrong method", "PUT", "/threads", `{}`, 405, "POST"},
 		{"wrong method on a run", "PUT", "/threads/" + tid + "/runs/" + missing, `{}`, 405, "GET"},

@@ -40,7 +40,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	} else {
 		since = s.o.Store.LastSeq()
 	}
-	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 32 << 10}
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 32 << 10,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, errorf(status, "%v; /hooklab/events is a websocket feed: connect with a websocket client such as `hooklab attach`", reason))
+		}}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
