@@ -187,6 +187,24 @@ await step("joinStream reconnect with lastEventId", async () => {
   assert.deepEqual(rest.map((c) => c.event), first.slice(2).map((c) => c.event));
 });
 
+await step("a 500-answering receiver sees 3 attempts; a refused connection breaks nothing after it", async () => {
+  const failing = await client.runs.create(null, "agent", { input, webhook: `${hookBase}/fail500` });
+  const refused = await client.runs.create(null, "agent", { input, webhook: "http://127.0.0.1:1/closed-port" });
+  const after = await client.runs.create(null, "agent", { input, webhook: `${hookBase}/after` });
+  await waitFor(() => hooksFor(after.run_id).length === 1, "webhook after a refused connection");
+  await waitFor(() => hooksFor(failing.run_id).length === 3, "3 attempts at a 500 receiver", 15000);
+  await sleep(300);
+  assert.equal(hooksFor(failing.run_id).length, 3, "no 4th attempt");
+  const ds = await fetch(`${apiUrl}/hooklab/deliveries?run_id=${refused.run_id}`).then((r) => r.json());
+  assert.equal(ds.length, 1);
+});
+
+await step("every webhook arrived exactly once (the 500 receiver aside)", async () => {
+  const counts = new Map();
+  for (const h of hooks) if (h.status === 200) counts.set(h.body.run_id, (counts.get(h.body.run_id) ?? 0) + 1);
+  for (const [id, n] of counts) assert.equal(n, 1, `run ${id} delivered ${n} times`);
+});
+
 await step("a refused webhook URL is a 422 at creation", async () => {
   await assert.rejects(
     client.runs.create(null, "agent", { input, webhook: "ftp://example.com/x" }),
