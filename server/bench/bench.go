@@ -47,6 +47,7 @@ type Options struct {
 	URL         string        // target server, e.g. http://127.0.0.1:2024 (required by Run)
 	Runs        int           // runs to create in all (default 2000)
 	Concurrency int           // lanes, each with one run outstanding (default 16)
+	Rate        float64       // runs started per second across all lanes; 0: as fast as the lanes go
 	Duration    time.Duration // hard stop (default 30 s)
 	Mode        Mode          // default ModeCreate
 	Webhook     string        // "" = the bench's own loopback receiver (webhooks measured)
@@ -94,6 +95,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("--runs must be positive, got %d", o.Runs)
 	case o.Concurrency < 0 || o.Concurrency > 4096:
 		return o, fmt.Errorf("--concurrency must be between 1 and 4096, got %d", o.Concurrency)
+	case o.Rate < 0:
+		return o, fmt.Errorf("--rate must not be negative, got %v", o.Rate)
 	case o.Duration < 0:
 		return o, fmt.Errorf("--duration must be positive, got %s", o.Duration)
 	case o.RunTimeout < 0:
@@ -136,6 +139,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.URL, "url", "", "target LangGraph-compatible server (default: an in-process hooklab with a temporary store)")
 	fs.IntVar(&o.Runs, "runs", 2000, "runs to create in all")
 	fs.IntVar(&o.Concurrency, "concurrency", 16, "lanes, each with one run outstanding")
+	fs.Float64Var(&o.Rate, "rate", 0, "pace run starts to this many per second (0: closed loop, as fast as possible); for latency at a given load")
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "hard stop, whatever --runs says")
 	mode := fs.String("mode", string(ModeCreate), "create | wait | stream | thread")
 	fs.StringVar(&o.Webhook, "webhook", "", "webhook URL to send runs to (default: the bench's own loopback receiver; another receiver means webhook figures are not measured)")

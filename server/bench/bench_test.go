@@ -245,3 +245,22 @@ func TestPercentiles(t *testing.T) {
 		t.Error("summarise(nil) should be nil")
 	}
 }
+
+// TestRatePacesStarts: with --rate the achieved rate stays at the request
+// (the in-process hooklab is far faster than 400 runs/s).
+func TestRatePacesStarts(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Command(context.Background(), []string{"--runs", "200", "--rate", "400", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		RunsPerS float64 `json:"runs_per_s"`
+		Rate     float64 `json:"rate"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Rate != 400 || r.RunsPerS > 440 {
+		t.Fatalf("rate %v, achieved %.0f runs/s: not paced", r.Rate, r.RunsPerS)
+	}
+}

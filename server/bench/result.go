@@ -17,12 +17,13 @@ import (
 type Result struct {
 	Target      string  `json:"target"`
 	Mode        Mode    `json:"mode"`
-	Requested   int     `json:"requested"`   // --runs
-	Runs        int     `json:"runs"`        // runs finished: webhook received (or created, when not measured)
-	Created     int     `json:"created"`     // runs the server accepted
-	Concurrency int     `json:"concurrency"` // lanes
-	DurationS   float64 `json:"duration_s"`  // wall time of the load
-	StoppedBy   string  `json:"stopped_by"`  // runs | duration | cancelled
+	Requested   int     `json:"requested"`      // --runs
+	Runs        int     `json:"runs"`           // runs finished: webhook received (or created, when not measured)
+	Created     int     `json:"created"`        // runs the server accepted
+	Concurrency int     `json:"concurrency"`    // lanes
+	Rate        float64 `json:"rate,omitempty"` // requested starts per second (--rate), 0: closed loop
+	DurationS   float64 `json:"duration_s"`     // wall time of the load
+	StoppedBy   string  `json:"stopped_by"`     // runs | duration | cancelled
 	RunsPerS    float64 `json:"runs_per_s"`
 
 	WebhooksMeasured bool     `json:"webhooks_measured"`
@@ -90,7 +91,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // result merges the lanes' figures.
 func (b *bench) result(lanes []laneStats, wall time.Duration, stoppedBy string) *Result {
 	r := &Result{
-		Target: b.o.URL, Mode: b.o.Mode, Requested: b.o.Runs, Concurrency: b.o.Concurrency,
+		Target: b.o.URL, Mode: b.o.Mode, Requested: b.o.Runs, Concurrency: b.o.Concurrency, Rate: b.o.Rate,
 		DurationS: wall.Seconds(), StoppedBy: stoppedBy, WebhooksMeasured: b.rcv != nil,
 		Statuses: map[string]int{},
 	}
@@ -141,6 +142,9 @@ func (r *Result) WriteText(w io.Writer) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
 	row("target", "%s", r.Target)
 	row("mode", "%s, %d lanes, one run outstanding per lane", r.Mode, r.Concurrency)
+	if r.Rate > 0 {
+		row("paced", "%.0f runs/s requested", r.Rate)
+	}
 	row("runs", "%d of %d finished in %.2fs (stopped by %s)", r.Runs, r.Requested, r.DurationS, r.StoppedBy)
 	row("runs/s", "%.1f", r.RunsPerS)
 	if r.WebhooksMeasured {

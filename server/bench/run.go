@@ -23,6 +23,7 @@ type laneStats struct {
 // bench is one Run in flight.
 type bench struct {
 	o       Options
+	start   time.Time // when the lanes started; run n is due at start + (n-1)/Rate
 	client  *http.Client
 	rcv     *receiver // nil when webhooks go elsewhere
 	next    atomic.Uint64
@@ -55,6 +56,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	start := time.Now()
+	b.start = start
 	stats := make([]laneStats, o.Concurrency)
 	var wg sync.WaitGroup
 	for i := range stats {
@@ -89,6 +91,25 @@ func newClient(o Options) *http.Client {
 	return &http.Client{Transport: t, Timeout: o.RunTimeout}
 }
 
+// pace waits until run n is due under --rate. Latency is measured from the
+// actual start, so a server that falls behind shows as a lower achieved rate.
+func (b *bench) pace(ctx context.Context, n uint64) bool {
+	if b.o.Rate <= 0 {
+		return true
+	}
+	due := b.start.Add(time.Duration(float64(n-1) / b.o.Rate * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
 // lane keeps one run outstanding until the runs or the time run out.
 func (b *bench) lane(ctx context.Context, i int, st *laneStats) {
 	st.statuses = map[string]int{}
@@ -105,6 +126,10 @@ func (b *bench) lane(ctx context.Context, i int, st *laneStats) {
 	for ctx.Err() == nil {
 		n := b.next.Add(1)
 		if n > uint64(b.o.Runs) {
+			return
+		}
+		if !b.pace(ctx, n) {
+			st.cutOff++
 			return
 		}
 		hook := b.o.Webhook
