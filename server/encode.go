@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hooklab/server/store"
 	"io"
 	"net/http"
 	"strings"
@@ -37,17 +38,8 @@ func invalid(field, format string, args ...any) *apiError {
 // answer without re-reading the body.
 type detailWriter interface{ setDetail(string) }
 
-// marshal is json.Marshal without HTML escaping: the platform (orjson)
-// writes "&", "<" and ">" as they are, and so do we, byte for byte.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
+// marshal encodes JSON the way the platform writes it (see store.Marshal).
+func marshal(v any) ([]byte, error) { return store.Marshal(v) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := marshal(v)

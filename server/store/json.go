@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 )
 
-// marshal is json.Marshal without HTML escaping, so stored bodies keep the
-// bytes that were sent ("&" stays "&", not "\u0026") and a replay as-is
-// sends the same bytes.
-func marshal(v any) ([]byte, error) {
+// Marshal is json.Marshal without HTML escaping, as the platform (orjson)
+// writes JSON: stored bodies keep the bytes that were sent ("&" stays "&",
+// not "\u0026"), so API answers, stored records and replays agree byte for
+// byte.
+func Marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -141,7 +141,7 @@ func (s *Store) Delete(t Table, id string) {
 // The payload is marshalled with encoding/json now, on the caller's
 // goroutine; the event's Time is Options.Now() now, in UTC.
 func (s *Store) Append(kind hub.Kind, payload any) {
-	b, err := marshal(payload)
+	b, err := Marshal(payload)
 	if err != nil {
 		// Keep the event (its kind and time still tell a story) and say why
 		// the payload is missing rather than dropping it silently.

@@ -228,7 +228,7 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 			}
 			if o.kind == opPut {
 				if o.data == nil && o.value != nil {
-					if o.data, err = marshal(o.value); err != nil {
+					if o.data, err = Marshal(o.value); err != nil {
 						s.log.Error("store: encode record", slog.String("table", string(o.table)), slog.String("id", o.id), slog.Any("err", err))
 						o.value, err = nil, nil
 						continue
@@ -248,7 +248,7 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 				continue
 			}
 			if o.data == nil && o.value != nil {
-				if o.data, err = marshal(o.value); err != nil {
+				if o.data, err = Marshal(o.value); err != nil {
 					s.log.Error("store: encode delivery", slog.String("id", o.id), slog.Any("err", err))
 					o.value, err = nil, nil
 					continue
