@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -71,6 +72,9 @@ func (p Policy) checkHost(ctx context.Context, host string, r Resolver) (detail,
 	if ip, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{ip}
 		detail = "IP literal " + ip.String()
+	} else if ip, ok := inetAton(host); ok {
+		addrs = []netip.Addr{ip}
+		detail = "IP literal " + ip.String() + " (written " + host + ")"
 	} else {
 		if r == nil {
 			r = net.DefaultResolver
@@ -104,4 +108,45 @@ func (p Policy) addrHint(reason string) string {
 	default:
 		return "set webhooks.url.disable_private_ips to false in langgraph.json"
 	}
+}
+
+// inetAton parses the legacy IPv4 spellings that getaddrinfo (and so the
+// platform) accepts and Go's resolver does not: one to four dot-separated
+// parts, each decimal, octal (leading 0) or hex (0x), the last filling the
+// remaining bytes: "127.1", "0x7f.0.0.1", "2852039166". Without it the
+// address check would call http://2852039166/ unresolvable instead of
+// naming it the metadata address it is.
+func inetAton(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var v [4]uint64
+	for i, p := range parts {
+		base := 10
+		switch {
+		case len(p) > 2 && (p[:2] == "0x" || p[:2] == "0X"):
+			base, p = 16, p[2:]
+		case len(p) > 1 && p[0] == '0':
+			base, p = 8, p[1:]
+		}
+		n, err := strconv.ParseUint(p, base, 32)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		v[i] = n
+	}
+	last := len(parts) - 1
+	var out uint64
+	for i := range last {
+		if v[i] > 0xff {
+			return netip.Addr{}, false
+		}
+		out |= v[i] << (24 - 8*i)
+	}
+	if v[last] >= 1<<(32-8*last) {
+		return netip.Addr{}, false
+	}
+	out |= v[last]
+	return netip.AddrFrom4([4]byte{byte(out >> 24), byte(out >> 16), byte(out >> 8), byte(out)}), true
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // checkURLUsage is printed for -h and after usage errors.
@@ -29,7 +30,8 @@ func CheckURLCommandWith(ctx context.Context, args []string, lookup func(string)
 	fs.SetOutput(io.Discard) // we print one line ourselves
 	path := fs.String("config", "", "langgraph.json to read (default ./langgraph.json when it exists, else the embedded default)")
 	asJSON := fs.Bool("json", false, "print one JSON object per URL")
-	if err := fs.Parse(args); err != nil {
+	urls, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, checkURLUsage)
 			return 0
@@ -37,7 +39,6 @@ func CheckURLCommandWith(ctx context.Context, args []string, lookup func(string)
 		fmt.Fprintf(stderr, "hooklab check-url: %v; %s\n", err, checkURLUsage)
 		return 2
 	}
-	urls := fs.Args()
 	if len(urls) == 0 {
 		fmt.Fprintf(stderr, "hooklab check-url: no URL given; %s\n", checkURLUsage)
 		return 2
@@ -66,6 +67,27 @@ func CheckURLCommandWith(ctx context.Context, args []string, lookup func(string)
 		return 2
 	}
 	return code
+}
+
+// parseInterspersed parses flags wherever they stand among the URLs, so
+// `check-url URL --json` means what it says; after "--" everything is a URL.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if !strings.HasPrefix(args[0], "-") || args[0] == "-" {
+			pos, args = append(pos, args[0]), args[1:]
+			continue
+		}
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		args = rest
+	}
+	return pos, nil
 }
 
 // LoadOrDefault applies the --config default of SPEC B1: path when given,

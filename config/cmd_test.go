@@ -37,6 +37,8 @@ func TestCheckURLCommandExitCodes(t *testing.T) {
 		{"any refused", empty, []string{"https://example.com/", "http://169.254.169.254/"}, 1, ""},
 		{"--config", broken, []string{"--config", filepath.Join(withFile, "langgraph.json"), "http://127.0.0.1/"}, 1, ""},
 		{"-config=", broken, []string{"-config=" + filepath.Join(withFile, "langgraph.json"), "--json", "https://example.com"}, 0, ""},
+		{"flags after URLs", broken, []string{"http://127.0.0.1/", "--config", filepath.Join(withFile, "langgraph.json"), "https://example.com", "--json"}, 1, ""},
+		{"-- ends flags", empty, []string{"--json", "--", "https://example.com"}, 0, ""},
 		{"no URL", empty, []string{"--json"}, 2, "hooklab check-url: no URL given; usage: hooklab check-url [--config FILE] [--json] URL...\n"},
 		{"bad flag", empty, []string{"--nope", "http://x"}, 2, "hooklab check-url: flag provided but not defined: -nope; usage"},
 		{"missing config", empty, []string{"--config", "nope.json", "http://x"}, 2, "hooklab check-url: nope.json: cannot read: no such file or directory; fix:"},
@@ -127,5 +129,16 @@ func TestCheckURLCommandRealResolverLiteral(t *testing.T) {
 	// An IP literal needs no lookup, so the real entry point runs offline.
 	if code := CheckURLCommand(context.Background(), []string{"--json", "http://[::1]:1/"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("code %d: %s %s", code, out.String(), errb.String())
+	}
+}
+
+func TestCheckURLFlagsAnywhere(t *testing.T) {
+	code, out, errs := runCheckURL(t, t.TempDir(), nil, "https://example.com/", "--json", "http://169.254.169.254/")
+	if code != 1 || errs != "" {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 || !json.Valid([]byte(lines[0])) || !strings.Contains(lines[1], `"rule":"address"`) {
+		t.Fatalf("want two JSON lines (--json applies wherever it stands), got\n%s", out)
 	}
 }

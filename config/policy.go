@@ -114,39 +114,38 @@ func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
 	x.pass(RuleLoopback, lb.Value, lb.Source, "absolute URL: loopback hosts are checked by the address rule")
 
 	hs := p.RequireHTTPS
-	u, err := url.Parse(raw)
-	if err != nil {
-		return x.fail(RuleHTTPS, hs.Value, hs.Source, "", "Invalid webhook URL: "+urlErr(err),
-			"write an absolute http:// or https:// URL, or a path starting with /")
-	}
-	if hs.Value && u.Scheme != "https" {
-		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(u.Scheme), "Webhook must use https",
+	scheme := leadingScheme(raw)
+	if hs.Value && scheme != "https" {
+		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(scheme), "Webhook must use https",
 			httpsHint(hs.Source))
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Go's parser refuses what the platform's urlparse lets through to
+		// later checks (and what could not be sent anyway): the port is read
+		// from the text, and the URL fails where it is at fault, port or
+		// hostname, in the order of the checks.
+		x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+scheme)
+		ps, _ := badPort(err)
+		if ps == "" {
+			ps = rawPort(raw)
+		}
+		if !p.checkPort(x, scheme, ps) {
+			return x.d
+		}
+		return x.fail(RuleHostname, "", SourceAlways, "", "Invalid webhook URL: "+urlErr(err),
+			"write an absolute http:// or https:// URL, or a path starting with /")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" && u.Host != "" {
+		// A URL without a host (mailto:, "example.com/hook") fails the
+		// hostname check below, as on the platform.
 		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(u.Scheme), "Webhook URL scheme must be http or https",
 			"write an absolute http:// or https:// URL, or a path starting with /")
 	}
 	x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+u.Scheme)
-
-	ports := p.AllowedPorts
-	port := 80
-	if u.Scheme == "https" {
-		port = 443
+	if !p.checkPort(x, u.Scheme, u.Port()) {
+		return x.d
 	}
-	if ps := u.Port(); ps != "" {
-		v, err := strconv.Atoi(ps)
-		if err != nil || v < 1 || v > 65535 {
-			return x.fail(RulePort, ports.Value, ports.Source, "port "+ps, fmt.Sprintf("Invalid webhook port '%s'", ps),
-				"use a port between 1 and 65535")
-		}
-		port = v
-	}
-	if len(ports.Value) > 0 && !slices.Contains(ports.Value, port) {
-		return x.fail(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port), fmt.Sprintf("Webhook port %d not allowed", port),
-			fmt.Sprintf("use one of the ports in webhooks.url.allowed_ports, or add %d to it", port))
-	}
-	x.pass(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port))
 
 	host := normHost(u.Hostname())
 	if host == "" {
@@ -173,6 +172,52 @@ func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
 	}
 	x.pass(RuleAddress, pv.Value, pv.Source, addrs)
 	return x.d
+}
+
+// checkPort runs the port rule on the port text of a URL ("" for the
+// scheme's default) and reports whether it passed.
+func (p Policy) checkPort(x *decider, scheme, ps string) bool {
+	ports := p.AllowedPorts
+	port := 80
+	if scheme == "https" {
+		port = 443
+	}
+	if ps != "" {
+		v, err := strconv.ParseUint(ps, 10, 16) // digits only: no sign
+		if err != nil || v == 0 {
+			x.fail(RulePort, ports.Value, ports.Source, "port "+ps, fmt.Sprintf("Invalid webhook port '%s'", ps),
+				"use a port between 1 and 65535")
+			return false
+		}
+		port = int(v)
+	}
+	if len(ports.Value) > 0 && !slices.Contains(ports.Value, port) {
+		x.fail(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port), fmt.Sprintf("Webhook port %d not allowed", port),
+			fmt.Sprintf("use one of the ports in webhooks.url.allowed_ports, or add %d to it", port))
+		return false
+	}
+	x.pass(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port))
+	return true
+}
+
+// rawPort reads the port text of a URL Go could not parse, as urlparse
+// would: after the last colon of the authority, past any [IPv6] literal.
+func rawPort(raw string) string {
+	_, rest, ok := strings.Cut(raw, "//")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if strings.HasPrefix(rest, "[") {
+		_, rest, _ = strings.Cut(rest, "]") // no "]": no port to read
+	}
+	_, ps, _ := strings.Cut(rest, ":")
+	return ps
 }
 
 // relabel renames one source: values the embedded default sets are not the
@@ -225,6 +270,38 @@ func domainAllowed(host string, domains []string) bool {
 		}
 	}
 	return false
+}
+
+// leadingScheme is raw's scheme, lowercased, as Python's urlparse reads it
+// (RFC 3986 letters before the first colon), or "" when there is none. The
+// https check reads it before parsing, so a URL Go cannot parse still fails
+// that check first when it is not https.
+func leadingScheme(raw string) string {
+	i := strings.IndexByte(raw, ':')
+	if i <= 0 {
+		return ""
+	}
+	for j, c := range raw[:i] {
+		letter := 'a' <= c|0x20 && c|0x20 <= 'z'
+		if !letter && (j == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return ""
+		}
+	}
+	return strings.ToLower(raw[:i])
+}
+
+// badPort reports the port text when err is url.Parse refusing a port.
+func badPort(err error) (string, bool) {
+	msg := urlErr(err)
+	q, ok := strings.CutPrefix(msg, "invalid port ")
+	if !ok {
+		return "", false
+	}
+	q, _, _ = strings.Cut(q, " after host")
+	if uq, err := strconv.Unquote(q); err == nil {
+		q = uq
+	}
+	return strings.TrimPrefix(q, ":"), true
 }
 
 // urlErr shortens a *url.Error to its reason, which is what a user needs.

@@ -112,9 +112,19 @@ func TestPolicyCheck(t *testing.T) {
 		{present, "HTTPS://example.com/", "", ""},
 		{present, "ftp://example.com/", RuleHTTPS, "Webhook must use https"},
 		{local, "ftp://example.com/", RuleHTTPS, "Webhook URL scheme must be http or https"},
-		{local, "example.com/hook", RuleHTTPS, "Webhook URL scheme must be http or https"},
-		{local, "http://[::1", RuleHTTPS, "Invalid webhook URL: missing ']' in host"},
-		{local, "http://exa mple.com/", RuleHTTPS, "Invalid webhook URL: invalid character \" \" in host name"},
+		{local, "example.com/hook", RuleHostname, "Invalid webhook hostname ''"}, // no scheme, so no host
+		{local, "javascript:alert(1)", RuleHostname, "Invalid webhook hostname ''"},
+		{local, "mailto:a@b.com", RuleHostname, "Invalid webhook hostname ''"},
+		{present, "example.com/hook", RuleHTTPS, "Webhook must use https"},
+		// URLs Go cannot parse still fail the earliest check that applies
+		{present, "http://8.8.8.8:abc/", RuleHTTPS, "Webhook must use https"},
+		{present, "http://exa mple.com/", RuleHTTPS, "Webhook must use https"},
+		{present, "https://example.com:abc/", RulePort, "Invalid webhook port 'abc'"},
+		{present, "https://example.com:+80/", RulePort, "Invalid webhook port '+80'"},
+		{`{"allowed_ports": [443], "require_https": false}`, "http://exa mple.com/", RulePort, "Webhook port 80 not allowed"},
+		{`{"allowed_ports": [8080], "require_https": false}`, "http://a b:8080/", RuleHostname, "Invalid webhook URL: invalid character \" \" in host name"},
+		{local, "http://[::1", RuleHostname, "Invalid webhook URL: missing ']' in host"},
+		{local, "http://exa mple.com/", RuleHostname, "Invalid webhook URL: invalid character \" \" in host name"},
 		// 4 ports
 		{`{"allowed_ports": [443]}`, "https://example.com/", "", ""},
 		{`{"allowed_ports": [443]}`, "https://example.com:8443/", RulePort, "Webhook port 8443 not allowed"},
@@ -163,6 +173,15 @@ func TestPolicyCheck(t *testing.T) {
 		{local, "http://[fd00:ec2::254]/", RuleAddress, "Webhook host blocked: cloud metadata address fd00:ec2::254"},
 		{local, "http://[::ffff:169.254.169.254]/", RuleAddress, "Webhook host blocked: cloud metadata address ::ffff:169.254.169.254"},
 		{local, "http://meta.test/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		// legacy IPv4 spellings, as getaddrinfo reads them
+		{local, "http://2852039166/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		{local, "http://0xa9fea9fe/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		{local, "http://0251.0376.0251.0376/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		{local, "http://169.254.43518/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		{absent, "http://127.1/", RuleAddress, "Webhook host blocked: loopback address 127.0.0.1"},
+		{absent, "http://0x7f.1:8080/", RuleAddress, "Webhook host blocked: loopback address 127.0.0.1"},
+		{absent, "http://0/", RuleAddress, "Webhook host blocked: unspecified address 0.0.0.0"},
+		{local, "http://127.1/", "", ""},
 		{absent, "http://169.254.169.254/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
 		// 7 address: private ranges
 		{private, "http://10.0.0.5/", RuleAddress, "Webhook host blocked: private address 10.0.0.5"},
@@ -360,5 +379,27 @@ func TestAddressCheckShowsTheSettingThatRefused(t *testing.T) {
 	p = EffectivePolicy(Webhooks{URL: &URLOptions{DisablePrivateIPs: &on}})
 	if c := last(p.Check(context.Background(), "https://10.0.0.5/x", testResolver())); c.Value != true || c.Source != SourceExplicit {
 		t.Errorf("private refusal shows %+v", c)
+	}
+}
+
+func TestInetAton(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.1": "127.0.0.1", "0x7f.0.0.1": "127.0.0.1", "0X7F.1": "127.0.0.1", "017700000001": "127.0.0.1",
+		"2852039166": "169.254.169.254", "169.254.43518": "169.254.169.254", "10.1.65535": "10.1.255.255",
+		"0": "0.0.0.0", "00": "0.0.0.0", "255.255.255.255": "255.255.255.255",
+		// not addresses: left to DNS
+		"": "", "1.2.3.4.5": "", "256.1": "", "1.2.3.256": "", "1.16777216": "", "4294967296": "",
+		"08": "", "0x": "", "0xg": "", "1..2": "", "+1": "", "1_0": "", "0b1": "", "example.com": "", "1e3": "",
+	} {
+		got, ok := inetAton(in)
+		if want == "" {
+			if ok {
+				t.Errorf("inetAton(%q) = %v, want not an address", in, got)
+			}
+			continue
+		}
+		if !ok || got.String() != want {
+			t.Errorf("inetAton(%q) = %v, %v; want %s", in, got, ok, want)
+		}
 	}
 }
