@@ -37,16 +37,22 @@ const (
 type task struct {
 	d       store.Delivery
 	headers []sendHeader // real values; d.Headers is the recorded, masked form
-	run     *RunResult   // jobs: the body is rebuilt per attempt with a fresh webhook_sent_at
+	run     *RunResult   // jobs: the body is built at the first attempt
 	allowed []string
-	stamp   bool   // not a job: refresh webhook_sent_at inside d.Body per attempt
+	stamp   bool   // not a job: set webhook_sent_at inside d.Body at the first attempt
 	stage   string // decision stage of the send-time check
 	gated   bool   // the send-time policy check has run for this process
 	slot    bool   // holds a pool slot
 }
 
+// bodyAt is the body of the next attempt. webhook_sent_at is stamped once,
+// when the first attempt starts: retries (and attempts resumed after a
+// restart) send the same bytes, as the platform builds its payload once
+// before its retry loop, so a receiver that deduplicates by body sees one.
 func (t *task) bodyAt(now time.Time) []byte {
 	switch {
+	case t.d.Attempts > 0:
+		return t.d.Body
 	case t.run != nil:
 		return Payload(*t.run, now, t.allowed)
 	case t.stamp:
@@ -180,6 +186,7 @@ func (s *Sender) attempt(ctx context.Context, t *task, n int) attemptResult {
 		info.Error = "invalid webhook URL: " + err.Error()
 		return attemptResult{info: info, reason: info.Error}
 	}
+	req.URL.RawQuery = escapeQuery(req.URL.RawQuery)
 	for _, h := range t.headers {
 		req.Header.Set(h.Name, h.Value)
 	}
@@ -281,4 +288,31 @@ func headerList(h http.Header) []hub.HeaderKV {
 		}
 	}
 	return out
+}
+
+// escapeQuery percent-encodes what may not stand raw in a request line's
+// query (controls, space, non-ASCII and "<>\^`{|}), leaving everything
+// else, escapes included, as written. Go keeps a query as given, so
+// "?a=b c&e=é" would otherwise go out as a malformed request; the
+// platform's client (httpx) sends "?a=b%20c&e=%C3%A9", and so do we.
+func escapeQuery(q string) string {
+	const hex = "0123456789ABCDEF"
+	need := func(c byte) bool { return c <= ' ' || c >= 0x7f || strings.IndexByte(`"<>\^`+"`{|}", c) >= 0 }
+	i := 0
+	for i < len(q) && !need(q[i]) {
+		i++
+	}
+	if i == len(q) {
+		return q
+	}
+	b := make([]byte, 0, len(q)+16)
+	b = append(b, q[:i]...)
+	for ; i < len(q); i++ {
+		if c := q[i]; need(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }

@@ -118,10 +118,10 @@ func TestRetries(t *testing.T) {
 					t.Errorf("attempt %d: %+v", i+1, a)
 				}
 			}
-			// A retry's body differs from the first only in webhook_sent_at.
+			// A retry sends the first attempt's bytes, webhook_sent_at included.
 			reqs := rv.requests()
 			for _, r := range reqs[1:] {
-				if string(SetSentAt(r.Body, sentAt())) != string(SetSentAt(reqs[0].Body, sentAt())) {
+				if string(r.Body) != string(reqs[0].Body) {
 					t.Errorf("retry body differs: %s vs %s", r.Body, reqs[0].Body)
 				}
 			}
@@ -250,5 +250,21 @@ func TestSendBackPressure(t *testing.T) {
 	defer cancel()
 	if _, err := s.Send(ctx, Job{URL: rv.URL, Run: sampleRun()}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("third Send with a full pool: %v", err)
+	}
+}
+
+func TestQueryKeptAndEscapedAsTheRequestLineNeeds(t *testing.T) {
+	rec := newRecorder(t)
+	s := mustStart(t, fastOptions(rec, nil))
+	rv := newReceiver(t)
+	id := mustSend(t, s, rv.URL+"/hook?token=a%2Fb&q=b c&e=é&x=<1>", sampleRun())
+	if d := waitFinal(t, rec, id); d.Outcome != store.OutcomeDelivered {
+		t.Fatalf("outcome %s: %s", d.Outcome, d.Reason)
+	}
+	if got := rv.requests()[0].URL; got != "/hook?token=a%2Fb&q=b%20c&e=%C3%A9&x=%3C1%3E" {
+		t.Fatalf("receiver saw %q", got)
+	}
+	if q := "a=1&b=%20"; escapeQuery(q) != q {
+		t.Fatalf("a valid query must go out as written, got %q", escapeQuery(q))
 	}
 }
