@@ -136,7 +136,9 @@ func (s *Server) finishPendingLocked(r *runState, action string) {
 		s.emitRun(r, "")
 		return
 	}
-	s.persistRun(r)
+	if s.runs[r.RunID] == r { // not when its thread was deleted meanwhile
+		s.persistRun(r)
+	}
 	s.emitRun(r, "")
 }
 
@@ -185,7 +187,10 @@ func (s *Server) execute(ctx context.Context, cancel context.CancelCauseFunc, t 
 	s.mu.Unlock()
 
 	em := emitter{buf: r.stream, modes: modeSet(r.Kwargs.StreamMode), runID: r.RunID}
-	em.send("", "metadata", map[string]any{"run_id": r.RunID, "attempt": 1})
+	em.send("", "metadata", struct { // a struct keeps the platform's key order
+		RunID   string `json:"run_id"`
+		Attempt int    `json:"attempt"`
+	}{r.RunID, 1})
 	runCtx, stop := context.WithTimeoutCause(ctx, s.o.RunTimeout, context.DeadlineExceeded)
 	res := runEcho(runCtx, r.Kwargs, r.GraphID, prev, em)
 	stop()
@@ -201,7 +206,9 @@ func (s *Server) endPendingLocked(t *threadState, r *runState) {
 	}
 	r.cancelPendingLocked()
 	s.finishPendingLocked(r, r.cancelAction)
-	s.settleThreadLocked(t, "idle")
+	if s.threads[t.ThreadID] == t {
+		s.settleThreadLocked(t, "idle")
+	}
 	s.startNextLocked(t)
 }
 

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,8 +260,10 @@ func (s *Server) handleSink(w http.ResponseWriter, r *http.Request) error {
 			secret[http.CanonicalHeaderKey(h.Name)] = true
 		}
 	}
-	for name, vals := range r.Header {
-		for _, v := range vals {
+	// Go's server does not keep the wire order of headers: sorted by name,
+	// the record is at least the same for every request.
+	for _, name := range slices.Sorted(maps.Keys(r.Header)) {
+		for _, v := range r.Header[name] {
 			if secret[name] {
 				v = config.Mask(v)
 			} else {

@@ -167,7 +167,7 @@ func (s *Server) newRunLocked(r *http.Request, b *runBody, modes []string, threa
 		Kwargs: Kwargs{
 			Input: b.Input, Command: b.Command, Config: cfg, Context: b.Context, StreamMode: modes,
 			InterruptBefore: b.InterruptBefore, InterruptAfter: b.InterruptAfter, Webhook: wh,
-			FeedbackKeys: b.FeedbackKeys, Temporary: threadID == "", Subgraphs: b.StreamSubgraphs,
+			FeedbackKeys: b.FeedbackKeys, Subgraphs: b.StreamSubgraphs,
 			Resumable: b.StreamResumable, Durability: orDefault(b.Durability, "async"),
 		},
 	}
@@ -251,6 +251,8 @@ func (s *Server) createRun(r *http.Request, b *runBody, threadID, cronID string,
 		return nil, Run{}, err
 	}
 	run.Stateless = threadID == ""
+	// As the platform: a stateless run's thread is temporary unless kept.
+	run.Kwargs.Temporary = run.Stateless && run.OnCompletion == "delete"
 	run.CronID = cronID
 	if stream {
 		run.stream.attach()

@@ -219,7 +219,7 @@ func TestSSEWireFormat(t *testing.T) {
 		t.Errorf("content type %q", resp.Header.Get("Content-Type"))
 	}
 	s := string(raw)
-	if !strings.HasPrefix(s, "event: metadata\r\ndata: {\"attempt\":1,\"run_id\":") || !strings.Contains(s, "\r\nid: 1\r\n\r\n") {
+	if !strings.HasPrefix(s, "event: metadata\r\ndata: {\"run_id\":\"") || !strings.Contains(s, "\",\"attempt\":1}\r\n") || !strings.Contains(s, "\r\nid: 1\r\n\r\n") {
 		t.Errorf("first event framing wrong:\n%q", s)
 	}
 	if !strings.Contains(s, "event: error\r\ndata: {\"error\":\"ValueError\",\"message\":\"nope\"}\r\n") {
