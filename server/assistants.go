@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -130,7 +131,8 @@ func (s *Server) matchAssistants(b searchBody) ([]*Assistant, error) {
 	var out []*Assistant
 	for _, a := range s.assistants {
 		if (b.GraphID == "" || a.GraphID == b.GraphID) && (b.Name == "" || strings.Contains(a.Name, b.Name)) && subset(b.Metadata, a.Metadata) {
-			out = append(out, a)
+			cp := *a // a snapshot: the answer is encoded after the lock is released
+			out = append(out, &cp)
 		}
 	}
 	s.mu.Unlock()
@@ -159,11 +161,15 @@ func (s *Server) handleAssistantGet(w http.ResponseWriter, r *http.Request) erro
 	id := r.PathValue("assistant_id")
 	s.mu.Lock()
 	a, ok := s.assistantLocked(id)
+	var snap Assistant
+	if ok {
+		snap = *a // encoded after the lock is released
+	}
 	s.mu.Unlock()
 	if !ok {
 		return notFound("assistant", id)
 	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, snap)
 	return nil
 }
 
@@ -191,9 +197,14 @@ func (s *Server) handleAssistantPatch(w http.ResponseWriter, r *http.Request) er
 	if b.Context != nil {
 		a.Context = b.Context
 	}
-	for k, v := range b.Metadata {
-		a.Metadata[k] = v
+	// Copy on write: answers encoded after the lock is released may
+	// still be reading the old map.
+	md := maps.Clone(a.Metadata)
+	if md == nil {
+		md = map[string]any{}
 	}
+	maps.Copy(md, b.Metadata)
+	a.Metadata = md
 	if b.Name != nil {
 		a.Name = *b.Name
 	}
