@@ -1,13 +1,18 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
-	"hooklab/config"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"hooklab/config"
 )
 
 // TestHostileRequests sends bad input to every route: each answer is a 4xx
@@ -150,6 +155,33 @@ func TestOversizedBodies(t *testing.T) {
 		ts.mustDo(t, "GET", "/ok", nil, 200, nil)
 		ts.mustDo(t, "POST", "/runs/wait", runBodyWith("", nil), 200, nil)
 	}
+}
+
+// TestOversizedBodyWithExpectContinue: a client that sends only its headers
+// and waits for "100 Continue" gets the 413 at once, on /runs and on
+// hooklab's own routes. (It once waited for a body that never came.)
+func TestOversizedBodyWithExpectContinue(t *testing.T) {
+	ts := mustStart(t, withMaxBody(1<<20))
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	for _, path := range []string{"/runs", "/hooklab/sink/x"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", path, 60<<20)
+		// A bound, not a speed claim: the drain that waited here is 30 s.
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer without the body: %v", path, err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		conn.Close()
+		if resp.StatusCode != 413 || !strings.Contains(string(out), `"detail"`) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, out)
+		}
+	}
+	ts.mustDo(t, "GET", "/ok", nil, 200, nil)
 }
 
 // TestRefusalDetailIsThePlatformMessage: a refused webhook's 422 detail is

@@ -82,6 +82,10 @@ func (t *teeBody) Read(p []byte) (int, error) {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// A shallow copy: the body swapped in below must not replace the
+		// one net/http finishes the request with (its own handling of an
+		// unread body, or of Expect: 100-continue, depends on the type).
+		r = r.WithContext(r.Context())
 		orig := r.Body
 		handler := next
 		if r.ContentLength > s.o.MaxBody {
@@ -101,11 +105,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.URL.RawPath = ""
 		}
 		if strings.HasPrefix(r.URL.Path, "/hooklab/") {
+			// hooklab's own API is not recorded as events (the dashboard
+			// and the feed would report their own polling), but it gets
+			// the same limits and the same panic recovery.
 			rec := &recorder{ResponseWriter: w}
+			defer func() {
+				if rec.status == http.StatusRequestEntityTooLarge {
+					drain(w, r, orig)
+				}
+				s.recoverHandler(rec, r, recover())
+			}()
 			handler.ServeHTTP(rec, r)
-			if rec.status == http.StatusRequestEntityTooLarge {
-				drain(w, orig)
-			}
 			return
 		}
 		tee := &teeBody{ReadCloser: r.Body}
@@ -113,17 +123,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if rec.status == http.StatusRequestEntityTooLarge {
-				drain(w, orig)
+				drain(w, r, orig)
 			}
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.o.Logger.Error("handler panic", "path", r.URL.Path, "panic", p)
-				if rec.status == 0 {
-					writeError(rec, errorf(http.StatusInternalServerError, "hooklab hit an internal error serving %s; this is a bug, please report it", r.URL.Path))
-				}
-			}
+			s.recoverHandler(rec, r, recover())
 			info := hub.RequestInfo{
 				Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 				Status: rec.status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
@@ -138,6 +140,22 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// recoverHandler turns a handler's panic p (nil: none) into a JSON 500,
+// logged, instead of a dropped connection. http.ErrAbortHandler is Go's
+// way to abort a response on purpose, and goes on.
+func (s *Server) recoverHandler(rec *recorder, r *http.Request, p any) {
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.o.Logger.Error("handler panic", "path", r.URL.Path, "panic", p)
+	if rec.status == 0 {
+		writeError(rec, errorf(http.StatusInternalServerError, "hooklab hit an internal error serving %s; this is a bug, please report it", r.URL.Path))
+	}
+}
+
 // Bounds on draining an oversized body.
 const (
 	drainLimit = 1 << 30
@@ -147,7 +165,13 @@ const (
 // drain reads what is left of a refused request body, bounded in bytes and
 // time, so that a client which writes its whole body before reading (as
 // most do without Expect: 100-continue) sees the 413 instead of a reset.
-func drain(w http.ResponseWriter, body io.ReadCloser) {
+func drain(w http.ResponseWriter, r *http.Request, body io.ReadCloser) {
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// The client holds its body back until "100 Continue", which Go
+		// never sends once a status is written: waiting for the body would
+		// only delay the 413 it is waiting for.
+		return
+	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTime))
 	io.CopyN(io.Discard, body, drainLimit)
 }
