@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -150,6 +151,28 @@ func systemAssistantID(graphID string) string {
 }
 
 func newID() string { return uuid.NewString() }
+
+// canonID is id lowercased when it is a UUID: the platform parses ids as
+// UUIDs, so "D84E…" and "d84e…" name the same object. Other strings (a
+// graph id used as an assistant id) are left alone.
+func canonID(id string) string {
+	if len(id) == 36 && validUUID(id) {
+		return strings.ToLower(id)
+	}
+	return id
+}
+
+// canonPath lowercases the UUID segments of an API path (see canonID).
+func canonPath(p string) string {
+	if !strings.ContainsAny(p, "ABCDEF") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = canonID(s)
+	}
+	return strings.Join(segs, "/")
+}
 
 func validUUID(s string) bool {
 	_, err := uuid.Parse(s)

@@ -57,7 +57,7 @@ func (s *Server) handleAssistantCreate(w http.ResponseWriter, r *http.Request) e
 		if !validUUID(*b.AssistantID) {
 			return invalid("assistant_id", "must be a UUID, got %q", *b.AssistantID)
 		}
-		id = *b.AssistantID
+		id = canonID(*b.AssistantID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,7 +85,7 @@ func (s *Server) handleAssistantCreate(w http.ResponseWriter, r *http.Request) e
 
 // assistantLocked finds an assistant by id or graph id.
 func (s *Server) assistantLocked(idOrGraph string) (*Assistant, bool) {
-	if a, ok := s.assistants[idOrGraph]; ok {
+	if a, ok := s.assistants[canonID(idOrGraph)]; ok {
 		return a, true
 	}
 	if s.hasGraph(idOrGraph) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -29,6 +30,10 @@ func parseSchedule(spec, tz string) (cron.Schedule, *time.Location, error) {
 			return nil, nil, invalid("timezone", "unknown time zone %q; use an IANA name such as \"Europe/Paris\" or \"UTC\"", tz)
 		}
 		loc = l
+	}
+	if strings.HasPrefix(spec, "@every") || strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		// robfig/cron extensions the platform's croniter does not read.
+		return nil, nil, invalid("schedule", "%q is not a cron expression the platform accepts; use five fields (minute hour day-of-month month day-of-week), and the timezone field for a time zone", spec)
 	}
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {
@@ -72,6 +77,30 @@ type cronBody struct {
 	OnRunCompleted *string `json:"on_run_completed"`
 }
 
+// cronOnly reports the cron's own fields; every other key of a cron body
+// is part of the run each firing creates.
+func cronOnly(key string) bool {
+	switch key {
+	case "schedule", "end_time", "timezone", "enabled", "on_run_completed":
+		return true
+	}
+	return false
+}
+
+// validRunPayload checks a cron's stored run body as a firing will read it.
+func validRunPayload(payload map[string]any) error {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return invalid("request body", "%v", err)
+	}
+	var b runBody
+	if err := decodeBytes(raw, &b, true); err != nil {
+		return err
+	}
+	_, err = b.validate()
+	return err
+}
+
 func (s *Server) handleCronCreate(w http.ResponseWriter, r *http.Request) error {
 	raw, err := readBody(r)
 	if err != nil {
@@ -105,8 +134,10 @@ func (s *Server) handleCronCreate(w http.ResponseWriter, r *http.Request) error 
 	}
 	var payload map[string]any
 	json.Unmarshal(raw, &payload)
-	for _, k := range []string{"schedule", "end_time", "timezone", "enabled", "on_run_completed"} {
-		delete(payload, k)
+	for k := range payload {
+		if cronOnly(k) {
+			delete(payload, k)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,6 +190,7 @@ func (s *Server) matchCrons(b cronSearch) ([]Cron, error) {
 	if err := oneOf("sort_by", b.SortBy, "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"); err != nil {
 		return nil, err
 	}
+	b.AssistantID, b.ThreadID = canonID(b.AssistantID), canonID(b.ThreadID)
 	s.mu.Lock()
 	var out []Cron
 	for _, c := range s.crons {
@@ -258,10 +290,22 @@ func (s *Server) handleCronPatch(w http.ResponseWriter, r *http.Request) error {
 	if b.Metadata != nil {
 		next.Metadata = b.Metadata
 	}
-	for _, k := range []string{"input", "config", "context", "webhook", "interrupt_before", "interrupt_after", "metadata"} {
-		if v, ok := patch[k]; ok {
+	for k, v := range patch {
+		if !cronOnly(k) {
 			next.Payload[k] = json.RawMessage(v)
 		}
+	}
+	if b.AssistantID != nil {
+		a, ok := s.assistantLocked(*b.AssistantID)
+		if !ok {
+			return notFound("assistant", *b.AssistantID)
+		}
+		next.AssistantID, next.Payload["assistant_id"] = a.AssistantID, a.AssistantID
+	}
+	// The patched payload must still make a valid run: refused now, not
+	// at every firing.
+	if err := validRunPayload(next.Payload); err != nil {
+		return err
 	}
 	next.UpdatedAt = now()
 	next.advance(next.UpdatedAt.Time)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // apiError is an answer with a status and a detail that names the field and
@@ -93,6 +94,11 @@ func decodeBytes(b []byte, v any, allowEmpty bool) error {
 		}
 		return invalid("request body", "required; send a JSON object")
 	}
+	if !utf8.Valid(b) {
+		// encoding/json would turn the bad bytes into U+FFFD silently;
+		// the platform's parser refuses them.
+		return invalid("request body", "not valid UTF-8; send JSON encoded as UTF-8")
+	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return jsonError(b, err)
 	}
@@ -109,7 +115,9 @@ func jsonError(b []byte, err error) error {
 		line, col := lineCol(b, se.Offset)
 		return invalid("request body", "malformed JSON at line %d, column %d: %s; send valid JSON", line, col, se.Error())
 	case errors.As(err, &te):
-		field := te.Field
+		// encoding/json names an embedded struct by its Go type
+		// ("runBody.metadata"); the client knows only the JSON key.
+		field := strings.ReplaceAll(te.Field, "runBody.", "")
 		if field == "" {
 			field = "request body"
 		}

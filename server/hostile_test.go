@@ -108,6 +108,21 @@ func TestHostileRequests(t *testing.T) {
 		{"wrong method", "PUT", "/threads", `{}`, 405, "POST"},
 		{"wrong method on a run", "PUT", "/threads/" + tid + "/runs/" + missing, `{}`, 405, "GET"},
 		{"check-url no body", "POST", "/hooklab/check-url", ``, 422, "request body"},
+		{"cron patch bad interrupt_before", "PATCH", "/runs/crons/" + cron.CronID, `{"interrupt_before":5}`, 422, "interrupt_before"},
+		{"cron patch bad configurable", "PATCH", "/runs/crons/" + cron.CronID, `{"config":{"configurable":"s"}}`, 422, "config.configurable"},
+		{"cron patch bad context", "PATCH", "/runs/crons/" + cron.CronID, `{"context":5}`, 422, "context"},
+		{"cron patch bad multitask", "PATCH", "/runs/crons/" + cron.CronID, `{"multitask_strategy":"bogus"}`, 422, "multitask_strategy"},
+		{"cron patch bad stream_mode", "PATCH", "/runs/crons/" + cron.CronID, `{"stream_mode":"bogus"}`, 422, "stream_mode"},
+		{"cron patch unknown assistant", "PATCH", "/runs/crons/" + cron.CronID, `{"assistant_id":"nope"}`, 404, "nope"},
+		{"cron metadata wrong type names the key", "POST", "/runs/crons", `{"assistant_id":"agent","schedule":"* * * * *","metadata":[]}`, 422, `"metadata"`},
+		{"cron @every", "POST", "/runs/crons", `{"assistant_id":"agent","schedule":"@every 1s"}`, 422, "schedule"},
+		{"command wrong type", "POST", "/runs", `{"assistant_id":"agent","command":"x"}`, 422, "command"},
+		{"feedback_keys wrong type", "POST", "/runs", `{"assistant_id":"agent","feedback_keys":5}`, 422, "feedback_keys"},
+		{"invalid UTF-8", "POST", "/runs", "{\"assistant_id\":\"agent\",\"input\":{\"x\":\"\xff\xfe\"}}", 422, "UTF-8"},
+		{"uppercase duplicate thread", "POST", "/threads", `{"thread_id":"` + strings.ToUpper(tid) + `"}`, 409, "if_exists"},
+		{"cancel many bad id", "POST", "/runs/cancel", `{"run_ids":["abc"]}`, 422, "run_ids[0]"},
+		{"empty path segment", "POST", "//runs", `{"assistant_id":"agent"}`, 404, "segment"},
+		{"dot path segment", "POST", "/threads/x/../../runs", `{"assistant_id":"agent"}`, 404, "segment"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -201,4 +216,24 @@ func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
 			t.Errorf("%s: %d %q, want 422 %q", c.webhook, status, e.Detail, c.detail)
 		}
 	}
+}
+
+// TestUppercaseIDsNameTheSameObjects: ids are UUIDs, so case does not make
+// a new object (the platform parses them as UUIDs).
+func TestUppercaseIDsNameTheSameObjects(t *testing.T) {
+	ts := mustStart(t)
+	up := "D84E118F-1F6B-4E5A-9C1D-0A1B2C3D4E5F"
+	var th Thread
+	ts.mustDo(t, "POST", "/threads", map[string]any{"thread_id": up}, 200, &th)
+	if th.ThreadID != strings.ToLower(up) {
+		t.Fatalf("thread_id %q, want it lowercased", th.ThreadID)
+	}
+	ts.mustDo(t, "POST", "/threads/"+up+"/runs/wait", map[string]any{"assistant_id": "agent"}, 200, nil)
+	var runs []Run
+	ts.mustDo(t, "GET", "/threads/"+strings.ToLower(up)+"/runs", nil, 200, &runs)
+	if len(runs) != 1 {
+		t.Fatalf("runs on the lowercase thread: %d, want 1", len(runs))
+	}
+	ts.mustDo(t, "GET", "/threads/"+up+"/runs/"+strings.ToUpper(runs[0].RunID), nil, 200, nil)
+	ts.mustDo(t, "GET", "/assistants/"+strings.ToUpper(systemAssistantID("agent")), nil, 200, nil)
 }

@@ -104,6 +104,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.URL.Path = "/threads/" + strings.TrimPrefix(r.URL.Path, "/thread/")
 			r.URL.RawPath = ""
 		}
+		if p := canonPath(r.URL.Path); p != r.URL.Path && !strings.HasPrefix(p, "/hooklab/sink/") {
+			r.URL.Path, r.URL.RawPath = p, ""
+		}
 		if strings.HasPrefix(r.URL.Path, "/hooklab/") {
 			// hooklab's own API is not recorded as events (the dashboard
 			// and the feed would report their own polling), but it gets

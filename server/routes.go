@@ -133,7 +133,24 @@ func (s *Server) routes() http.Handler {
 	// Unknown paths and wrong methods answer in JSON too (the mux's own
 	// answers are plain text).
 	mux.Handle("/", s.h(func(w http.ResponseWriter, r *http.Request) error { return noRoute(mux, w, r) }))
-	return s.observe(mux)
+	unclean := s.h(func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusNotFound, "no route %s %s: the path has an empty or dot segment; write it as the API reference does", r.Method, r.URL.Path)
+	})
+	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if uncleanPath(r.URL.Path) {
+			// The mux would answer with a plain-text redirect to the
+			// cleaned path, which no client follows with its POST body.
+			unclean.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// uncleanPath reports a path with an empty ("//"), "." or ".." segment.
+func uncleanPath(p string) bool {
+	return strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
 }
 
 // noRoute is a 405 naming the allowed methods when the path exists, else a 404.

@@ -86,6 +86,15 @@ func (b *runBody) validate() ([]string, error) {
 	if len(b.Context) > 0 && !bytes.Equal(b.Context, []byte("null")) && b.Context[0] != '{' {
 		return nil, invalid("context", "expected an object")
 	}
+	if len(b.Command) > 0 && !bytes.Equal(b.Command, []byte("null")) && b.Command[0] != '{' {
+		return nil, invalid("command", "expected an object such as {\"resume\": ...}")
+	}
+	if len(b.FeedbackKeys) > 0 && !bytes.Equal(b.FeedbackKeys, []byte("null")) {
+		var keys []string
+		if json.Unmarshal(b.FeedbackKeys, &keys) != nil {
+			return nil, invalid("feedback_keys", "expected a list of strings")
+		}
+	}
 	modes := []string{"values"}
 	if len(b.StreamMode) > 0 && !bytes.Equal(b.StreamMode, []byte("null")) {
 		var one string

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -260,6 +261,13 @@ func (s *Server) handleRunsCancel(w http.ResponseWriter, r *http.Request) error 
 	}
 	if b.Status == "" && len(b.RunIDs) == 0 {
 		return invalid("run_ids", "pass run_ids (with thread_id) or status")
+	}
+	b.ThreadID = canonID(b.ThreadID)
+	for i, id := range b.RunIDs {
+		if !validUUID(id) {
+			return invalid(fmt.Sprintf("run_ids[%d]", i), "must be a UUID, got %q", id)
+		}
+		b.RunIDs[i] = canonID(id)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

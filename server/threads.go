@@ -131,7 +131,7 @@ func (s *Server) handleThreadCreate(w http.ResponseWriter, r *http.Request) erro
 		if !validUUID(*b.ThreadID) {
 			return invalid("thread_id", "must be a UUID, got %q", *b.ThreadID)
 		}
-		id = *b.ThreadID
+		id = canonID(*b.ThreadID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
