@@ -351,11 +351,10 @@ func (s *Server) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 			s.emit(hub.KindConfig, hub.ConfigInfo{Action: "refused", Path: f.Path, Error: err.Error()})
 			return fmt.Errorf("config not saved: %w", err)
 		}
-		if f.Embedded {
-			f.Embedded = false
-			if f.Path == "" {
-				f.Path = "langgraph.json"
-			}
+		// Saving the embedded default makes its values the file's own:
+		// resolve again so the decisions say "explicit", not "embedded".
+		if rt, err = config.Resolve(f, s.o.LookupEnv); err != nil {
+			return err
 		}
 	}
 	s.rt.Store(rt)

@@ -62,3 +62,29 @@ func waitConfigEvent(t *testing.T, sub *hub.Subscription) hub.ConfigInfo {
 		}
 	}
 }
+
+// TestSavingTheEmbeddedDefaultMakesItsValuesExplicit: once saved, the values
+// are the file's own, and decisions say so ("explicit", not "embedded").
+func TestSavingTheEmbeddedDefaultMakesItsValuesExplicit(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ts := mustStart(t)
+	var d config.Decision
+	ts.mustDo(t, "POST", "/hooklab/check-url", map[string]any{"url": "http://127.0.0.1:9/x"}, 200, &d)
+	if src := d.Checks[2].Source; src != config.SourceEmbedded {
+		t.Fatalf("before saving, https comes from %q, want the embedded default", src)
+	}
+	body := map[string]any{"save": true, "webhooks": map[string]any{"url": map[string]any{"require_https": false, "disable_loopback": false, "allowed_ports": []int{9}}}}
+	ts.mustDo(t, "PUT", "/hooklab/config", body, 200, nil)
+	if _, err := os.Stat("langgraph.json"); err != nil {
+		t.Fatalf("not saved: %v", err)
+	}
+	ts.mustDo(t, "POST", "/hooklab/check-url", map[string]any{"url": "http://127.0.0.1:9/x"}, 200, &d)
+	for _, c := range d.Checks {
+		if c.Source == config.SourceEmbedded {
+			t.Errorf("after saving, %s still says %q", c.Rule, c.Source)
+		}
+	}
+	if !d.Allowed || d.Checks[3].Source != config.SourceExplicit {
+		t.Errorf("port check after saving: %+v", d.Checks[3])
+	}
+}
