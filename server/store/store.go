@@ -34,6 +34,9 @@ type Options struct {
 	// MemoryKeep is how many events a ":memory:" store keeps (default
 	// 100000); older ones are pruned so an in-memory history stays bounded.
 	MemoryKeep int
+	// MemoryBytes bounds the event bytes a ":memory:" store keeps (default
+	// 128 MiB), whatever MemoryKeep says: request bodies can be large.
+	MemoryBytes int64
 }
 
 // Stats counts the writer's work.
@@ -95,6 +98,8 @@ type Store struct {
 	closeOnce      sync.Once
 	closeErr       error
 
+	mem memBudget // the events a ":memory:" store holds (writer only)
+
 	lastSeq atomic.Uint64
 	stats   struct {
 		queued, written, batches, errors, coalesced, dropped atomic.Uint64
@@ -128,6 +133,9 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	if o.MaxBacklog <= 0 {
 		o.MaxBacklog = 16 << 20
+	}
+	if o.MemoryBytes <= 0 {
+		o.MemoryBytes = 128 << 20
 	}
 	if o.MemoryKeep <= 0 {
 		o.MemoryKeep = 100000

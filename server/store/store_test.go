@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -365,6 +366,26 @@ func TestDefaultPath(t *testing.T) {
 	}
 	if _, err := Open("", Options{}); err == nil {
 		t.Error("Open(\"\") succeeded")
+	}
+}
+
+func TestMemoryStoreIsBoundedInBytes(t *testing.T) {
+	st := mustOpen(t, ":memory:", Options{MemoryBytes: 10_000})
+	big := strings.Repeat("x", 2000)
+	for range 20 {
+		st.Append(hub.KindNotice, hub.NoticeInfo{Text: big})
+	}
+	st.Append(hub.KindNotice, hub.NoticeInfo{Text: "newest"})
+	evs, err := st.Events(context.Background(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bytes int
+	for _, e := range evs {
+		bytes += len(e.Payload)
+	}
+	if len(evs) == 0 || len(evs) > 5 || bytes > 10_000 || evs[len(evs)-1].Seq != 21 {
+		t.Fatalf("kept %d events, %d bytes (last seq %d); want the newest within 10,000 bytes", len(evs), bytes, evs[len(evs)-1].Seq)
 	}
 }
 

@@ -260,16 +260,22 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 			}
 		}
 	}
-	if s.memory && seq > uint64(s.o.MemoryKeep) {
-		// An in-memory history keeps only the newest MemoryKeep events.
-		if _, err := s.stmts.prune.ExecContext(ctx, int64(seq)-int64(s.o.MemoryKeep)); err != nil {
-			return nil, 0, err
-		}
-	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, 0, err
 	}
 	s.lastSeq.Store(seq)
+	if s.memory {
+		// An in-memory history keeps only the newest events, by count and
+		// by bytes. A failed prune only keeps more for a while.
+		for _, e := range events {
+			s.mem.add(e.Seq, len(e.Payload))
+		}
+		if to := s.mem.cut(s.o.MemoryKeep, s.o.MemoryBytes); to > 0 {
+			if _, perr := s.stmts.prune.ExecContext(ctx, int64(to)); perr != nil {
+				s.log.Error("store: prune in-memory history", slog.Any("err", perr))
+			}
+		}
+	}
 	if s.ckptWake != nil {
 		wake(s.ckptWake)
 	}
