@@ -106,7 +106,15 @@ func (b *testBackend) FireCron(ctx context.Context, id string) (string, error) {
 	b.st.Append(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", RunID: "run-" + id})
 	return "run-" + id, nil
 }
-func (b *testBackend) Info() Info { return b.info }
+
+// Info names the config in force, as server.Backend's does.
+func (b *testBackend) Info() Info {
+	i := b.info
+	if rt := b.rt.Load(); rt != nil && rt.File != nil {
+		i.ConfigPath, i.Embedded = rt.File.Path, rt.File.Embedded
+	}
+	return i
+}
 
 var _ Backend = (*testBackend)(nil)
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -43,8 +44,19 @@ type configEditor struct {
 	refused *config.Error // the backend's last refusal: shown, but a retry is allowed
 	inputEr string        // the typed text could not be parsed
 	adding  bool          // the field being edited is a header just added with n
+	dupHdr  int           // index of a header whose name repeats an earlier one; -1 none
 	rt      *config.Runtime
 	busy    bool
+	// base is the config in force as far as the editor knows (at open, or
+	// as last applied); sent is what an apply in flight sends. Closing with
+	// edits not in base asks first, so esc cannot lose them.
+	base, sent *config.File
+	confirm    bool // "discard changes? y/n" is showing
+}
+
+// dirty reports edits that are not in force.
+func (e *configEditor) dirty() bool {
+	return e.base == nil || e.f.HTTP != e.base.HTTP || !reflect.DeepEqual(e.f.Webhooks, e.base.Webhooks)
 }
 
 // problem is what the editor shows as wrong: the validation error, else
@@ -62,7 +74,7 @@ func (m *Model) openConfig() tea.Cmd {
 	if rt != nil && rt.File != nil {
 		f = rt.File.Clone()
 	}
-	e := &configEditor{f: f}
+	e := &configEditor{f: f, base: f.Clone(), dupHdr: -1}
 	e.validate()
 	m.dialog = e
 	return nil
@@ -70,8 +82,18 @@ func (m *Model) openConfig() tea.Cmd {
 
 func (e *configEditor) name() string { return "config" }
 
+// help is what the status bar offers, most important first (it cuts the
+// tail on a narrow terminal); the dialog itself lists every key.
 func (e *configEditor) help(k *KeyMap) []key.Binding {
-	return []key.Binding{k.Dialog.Submit, k.Dialog.Toggle, k.Dialog.Add, k.Dialog.Remove, k.Dialog.Apply, k.Dialog.Save}
+	if e.confirm {
+		return []key.Binding{k.Dialog.Discard, k.Dialog.Keep}
+	}
+	return []key.Binding{k.Dialog.Save, k.Dialog.Apply, k.Dialog.Submit}
+}
+
+// keys is every key of the editor, for the hint lines inside the dialog.
+func (e *configEditor) keys(k *KeyMap) []key.Binding {
+	return []key.Binding{k.Dialog.Submit, k.Dialog.Toggle, k.Dialog.Add, k.Dialog.Remove, k.Dialog.Apply, k.Dialog.Save, k.Dialog.Close}
 }
 
 func (e *configEditor) rows() []cfgRow {
@@ -92,9 +114,19 @@ func (e *configEditor) rows() []cfgRow {
 	return rs
 }
 
-// validate runs the same validation the server will: config.Resolve.
+// validate runs the same validation the server will, config.Resolve,
+// after one it cannot: headers are saved as a JSON object, so two names
+// that differ only in case would silently collapse to the last one.
 func (e *configEditor) validate() {
-	e.err, e.refused, e.rt = nil, nil, nil
+	e.err, e.refused, e.rt, e.dupHdr = nil, nil, nil, -1
+	if i, j := dupHeader(e.f.Webhooks.Headers); j >= 0 {
+		h := e.f.Webhooks.Headers
+		e.dupHdr = j
+		e.err = &config.Error{Key: "webhooks.headers." + h[j].Name,
+			Message: fmt.Sprintf("duplicate header %q: %q is already set (header names are case-insensitive)", h[j].Name, h[i].Name),
+			Fix:     "rename it, or remove one of them with x"}
+		return
+	}
 	rt, err := config.Resolve(e.f.Clone(), os.LookupEnv)
 	var ce *config.Error
 	switch {
@@ -105,6 +137,19 @@ func (e *configEditor) validate() {
 	default:
 		e.rt = rt
 	}
+}
+
+// dupHeader finds the first header whose name (case-insensitively)
+// repeats an earlier one: their indices, or -1, -1.
+func dupHeader(hs []config.Header) (first, dup int) {
+	for j := range hs {
+		for i := range j {
+			if strings.EqualFold(hs[i].Name, hs[j].Name) {
+				return i, j
+			}
+		}
+	}
+	return -1, -1
 }
 
 // text is the editable text of a row.
@@ -241,7 +286,7 @@ func (e *configEditor) applyCmd(m *Model, save bool) tea.Cmd {
 		return m.setStatus("fix the config errors first: "+e.err.Message, statusErr, defaultTTL)
 	}
 	b, ctx, f := m.b, m.ctx, e.f.Clone()
-	e.busy = true
+	e.busy, e.sent = true, f.Clone() // ApplyConfig may change f (Save sets its path)
 	return func() tea.Msg { return configSavedMsg{save: save, err: b.ApplyConfig(ctx, f, save)} }
 }
 
@@ -254,6 +299,10 @@ func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
 		// may pass on a retry, so it does not block apply the way an
 		// invalid field does.
 		e.busy, e.refused = false, nil
+		if msg.err == nil && e.sent != nil {
+			e.base = e.sent // in force now: closing loses nothing
+		}
+		e.sent = nil
 		var ce *config.Error
 		if errors.As(msg.err, &ce) {
 			e.refused = ce
@@ -288,9 +337,22 @@ func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
 			}
 			return nil
 		}
+		if e.confirm {
+			switch {
+			case key.Matches(msg, k.Dialog.Discard):
+				m.dialog = nil
+			case key.Matches(msg, k.Dialog.Keep), key.Matches(msg, k.Dialog.Close):
+				e.confirm = false
+			}
+			return nil
+		}
 		r := rows[e.sel]
 		switch {
 		case key.Matches(msg, k.Dialog.Close):
+			if e.dirty() {
+				e.confirm = true
+				return nil
+			}
 			m.dialog = nil
 		case key.Matches(msg, k.Dialog.Up):
 			e.sel = max(0, e.sel-1)

@@ -21,6 +21,7 @@ func (e *configEditor) view(m *Model, w, h int) string {
 	}
 	lines := []string{st.Dialog.Title.Render("Config") + st.Dialog.Hint.Render("  "+file)}
 	rows := e.rows()
+	errRow := e.problemRow(rows)
 	selLine := 0
 	for i, r := range rows {
 		label := strings.TrimPrefix(r.key, "webhooks.")
@@ -40,20 +41,22 @@ func (e *configEditor) view(m *Model, w, h int) string {
 			line = st.Dialog.Focus.Render(line)
 		}
 		lines = append(lines, line)
-		if r.kind == rowHeader {
+		if r.kind == rowHeader && r.hdr == e.dupHdr && e.err != nil {
+			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+e.err.Message, w)...)
+		} else if r.kind == rowHeader {
 			lines = append(lines, wrapStyled(st.Dialog.Hint, "  "+e.preview(r), w)...)
-		} else if pe := e.problem(); pe != nil && pe.Key != "" && (pe.Key == r.key || strings.HasPrefix(pe.Key, r.key+".") || strings.HasPrefix(pe.Key, r.key+"[")) {
-			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+pe.Message, w)...)
+		} else if i == errRow {
+			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+e.problem().Message, w)...)
 		}
 		if i == e.sel && e.inputEr != "" {
 			lines = append(lines, wrapStyled(st.Dialog.Error, "  ✗ "+e.inputEr, w)...)
 		}
 	}
 	body := lines[1:]
-	var foot []string
+	var verdict []string
 	switch {
 	case e.busy:
-		foot = append(foot, st.Dialog.Hint.Render("applying…"))
+		verdict = append(verdict, st.Dialog.Hint.Render("applying…"))
 	case e.problem() != nil:
 		pe := e.problem()
 		msg := "✗ " + pe.Message
@@ -63,16 +66,32 @@ func (e *configEditor) view(m *Model, w, h int) string {
 		if pe.Fix != "" {
 			msg += " — fix: " + pe.Fix
 		}
-		foot = append(foot, wrapStyled(st.Dialog.Error, msg, w)...)
+		verdict = append(verdict, wrapStyled(st.Dialog.Error, msg, w)...)
+	case e.dirty():
+		verdict = append(verdict, st.Detail.OK.Render("✓ valid")+st.Dialog.Hint.Render(" · not applied yet (a applies, w also saves)"))
 	default:
-		foot = append(foot, st.Detail.OK.Render("✓ valid"))
+		verdict = append(verdict, st.Detail.OK.Render("✓ valid"))
 	}
-	foot = append(foot, wrapStyled(st.Dialog.Hint, `env_prefix: empty = absent (default), "" = no prefix check; lists are comma separated`, w)...)
-	// Scroll the rows so the selected one stays in view; the title and the
-	// verdict stay put.
+	// Every key is listed here, wrapped: the status bar has one line and
+	// cut the last ones (w, esc) at 80 columns.
+	var keys []string
+	if e.confirm {
+		keys = wrapStyled(st.Dialog.Error, "Discard the changes not applied? y discard · n/esc keep editing", w)
+	} else {
+		var segs []string
+		for _, b := range e.keys(&m.keys) {
+			segs = append(segs, st.Dialog.Hint.Render(b.Help().Key+" "+b.Help().Desc))
+		}
+		keys = packSegments(segs, st.Dialog.Hint.Render(" · "), w)
+	}
+	note := wrapStyled(st.Dialog.Hint, `env_prefix: empty = absent (default), "" = no prefix check; lists are comma separated`, w)
+	// Scroll the rows so the selected one stays in view; the title, the
+	// verdict and the keys stay put, the note only when there is room.
 	avail := max(3, h-2)
-	if len(foot) > avail/3 {
-		foot = foot[:max(1, avail/3)]
+	verdict = verdict[:min(len(verdict), max(1, avail/4))]
+	foot := append(verdict, keys...)
+	if avail-1-len(foot)-len(note) >= 6 {
+		foot = append(foot, note...)
 	}
 	room := max(1, avail-1-len(foot))
 	start := min(max(0, selLine-1-room/2), max(0, len(body)-room))
@@ -80,6 +99,24 @@ func (e *configEditor) view(m *Model, w, h int) string {
 	out := append([]string{lines[0]}, body...)
 	out = append(out, foot...)
 	return strings.Join(padLines(out, w), "\n")
+}
+
+// problemRow is the row the problem's key names: the most specific one
+// (url.allowed_ports for webhooks.url.allowed_ports[1], not url), so the
+// message shows once, next to the field to fix; -1 when none does.
+func (e *configEditor) problemRow(rows []cfgRow) int {
+	pe := e.problem()
+	if pe == nil || pe.Key == "" {
+		return -1
+	}
+	row, best := -1, 0
+	for i, r := range rows {
+		if r.kind != rowHeader && len(r.key) > best &&
+			(pe.Key == r.key || strings.HasPrefix(pe.Key, r.key+".") || strings.HasPrefix(pe.Key, r.key+"[")) {
+			row, best = i, len(r.key)
+		}
+	}
+	return row
 }
 
 func (e *configEditor) display(r cfgRow, pol config.Policy) string {

@@ -130,7 +130,11 @@ func (v *diffView) view(m *Model, w, h int) string {
 	v.off = min(v.off, max(0, len(lines)-body))
 	lines = lines[v.off:min(len(lines), v.off+body)]
 	out := append([]string{title}, lines...)
-	out = append(out, st.Dialog.Hint.Render("s split/unified · j/k scroll · esc close"))
+	hint := "s split/unified · j/k scroll · esc close"
+	if n := len(m.diffQueue); n > 0 {
+		hint = fmt.Sprintf("s split/unified · j/k scroll · esc next diff (%d queued)", n)
+	}
+	out = append(out, st.Dialog.Hint.Render(hint))
 	return strings.Join(padLines(out, w), "\n")
 }
 

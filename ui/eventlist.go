@@ -160,6 +160,9 @@ func (l *eventList) selected() *row {
 	return &l.f.rows[l.idx[l.sel]]
 }
 
+// atEnd reports whether the newest row (or nothing) is selected.
+func (l *eventList) atEnd() bool { return l.sel >= len(l.idx)-1 }
+
 // moveBy moves the selection; moving off the bottom resumes follow mode.
 func (l *eventList) moveBy(n int) {
 	l.sel += n

@@ -51,8 +51,11 @@ func TestHelpKeepsFeedVisible(t *testing.T) {
 				t.Fatal("a navigation key closed the help")
 			}
 			for _, closeKey := range []string{"?", "esc"} {
-				m.Update(press("?"))
-				if closeKey == "esc" {
+				if closeKey == "?" {
+					for i := 0; i < 5 && m.showHelp; i++ { // ? turns the pages, then closes
+						m.Update(press("?"))
+					}
+				} else {
 					m.Update(press("?")) // reopen after the toggle above
 					m.Update(press("esc"))
 				}
@@ -134,5 +137,35 @@ func TestRowTexts(t *testing.T) {
 		if w, ok := want[r.seq()]; ok && r.text != w {
 			t.Errorf("row %d: %q, want %q", r.seq(), r.text, w)
 		}
+	}
+}
+
+// TestFullHelpShowsEveryKey: bubbles/help puts the columns on one row and
+// cut the dialog and app columns at 80 columns (a, w, n, x, s, q were
+// nowhere on screen). Every binding of the full help must be on screen at
+// 80x24 and 120x40; at 60x15, on one of the pages ? turns to.
+func TestFullHelpShowsEveryKey(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m := screen(t, sz.w, sz.h, true, press("?"))
+			var seen strings.Builder
+			for pages := 0; m.showHelp; pages++ {
+				if pages > 0 && (sz.w >= 80 || pages > 3) {
+					t.Fatalf("%dx%d needs %d help pages", sz.w, sz.h, pages+1)
+				}
+				c := checkFrame(t, m, "help")
+				seen.WriteString(ansi.Strip(c))
+				m.Update(press("?"))
+			}
+			text := strings.Join(strings.Fields(seen.String()), " ")
+			for _, g := range m.FullHelp() {
+				for _, b := range g {
+					h := b.Help()
+					if want := ansi.Strip(h.Key) + " " + ansi.Strip(h.Desc); !strings.Contains(text, want) {
+						t.Errorf("full help never shows %q", want)
+					}
+				}
+			}
+		})
 	}
 }

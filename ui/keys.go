@@ -1,6 +1,11 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+)
 
 // KeyMap holds every binding, grouped by where it applies. It is a field of
 // Model (never a package variable); bindings are enabled and disabled as the
@@ -18,6 +23,7 @@ type KeyMap struct {
 	}
 	Dialog struct {
 		Close, Submit, Up, Down, Toggle, Apply, Save, Add, Remove, Fire, Mode key.Binding
+		Discard, Keep                                                         key.Binding // the answers to "discard changes?"
 	}
 }
 
@@ -59,6 +65,8 @@ func defaultKeyMap() KeyMap {
 	k.Dialog.Remove = b([]string{"x"}, "x", "remove")
 	k.Dialog.Fire = b([]string{"enter", "f"}, "enter", "fire now")
 	k.Dialog.Mode = b([]string{"s"}, "s", "split/unified")
+	k.Dialog.Discard = b([]string{"y"}, "y", "discard changes")
+	k.Dialog.Keep = b([]string{"n"}, "n/esc", "keep editing")
 	return k
 }
 
@@ -67,6 +75,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	k := &m.keys
 	switch {
 	case m.dialog != nil:
+		if e, ok := m.dialog.(*configEditor); ok && e.confirm {
+			return e.help(k) // esc answers the question: it does not close
+		}
 		return append(m.dialog.help(k), k.Dialog.Close)
 	case m.search.active:
 		return []key.Binding{k.List.Open, k.Dialog.Close}
@@ -77,19 +88,22 @@ func (m *Model) ShortHelp() []key.Binding {
 }
 
 // FullHelp implements help.KeyMap: columns of actions, navigation, list,
-// dialog and app keys. It is the reference card, so every key is listed
-// even when it does nothing right now (no delivery selected means nothing to
-// replay): those are shown dimmed instead of vanishing, as bubbles/help
-// would drop a disabled binding. Actions come first so they survive a
-// narrow terminal, where help cuts the last columns.
+// dialog and app keys, and the legend of the header's count badges. It is
+// the reference card, so every key is listed even when it does nothing
+// right now (no delivery selected means nothing to replay): those are shown
+// dimmed instead of vanishing, as bubbles/help would drop a disabled
+// binding. Columns that do not fit the width wrap onto more rows (see
+// helpPages) rather than being cut.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := &m.keys
+	// Not a key: the legend of the header counts, in the card where it is looked for.
+	legend := key.NewBinding(key.WithKeys("✓"), key.WithHelp("✓ ✗ ⊘", "delivered/failed/refused"))
 	groups := [][]key.Binding{
 		{k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Global.Config, k.Global.URLTest, k.Global.Crons},
 		{k.List.Up, k.List.Down, k.List.PageUp, k.List.PageDown, k.List.Top, k.List.Bottom},
 		{k.List.Open, k.Global.Tab, k.List.Search, k.List.Filter, k.List.Outcome},
 		{k.Dialog.Apply, k.Dialog.Save, k.Dialog.Add, k.Dialog.Remove, k.Dialog.Mode, k.Dialog.Close},
-		{k.Global.Help, k.Global.Quit},
+		{k.Global.Help, k.Global.Quit, legend},
 	}
 	for _, g := range groups {
 		for i, b := range g {
@@ -103,13 +117,94 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return groups
 }
 
-// fullHelpHeight is how many rows the full help takes: its tallest column.
-func (m *Model) fullHelpHeight() int {
-	n := 0
-	for _, g := range m.FullHelp() {
-		n = max(n, len(g))
+// helpPage is one screenful of the full help: rows of columns, each column
+// an index into FullHelp().
+type helpPage [][]int
+
+// helpPages lays the full help out for a w-wide area at most h lines
+// tall. bubbles/help puts every column on one row and cuts the ones past
+// the width, which hid the dialog and app keys at 80 columns; here columns
+// that do not fit start a new row (a blank line between rows), and rows
+// that do not fit start a new page, which ? turns to. Widths are those of
+// the key and description texts, so this is computed from the keymap,
+// never from rendered output.
+func (m *Model) helpPages(w, h int) []helpPage {
+	groups := m.FullHelp()
+	sepW := ansi.StringWidth(m.help.FullSeparator)
+	var rows [][]int
+	var cur []int
+	curW := 0
+	for i, g := range groups {
+		gw := helpColumnWidth(g)
+		if len(cur) > 0 && curW+sepW+gw > w {
+			rows, cur, curW = append(rows, cur), nil, 0
+		}
+		if len(cur) > 0 {
+			curW += sepW
+		}
+		cur, curW = append(cur, i), curW+gw
+	}
+	if len(cur) > 0 {
+		rows = append(rows, cur)
+	}
+	var pages []helpPage
+	var pg helpPage
+	for _, r := range rows {
+		if len(pg) > 0 && pg.height(groups)+1+helpRowHeight(groups, r) > h {
+			pages, pg = append(pages, pg), nil
+		}
+		pg = append(pg, r)
+	}
+	if len(pg) > 0 {
+		pages = append(pages, pg)
+	}
+	return pages
+}
+
+// height is how many lines the page takes.
+func (p helpPage) height(groups [][]key.Binding) int {
+	n := max(0, len(p)-1) // blank lines between rows
+	for _, r := range p {
+		n += helpRowHeight(groups, r)
 	}
 	return n
+}
+
+func helpRowHeight(groups [][]key.Binding, row []int) int {
+	n := 0
+	for _, i := range row {
+		n = max(n, len(groups[i]))
+	}
+	return n
+}
+
+// helpColumnWidth is the width bubbles/help gives a column: the widest
+// key, a space, the widest description.
+func helpColumnWidth(g []key.Binding) int {
+	kw, dw := 0, 0
+	for _, b := range g {
+		kw = max(kw, ansi.StringWidth(b.Help().Key))
+		dw = max(dw, ansi.StringWidth(b.Help().Desc))
+	}
+	return kw + 1 + dw
+}
+
+// fullHelpView renders the current page of the full help.
+func (m *Model) fullHelpView() string {
+	if len(m.helpLay) == 0 {
+		return ""
+	}
+	groups := m.FullHelp()
+	page := m.helpLay[min(m.helpPage, len(m.helpLay)-1)]
+	rows := make([]string, len(page))
+	for i, r := range page {
+		cols := make([][]key.Binding, len(r))
+		for j, g := range r {
+			cols[j] = groups[g]
+		}
+		rows[i] = m.help.FullHelpView(cols)
+	}
+	return strings.Join(rows, "\n\n")
 }
 
 // setFocusKeys switches bindings on and off so a key only acts (and only

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"log/slog"
+	"os"
 	"slices"
 	"time"
 
@@ -58,6 +59,8 @@ type Model struct {
 	st       *Styles
 	help     help.Model
 	showHelp bool
+	helpLay  []helpPage // the full help laid out for the width (relayout)
+	helpPage int
 
 	feed   *feed
 	list   eventList
@@ -65,11 +68,12 @@ type Model struct {
 	search searchBar
 	focus  focusArea
 	dialog dialog
-	// pendingDiff is a replay's diff that finished while another dialog
-	// was open; it opens when that one closes, so unsaved input is not lost.
-	pendingDiff *diffView
-	status      statusLine
-	alert       alertState
+	// diffQueue holds replay diffs that finished while a dialog was open
+	// (another diff, or one the user is typing in); each opens in turn
+	// when the dialog closes, so neither input nor a result is lost.
+	diffQueue []*diffView
+	status    statusLine
+	alert     alertState
 
 	w, h       int
 	lay        layout
@@ -93,7 +97,12 @@ func New(b Backend, opts ...Option) *Model {
 	m.info = b.Info()
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.help = help.New()
-	m.setTheme(true) // dark until the terminal tells us otherwise
+	m.help.FullSeparator = "   " // three, not four: the four key columns fit one row at 80 wide
+	// Dark until the terminal answers the background colour query, unless
+	// COLORFGBG gives a hint first (a light terminal then never flashes
+	// dark styles).
+	isDark, ok := colorFGBG(os.Getenv("COLORFGBG"))
+	m.setTheme(isDark || !ok)
 	m.list = newEventList(m.feed, m.st)
 	m.detail = detailPane{st: m.st}
 	m.setFocusKeys()
@@ -183,6 +192,51 @@ func (m *Model) historyCmd(q store.Query, resync bool) tea.Cmd {
 	}
 }
 
+// countPage is how many delivery events one History read takes while
+// counting the ones older than the window.
+const countPage = 10_000
+
+// olderCountsCmd counts the delivery outcomes stored before seq before
+// (the oldest event the backfill loaded), a page at a time, so the header
+// counts the whole store and not only the window: the window's own events
+// are counted as they are summarised, and live ones add to both. A
+// delivery reaches its final outcome in exactly one event, so counting
+// those events counts each delivery once, whichever side of the window it
+// falls on.
+func (m *Model) olderCountsCmd(before uint64) tea.Cmd {
+	b, ctx := m.b, m.ctx
+	return func() tea.Msg {
+		var c countsMsg
+		var since uint64
+		for {
+			evs, err := b.History(ctx, store.Query{Since: since, Before: before, Kinds: []hub.Kind{hub.KindDelivery}, Limit: countPage})
+			if err != nil {
+				return countsMsg{err: err}
+			}
+			for _, e := range evs {
+				var p struct {
+					Outcome string `json:"outcome"`
+				}
+				if e.Decode(&p) != nil {
+					continue
+				}
+				switch p.Outcome {
+				case store.OutcomeDelivered:
+					c.delivered++
+				case store.OutcomeFailed:
+					c.failed++
+				case store.OutcomeRefused:
+					c.refused++
+				}
+			}
+			if len(evs) < countPage {
+				return c
+			}
+			since = evs[len(evs)-1].Seq
+		}
+	}
+}
+
 // fetchDeliveryCmd loads one delivery for the detail view.
 func (m *Model) fetchDeliveryCmd(id string) tea.Cmd {
 	b, ctx := m.b, m.ctx
@@ -227,6 +281,15 @@ func (m *Model) setStatus(text string, kind statusKind, ttl time.Duration) tea.C
 func (m *Model) selectedDelivery() string {
 	if r := m.list.selected(); r != nil {
 		return r.delivery
+	}
+	return ""
+}
+
+// selectedURL is the URL of the selected delivery, when the detail pane has
+// loaded it ("" otherwise).
+func (m *Model) selectedURL() string {
+	if f := m.detail.full; f != nil && f.ID != "" && f.ID == m.selectedDelivery() {
+		return f.URL
 	}
 	return ""
 }

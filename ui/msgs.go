@@ -28,6 +28,13 @@ type historyMsg struct {
 	err    error
 }
 
+// countsMsg is the delivery outcomes stored before the loaded window, for
+// the header counts.
+type countsMsg struct {
+	delivered, failed, refused int
+	err                        error
+}
+
 // deliveryMsg is a full delivery fetched for the detail view.
 type deliveryMsg struct {
 	id  string

@@ -18,7 +18,9 @@ import (
 )
 
 // replayCmd fetches the original (for the diff) and sends it again, to url
-// when set. Both calls run off the update loop.
+// when set. Both calls run off the update loop, with the id captured when
+// the key was pressed: whatever is selected by the time they finish, the
+// diff compares this delivery with its replay.
 func (m *Model) replayCmd(id, url string, edit *sender.Replay) tea.Cmd {
 	if id == "" {
 		return m.setStatus("select a delivery to replay", statusWarn, defaultTTL)
@@ -30,23 +32,45 @@ func (m *Model) replayCmd(id, url string, edit *sender.Replay) tea.Cmd {
 	}
 	status := m.setStatus("replaying "+short(id)+"…", statusInfo, 0)
 	return tea.Batch(status, func() tea.Msg {
-		orig, _ := b.Delivery(ctx, id)
+		orig, err := b.Delivery(ctx, id)
+		if err != nil {
+			orig = store.Delivery{ID: id} // the diff still names what was replayed
+		}
 		d, err := b.Replay(ctx, r)
 		return replayDoneMsg{orig: orig, d: d, err: err}
 	})
 }
 
+// pinSelection stops follow mode: the user acted on the selected row (a
+// replay), so the rows that action produces must not take the selection,
+// or a second r would replay the replay.
+func (m *Model) pinSelection() { m.list.follow = false }
+
 func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 	if msg.err != nil {
-		return m.setStatus("replay failed: "+msg.err.Error(), statusErr, 2*defaultTTL)
+		what := "replay"
+		if msg.orig.ID != "" {
+			what += " of " + short(msg.orig.ID)
+		}
+		return m.setStatus(what+" failed: "+msg.err.Error(), statusErr, 2*defaultTTL)
 	}
-	text := fmt.Sprintf("replay %s: %s", short(msg.d.ID), msg.d.Outcome)
-	if v := newDiffView(msg.orig, msg.d); m.dialog == nil || m.dialog.name() == "diff" {
+	text := fmt.Sprintf("replay %s → %s: %s", short(msg.orig.ID), short(msg.d.ID), msg.d.Outcome)
+	if msg.d.Reason != "" && msg.d.Outcome != store.OutcomeDelivered {
+		text += " (" + msg.d.Reason + ")"
+	}
+	v := newDiffView(msg.orig, msg.d)
+	switch {
+	case m.dialog == nil:
 		m.dialog = v
-	} else {
+	case m.dialog.name() == "diff":
+		// Another replay's diff is open: this one waits its turn rather
+		// than replacing it.
+		m.diffQueue = append(m.diffQueue, v)
+		text += " (diff queued: esc shows it)"
+	default:
 		// Never replace a dialog the user is typing in (config edits, a
 		// URL): the diff waits until it closes.
-		m.pendingDiff = v
+		m.diffQueue = append(m.diffQueue, v)
 		text += " (the diff opens when this dialog closes)"
 	}
 	kind := statusOK
@@ -202,7 +226,9 @@ type replayTo struct {
 	in lineInput
 }
 
-func newReplayTo(id string) *replayTo { return &replayTo{id: id} }
+// newReplayTo opens the field prefilled with the original URL (when the
+// detail has loaded it), so a replay to a nearby URL is a small edit.
+func newReplayTo(id, url string) *replayTo { return &replayTo{id: id, in: lineInput{value: url}} }
 
 func (r *replayTo) name() string { return "replay-to" }
 
@@ -236,6 +262,6 @@ func (r *replayTo) view(m *Model, w, h int) string {
 	return strings.Join(padLines([]string{
 		m.st.Dialog.Title.Render("Replay " + short(r.id) + " to URL"),
 		"> " + r.in.view(true, w-4),
-		m.st.Dialog.Hint.Render("enter send · esc cancel"),
+		m.st.Dialog.Hint.Render("enter send · ctrl+u clear · esc cancel"),
 	}, w), "\n")
 }

@@ -64,7 +64,7 @@ func TestFlowReplayFailures(t *testing.T) {
 		keys         []tea.Msg
 		want         string
 	}{
-		{"ReplayToInvalidURL", "", append(append([]tea.Msg{press("t")}, typeText("not a url")...), press("enter")), "refused (unified)"},
+		{"ReplayToInvalidURL", "", append(append([]tea.Msg{press("t"), keyOf("ctrl+u")}, typeText("not a url")...), press("enter")), "refused (unified)"},
 		{"EditorExitsNonZero", filepath.Join(dir, "fail.sh"), []tea.Msg{press("e")}, "editor: exit status 3"},
 		{"EditorWritesInvalidJSON", filepath.Join(dir, "garble.sh"), []tea.Msg{press("e")}, "not valid JSON"},
 	}

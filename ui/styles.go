@@ -2,6 +2,8 @@ package ui
 
 import (
 	"image/color"
+	"strconv"
+	"strings"
 
 	"charm.land/lipgloss/v2"
 )
@@ -132,4 +134,17 @@ func newStyles(isDark bool) *Styles {
 	s.Diff.Hunk = lipgloss.NewStyle().Foreground(info)
 	s.Border = lipgloss.NewStyle().Foreground(border)
 	return s
+}
+
+// colorFGBG reads the COLORFGBG convention ("fg;bg" or "fg;default;bg",
+// ANSI colour numbers, set by rxvt, Konsole, iTerm2 and others): a
+// background of 0-6 or 8 is dark, 7 or 9-15 light. ok is false when v says
+// nothing usable.
+func colorFGBG(v string) (isDark, ok bool) {
+	f := strings.Split(v, ";")
+	n, err := strconv.Atoi(f[len(f)-1])
+	if len(f) < 2 || err != nil || n < 0 || n > 15 {
+		return false, false
+	}
+	return n <= 6 || n == 8, true
 }

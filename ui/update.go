@@ -30,6 +30,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseWheelMsg:
 		if m.dialog == nil {
 			if m.focus == focusDetail || (m.lay.wide && msg.X >= m.lay.detail.x) || (!m.lay.wide && msg.Y >= m.lay.detail.y) {
+				m.pinSelection() // scrolling the detail is reading it: follow must not swap it
 				m.detail.wheel(msg)
 			} else {
 				m.list, _ = m.list.Update(msg, &m.keys)
@@ -42,6 +43,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.setStatus("event feed closed", statusWarn, 0))
 	case historyMsg:
 		cmds = append(cmds, m.handleHistory(msg))
+	case countsMsg:
+		if msg.err != nil {
+			cmds = append(cmds, m.setStatus("header counts cover the loaded events only: "+msg.err.Error(), statusWarn, defaultTTL))
+		} else {
+			c := &m.feed.counts
+			c.delivered, c.failed, c.refused = c.delivered+msg.delivered, c.failed+msg.failed, c.refused+msg.refused
+		}
 	case deliveryMsg:
 		if msg.id == m.detail.did {
 			m.detail.loading = false
@@ -77,6 +85,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.dialog.update(m, msg))
 		}
 	case configSavedMsg:
+		if msg.err == nil {
+			m.info = m.b.Info() // the header names the file now in force
+		}
 		if m.dialog != nil {
 			cmds = append(cmds, m.dialog.update(m, msg))
 		}
@@ -88,8 +99,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" fired: run "+msg.runID, statusOK, defaultTTL))
 		}
 	}
-	if m.dialog == nil && m.pendingDiff != nil {
-		m.dialog, m.pendingDiff = m.pendingDiff, nil
+	if m.dialog == nil && len(m.diffQueue) > 0 {
+		m.dialog, m.diffQueue = m.diffQueue[0], m.diffQueue[1:]
 	}
 	m.setFocusKeys()
 	cmds = append(cmds, m.refreshDetail())
@@ -118,8 +129,13 @@ func (m *Model) handleResize(w, h int) {
 // relayout recomputes the regions for the current size and help state.
 func (m *Model) relayout() {
 	helpH := 0
+	m.helpLay = nil
 	if m.showHelp {
-		helpH = m.fullHelpHeight()
+		m.helpLay = m.helpPages(m.w, max(1, m.h-3-minBodyHelp))
+		m.helpPage = min(m.helpPage, max(0, len(m.helpLay)-1))
+		if len(m.helpLay) > 0 {
+			helpH = m.helpLay[m.helpPage].height(m.FullHelp())
+		}
 	}
 	m.lay = computeLayout(m.w, m.h, helpH)
 	m.help.SetWidth(m.w)
@@ -127,12 +143,24 @@ func (m *Model) relayout() {
 	m.detail.SetSize(m.lay.detail.w, m.lay.detail.h)
 }
 
-// toggleHelp opens or closes the full help; the feed shrinks to make room.
+// toggleHelp opens (at its first page) or closes the full help; the feed
+// shrinks to make room.
 func (m *Model) toggleHelp(open bool) {
 	if m.showHelp != open {
-		m.showHelp = open
+		m.showHelp, m.helpPage = open, 0
 		m.relayout()
 	}
+}
+
+// helpKey is ?: open the help, turn to its next page, or close it after
+// the last.
+func (m *Model) helpKey() {
+	if m.showHelp && m.helpPage+1 < len(m.helpLay) {
+		m.helpPage++
+		m.relayout()
+		return
+	}
+	m.toggleHelp(!m.showHelp)
 }
 
 // handleEvents appends a drained batch and re-arms the subscription once.
@@ -150,8 +178,11 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	}
 	cmds := []tea.Cmd{m.waitForEvents()}
 	for _, e := range msg.events {
-		if e.Kind == hub.KindNotice {
+		switch e.Kind {
+		case hub.KindNotice:
 			cmds = append(cmds, m.liveNotice(e))
+		case hub.KindConfig:
+			m.info = m.b.Info() // applied or saved elsewhere (another client, a reload)
 		}
 	}
 	if msg.lagged && m.sub != nil {
@@ -170,6 +201,10 @@ func (m *Model) handleHistory(msg historyMsg) tea.Cmd {
 	m.list.appended(res, mk)
 	if msg.resync {
 		return m.setStatus(fmt.Sprintf("feed lagged: resynced %d events from history", res.appended), statusWarn, defaultTTL)
+	}
+	if len(msg.events) >= backfillLimit && msg.events[0].Seq > 1 {
+		// The store holds more than the window: count what came before it.
+		return m.olderCountsCmd(msg.events[0].Seq)
 	}
 	return nil
 }
@@ -197,7 +232,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Global.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Global.Help):
-		m.toggleHelp(!m.showHelp)
+		m.helpKey()
 		return nil
 	case msg.String() == "esc" && m.showHelp:
 		m.toggleHelp(false)
@@ -215,12 +250,19 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Global.Crons):
 		return m.openCrons()
 	case key.Matches(msg, k.Detail.Replay):
+		m.pinSelection()
 		return m.replayCmd(m.selectedDelivery(), "", nil)
 	case key.Matches(msg, k.Detail.Edit):
+		m.pinSelection()
 		return m.editCmd(m.selectedDelivery())
 	case key.Matches(msg, k.Detail.ReplayTo):
-		m.dialog = newReplayTo(m.selectedDelivery())
+		m.pinSelection()
+		m.dialog = newReplayTo(m.selectedDelivery(), m.selectedURL())
 		return nil
+	case anyKey(msg, k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo):
+		// Disabled: the selected row is not about a delivery. Say why
+		// rather than do nothing.
+		return m.setStatus("select a delivery to replay (a delivery, attempt or decision row)", statusWarn, defaultTTL)
 	case msg.String() == "esc" && m.focus == focusDetail:
 		m.setFocus(focusList)
 		return nil
@@ -238,10 +280,31 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
+// setFocus moves the keyboard between list and detail. While the detail
+// has it, follow mode is off: new events must not swap the document being
+// read (or reset its scroll). Back on the list, follow resumes only if the
+// newest row is still the one selected.
 func (m *Model) setFocus(f focusArea) {
 	m.focus = f
 	m.list.focused = f == focusList
 	m.detail.focused = f == focusDetail
+	if f == focusDetail {
+		m.list.follow = false
+	} else {
+		m.list.follow = m.list.atEnd()
+	}
+}
+
+// anyKey matches msg against the keys of bindings whether or not they are
+// enabled.
+func anyKey(msg tea.KeyPressMsg, bs ...key.Binding) bool {
+	for _, b := range bs {
+		b.SetEnabled(true) // a copy
+		if key.Matches(msg, b) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -54,7 +54,7 @@ func (m *Model) render() string {
 		if l.helpSep {
 			out = append(out, m.st.Border.Render(strings.Repeat("─", m.w)))
 		}
-		out = append(out, fit(m.help.FullHelpView(m.FullHelp()), m.w, l.help.h)...)
+		out = append(out, fit(m.fullHelpView(), m.w, l.help.h)...)
 	}
 	out = append(out, fit(m.statusView(), m.w, 1)...)
 	return strings.Join(out, "\n")
@@ -163,6 +163,9 @@ func (m *Model) statusView() string {
 		return s.Render(ansi.Truncate(m.status.text, m.w, "…"))
 	}
 	if m.showHelp {
+		if n := len(m.helpLay); n > 1 && m.helpPage+1 < n {
+			return m.st.Status.Desc.Render(fmt.Sprintf("? more keys (page %d/%d) · esc closes the help", m.helpPage+1, n))
+		}
 		return m.st.Status.Desc.Render("? or esc closes the help")
 	}
 	return m.help.ShortHelpView(m.ShortHelp())

@@ -14,7 +14,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	time.Local = time.UTC // goldens render clock times in the local zone
+	time.Local = time.UTC    // goldens render clock times in the local zone
+	os.Unsetenv("COLORFGBG") // the theme before the background reply: same on every terminal
 	os.Exit(m.Run())
 }
 

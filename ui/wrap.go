@@ -41,11 +41,30 @@ func wrapIndent(s string, w int) []string {
 	}
 	pad := strings.Repeat(" ", ind)
 	for _, l := range strings.Split(lipgloss.Wrap(rest, w-ind, wrapBreaks), "\n") {
+		// Wrap keeps the space it broke at (before a "/" breakpoint, say)
+		// at the end of the line, one cell past the limit: fitPieces would
+		// cut that space off as a piece of its own, a blank line inside the
+		// text. A space at a break is the break itself, so it goes.
+		l = trimRightSpaces(l)
+		if ansi.StringWidth(l) == 0 {
+			continue
+		}
 		for _, p := range fitPieces(nil, l, w-ind) {
 			out = append(out, pad+p)
 		}
 	}
 	return out
+}
+
+// trimRightSpaces drops trailing spaces from a styled line, keeping its
+// styles.
+func trimRightSpaces(s string) string {
+	plain := ansi.Strip(s)
+	t := strings.TrimRight(plain, " ")
+	if len(t) == len(plain) {
+		return s
+	}
+	return ansi.Truncate(s, ansi.StringWidth(t), "")
 }
 
 // fitPieces appends s cut into pieces of at most w cells. x/ansi's Wrap can

@@ -98,3 +98,57 @@ func TestDetailWrapsAtWords(t *testing.T) {
 		}
 	}
 }
+
+// startupNotice is the notice hooklab publishes at start-up, as the
+// reviewer saw it.
+const startupNotice = "hooklab dev listening on http://127.0.0.1:2024 (config: embedded default, store: /path/h.db)"
+
+// TestWrapNoBlankLineInString: lipgloss.Wrap keeps the space it breaks at
+// ("store: " before the "/" breakpoint), one cell past the limit, and
+// fitPieces cut that space off as a piece of its own: a blank line in the
+// middle of a JSON string. No piece may be blank or wider than the line.
+func TestWrapNoBlankLineInString(t *testing.T) {
+	st := newStyles(true)
+	lines, _ := highlightJSON(st, []byte(`{"level":"info","text":"`+startupNotice+`"}`))
+	var text string
+	for _, l := range lines {
+		if strings.Contains(l, "listening") {
+			text = l
+		}
+	}
+	if text == "" {
+		t.Fatalf("no text line in %q", lines)
+	}
+	for w := 10; w <= 100; w++ {
+		out := wrapIndent(text, w)
+		for i, l := range out {
+			if strings.TrimSpace(ansi.Strip(l)) == "" {
+				t.Fatalf("w=%d: piece %d is blank:\n%q", w, i, out)
+			}
+			if n := ansi.StringWidth(l); n > w {
+				t.Fatalf("w=%d: piece %q is %d wide", w, ansi.Strip(l), n)
+			}
+		}
+	}
+	// The reviewer's case: the wide layout's 53-cell detail pane, where the
+	// continuation is wrapped at 49.
+	m := screen(t, 120, 40, true)
+	m.Update(eventsMsg{events: []hub.Event{ev(30, hub.KindNotice, hub.NoticeInfo{Level: "info", Text: startupNotice})}})
+	if m.lay.detail.w != 53 {
+		t.Fatalf("detail is %d wide; the case needs 53", m.lay.detail.w)
+	}
+	var in bool
+	for _, l := range m.detail.lines {
+		p := ansi.Strip(l)
+		if strings.Contains(p, `"text"`) {
+			in = true
+		}
+		if in && strings.TrimSpace(p) == "" {
+			t.Fatalf("blank line inside the JSON string:\n%s", strings.Join(m.detail.lines, "\n"))
+		}
+		if in && strings.Contains(p, `h.db)"`) {
+			return
+		}
+	}
+	t.Fatalf("the notice text is not in the detail:\n%s", strings.Join(m.detail.lines, "\n"))
+}
