@@ -97,6 +97,15 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		}
 	}
 	n := t.d.Attempts + 1
+	if n == 1 {
+		// The body is fixed now, and the record with it is durable before
+		// the receiver can see the webhook: killed right after the send,
+		// hooklab still lists the delivery with the bytes sent, and
+		// resumes it.
+		t.d.Body = t.bodyAt(s.o.Now())
+		t.run, t.stamp = nil, false
+		s.rec.Journal(t.d)
+	}
 	res := s.attempt(ctx, t, n)
 	if res.aborted {
 		return stepResult{state: stepAborted}

@@ -157,6 +157,7 @@ func (r *benchRecorder) Delivery(context.Context, string) (store.Delivery, error
 	return store.Delivery{}, store.ErrNotFound
 }
 func (r *benchRecorder) Unfinished(context.Context) ([]store.Delivery, error) { return nil, nil }
+func (r *benchRecorder) Journal(store.Delivery)                               {}
 
 // BenchmarkDeliver measures the sender and the network alone: the
 // recorder only counts finished deliveries.

@@ -32,6 +32,9 @@ import (
 type Recorder interface {
 	Append(kind hub.Kind, payload any)
 	PutDelivery(d store.Delivery)
+	// Journal makes d durable at once, before its webhook leaves, where
+	// PutDelivery's write may still wait for a group commit.
+	Journal(d store.Delivery)
 	Delivery(ctx context.Context, id string) (store.Delivery, error)
 	Unfinished(ctx context.Context) ([]store.Delivery, error)
 }
@@ -308,6 +311,7 @@ type nopRecorder struct{}
 
 func (nopRecorder) Append(hub.Kind, any)       {}
 func (nopRecorder) PutDelivery(store.Delivery) {}
+func (nopRecorder) Journal(store.Delivery)     {}
 func (nopRecorder) Delivery(context.Context, string) (store.Delivery, error) {
 	return store.Delivery{}, store.ErrNotFound
 }

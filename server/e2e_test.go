@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -225,6 +226,55 @@ func withoutSentAt(t *testing.T, b []byte) map[string]any {
 
 // TestE2EKill9HistoryReplay is issue 4's check: a delivery, kill -9, then
 // history lists it and replay sends the same body apart from webhook_sent_at.
+// TestE2EKill9AsTheWebhookArrives: the receiver kill -9s hooklab the moment
+// the webhook reaches it, before answering. The delivery must still be in
+// the history, with its body, and replay must send that body again. (The
+// pending record was once written a few ms after the send, so a kill right
+// then left no trace of a webhook the receiver had seen.)
+func TestE2EKill9AsTheWebhookArrives(t *testing.T) {
+	for i := range 3 {
+		storePath := filepath.Join(t.TempDir(), "h.db")
+		var target atomic.Pointer[proc]
+		got := make(chan []byte, 4)
+		killer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			if p := target.Load(); p != nil {
+				p.cmd.Process.Signal(syscall.SIGKILL)
+			}
+			got <- b
+		}))
+		p := startHooklab(t, nil, "--store", storePath)
+		target.Store(p)
+		// The run can end, and hooklab die, before this answer is read:
+		// the webhook, not the answer, is what the test waits for.
+		if resp, err := http.Post(p.URL+"/runs", "application/json",
+			strings.NewReader(`{"assistant_id":"agent","webhook":"`+killer.URL+`/hook"}`)); err == nil {
+			resp.Body.Close()
+		}
+		var original []byte
+		select {
+		case original = <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no webhook")
+		}
+		<-p.done
+		killer.Close()
+
+		stdout, stderr, code := runCLI(t, nil, "history", "--json", "--store", storePath)
+		var hist []map[string]any
+		if code != 0 || json.Unmarshal([]byte(stdout), &hist) != nil || len(hist) != 1 {
+			t.Fatalf("round %d: history after a kill as the webhook arrived: exit %d %s %s", i, code, stdout, stderr)
+		}
+		second := newHookRecorder(t, 0)
+		if _, stderr, code := runCLI(t, nil, "replay", hist[0]["id"].(string), "--to", second.URL, "--store", storePath); code != 0 {
+			t.Fatalf("round %d: replay: exit %d %s", i, code, stderr)
+		}
+		if a, b := withoutSentAt(t, original), withoutSentAt(t, second.waitN(t, 1)[0]); !jsonEqual(a, b) {
+			t.Fatalf("round %d: replayed body differs", i)
+		}
+	}
+}
+
 func TestE2EKill9HistoryReplay(t *testing.T) {
 	storePath := filepath.Join(t.TempDir(), "h.db")
 	first := newHookRecorder(t, 0)

@@ -112,16 +112,34 @@ func OwnerAddr(path string) (string, bool) {
 		return "", false
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-		// Nobody holds it: whatever the file says is stale.
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		return "", false
+	if !held(f) {
+		return "", false // whatever the file says is stale
 	}
 	o, err := readOwner(f)
 	if err != nil || o.Addr == "" {
 		return "", false
 	}
 	return o.Addr, true
+}
+
+// held reports whether a live process holds the lock file f.
+func held(f *os.File) bool {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false
+	}
+	return true
+}
+
+// lockHeld reports whether a live process holds the lock of the database
+// at abs.
+func lockHeld(abs string) bool {
+	f, err := os.Open(abs + ".lock")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return held(f)
 }
 
 // SetOwnerAddr records the address this process serves the store on.

@@ -90,6 +90,9 @@ func (s *Store) openFile(path string) error {
 	if err := s.finishWriter(ctx, version); err != nil {
 		return err
 	}
+	if err := s.openJournal(ctx); err != nil {
+		return err
+	}
 	s.rdb, err = sql.Open("sqlite", fileDSN(abs, "_pragma=busy_timeout(5000)", "_pragma=query_only(1)"))
 	if err != nil {
 		return err
@@ -115,6 +118,10 @@ func (s *Store) openReadOnly(path string) error {
 	}
 	if err := checkHeader(abs, size); err != nil {
 		return err
+	}
+	if journalPending(abs) && !lockHeld(abs) {
+		// A reader cannot merge them, and would list history without them.
+		return fmt.Errorf("store: %s: %w", abs, ErrJournalPending)
 	}
 	s.rdb, err = sql.Open("sqlite", fileDSN(abs, "mode=ro", "_pragma=busy_timeout(5000)", "_pragma=query_only(1)"))
 	if err != nil {

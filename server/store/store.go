@@ -100,6 +100,8 @@ type Store struct {
 
 	mem memBudget // the events a ":memory:" store holds (writer only)
 
+	journal *journal // file stores only (see journal.go)
+
 	lastSeq atomic.Uint64
 	stats   struct {
 		queued, written, batches, errors, coalesced, dropped atomic.Uint64
@@ -198,7 +200,11 @@ func (s *Store) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.broadcastLocked()
+		committed := s.closeErr == nil && s.failing == nil
 		s.mu.Unlock()
+		if err := s.closeJournal(committed); err != nil && s.closeErr == nil {
+			s.closeErr = err
+		}
 		if err := s.release(); err != nil && s.closeErr == nil {
 			s.closeErr = err
 		}
@@ -224,6 +230,7 @@ func (s *Store) release() error {
 	if s.wdb != nil {
 		errs = append(errs, s.wdb.Close())
 	}
+	errs = append(errs, s.closeJournal(false)) // only after a failed Open
 	if s.lock != nil {
 		errs = append(errs, s.lock.release())
 	}
@@ -264,6 +271,16 @@ func (s *Store) Flush(ctx context.Context) error {
 		return nil
 	}
 	return s.wait(ctx, true)
+}
+
+// Sync waits until everything queued before the call is committed (not
+// necessarily published yet). While the disk is failing it returns the
+// write error at once.
+func (s *Store) Sync(ctx context.Context) error {
+	if s.readOnly {
+		return nil
+	}
+	return s.wait(ctx, false)
 }
 
 // wait blocks until every ticket handed out before the call is committed
