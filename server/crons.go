@@ -89,7 +89,7 @@ func cronOnly(key string) bool {
 
 // validRunPayload checks a cron's stored run body as a firing will read it.
 func validRunPayload(payload map[string]any) error {
-	raw, err := json.Marshal(payload)
+	raw, err := store.Marshal(payload)
 	if err != nil {
 		return invalid("request body", "%v", err)
 	}
@@ -388,7 +388,7 @@ func (s *Server) FireCron(ctx context.Context, id string) (string, error) {
 		s.mu.Unlock()
 		return "", notFound("cron", id)
 	}
-	payload, _ := json.Marshal(c.Payload)
+	payload, _ := store.Marshal(c.Payload) // a firing's input keeps "<" and "&" as written
 	threadID := deref(c.ThreadID)
 	onCompletion := deref(c.OnRunCompleted)
 	c.advance(time.Now())

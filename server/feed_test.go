@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -62,6 +63,29 @@ func TestFeedSinceZeroExactlyOnce(t *testing.T) {
 }
 
 // TestFeedSlowConsumer: a feed client that never reads does not slow the server.
+// TestFeedKeepsBytesAsSent: the feed carries "<", ">" and "&" in bodies as
+// they were sent, not HTML-escaped.
+func TestFeedKeepsBytesAsSent(t *testing.T) {
+	ts := mustStart(t)
+	conn := dialFeed(t, ts, "?since=0")
+	// A string body: json.Marshal in the test would escape it itself.
+	ts.mustDo(t, "POST", "/runs/wait", `{"assistant_id":"agent","webhook":"/hooklab/sink/x",
+		"input":{"messages":[{"role":"user","content":"<b>&amp;</b>"}]}}`, 200, nil)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("no feed frame with the body as sent: %v", err)
+		}
+		if bytes.Contains(b, []byte(`\u003cb`)) {
+			t.Fatalf("frame escapes HTML: %s", b)
+		}
+		if bytes.Contains(b, []byte(`"kind":"attempt"`)) && bytes.Contains(b, []byte(`<b>&amp;</b>`)) {
+			return
+		}
+	}
+}
+
 func TestFeedSlowConsumer(t *testing.T) {
 	ts := mustStart(t)
 	dialFeed(t, ts, "?since=0") // never read

@@ -71,8 +71,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		if e.Seq <= last && e.Seq != 0 { // Seq 0: a transient notice, never stored
 			return true
 		}
+		// The stored bytes as they are: WriteJSON would escape HTML
+		// ("<" as "\u003c") in bodies recorded as sent.
+		b, err := store.Marshal(e)
+		if err != nil {
+			return false
+		}
 		conn.SetWriteDeadline(time.Now().Add(writeWait))
-		if err := conn.WriteJSON(e); err != nil {
+		if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
 			return false
 		}
 		last = max(last, e.Seq)

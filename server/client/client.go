@@ -188,7 +188,7 @@ func (c *Client) refreshConfig(ctx context.Context) error {
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
-		b, err := json.Marshal(in)
+		b, err := store.Marshal(in) // a replay body goes out as the user wrote it
 		if err != nil {
 			return err
 		}

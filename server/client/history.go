@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,7 +75,7 @@ func HistoryCommand(ctx context.Context, args []string, getenv func(string) (str
 		for i, d := range ds {
 			rows[i] = Summarize(d)
 		}
-		b, _ := json.MarshalIndent(rows, "", "  ")
+		b, _ := store.MarshalIndent(rows, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}

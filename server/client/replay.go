@@ -108,7 +108,7 @@ func ReplayCommand(ctx context.Context, args []string, getenv func(string) (stri
 		return 1
 	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(d, "", "  ")
+		b, _ := store.MarshalIndent(d, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 	} else {
 		fmt.Fprintln(stdout, outcomeLine(d))

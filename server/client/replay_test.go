@@ -75,12 +75,12 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 
 	// An edited body, mixed order.
 	bodyFile := filepath.Join(t.TempDir(), "body.json")
-	os.WriteFile(bodyFile, []byte(`{"edited": true}`), 0o600)
+	os.WriteFile(bodyFile, []byte(`{"edited": true, "html": "<b>&</b>"}`), 0o600)
 	if code, out, errs := replay(t, noEnv, "--body", bodyFile, d.ID, "--to", target.URL+"/c", "--store", path); code != 0 {
 		t.Fatalf("replay --body: exit %d: %s%s", code, out, errs)
 	}
-	if got := target.wait(t, 3)[2]; string(got.Body) != `{"edited":true}` {
-		t.Fatalf("--body sent %s", got.Body)
+	if got := target.wait(t, 3)[2]; string(got.Body) != `{"edited":true,"html":"<b>&</b>"}` {
+		t.Fatalf("--body through the owner sent %s (HTML must not be escaped on the way)", got.Body)
 	}
 
 	// The owner is gone: replay directly, re-resolving the secret from the
