@@ -13,8 +13,9 @@ const DefaultEnvPrefix = "LG_WEBHOOK_"
 
 // segment is a piece of a header template: literal text, or an env reference.
 type segment struct {
-	text string // literal text when env is false, the variable name otherwise
-	env  bool
+	text string         // literal text when env is false, the variable name otherwise
+	env  bool           // an env reference
+	bad  *templateError // a reference that is not a valid ${{ env.NAME }}
 }
 
 // templateError is a template problem; msg is the platform's message.
@@ -26,8 +27,10 @@ func (e *templateError) Error() string { return e.msg }
 // parseTemplate splits a header value into literal text and ${{ env.NAME }}
 // references. Spaces inside the braces are optional. Text that only looks
 // like the start of a template (no closing "}}") stays literal, as it does on
-// the platform, whose pattern needs both ends.
-func parseTemplate(s string) ([]segment, error) {
+// the platform, whose pattern needs both ends. A malformed reference is kept
+// as a segment carrying its error: the platform checks references one at a
+// time, left to right, so the first problem in the value is the one named.
+func parseTemplate(s string) []segment {
 	var segs []segment
 	for {
 		start := strings.Index(s, "${{")
@@ -44,34 +47,35 @@ func parseTemplate(s string) ([]segment, error) {
 		}
 		s = s[start+3+end+2:]
 		name, ok := strings.CutPrefix(expr, "env.")
-		if !ok {
-			return nil, &templateError{"webhook headers: only env.VAR references are allowed",
-				"write templates as ${{ env.NAME }}; nothing else can be referenced"}
+		switch {
+		case !ok:
+			segs = append(segs, segment{env: true, bad: &templateError{"webhook headers: only env.VAR references are allowed",
+				"write templates as ${{ env.NAME }}; nothing else can be referenced"}})
+		case name == "" || strings.ContainsAny(name, ". \t\r\n"):
+			segs = append(segs, segment{env: true, bad: &templateError{fmt.Sprintf("webhook headers: invalid env reference '%s'", expr),
+				"use ${{ env.NAME }} with a non-empty variable name that has no dots or spaces"}})
+		default:
+			segs = append(segs, segment{text: name, env: true})
 		}
-		if name == "" || strings.ContainsAny(name, ". \t\r\n") {
-			return nil, &templateError{fmt.Sprintf("webhook headers: invalid env reference '%s'", expr),
-				"use ${{ env.NAME }} with a non-empty variable name that has no dots or spaces"}
-		}
-		segs = append(segs, segment{text: name, env: true})
 	}
 	if s != "" {
 		segs = append(segs, segment{text: s})
 	}
-	return segs, nil
+	return segs
 }
 
 // resolveTemplate fills in a header value. secret is true when it used any
-// template, so the value came from the environment.
+// template, so the value came from the environment. References are checked
+// in order and the first problem is returned.
 func resolveTemplate(tmpl, prefix string, lookup func(string) (string, bool)) (value string, secret bool, err error) {
-	segs, err := parseTemplate(tmpl)
-	if err != nil {
-		return "", false, err
-	}
 	var b strings.Builder
-	for _, sg := range segs {
+	for _, sg := range parseTemplate(tmpl) {
 		if !sg.env {
 			b.WriteString(sg.text)
 			continue
+		}
+		if sg.bad != nil {
+			return "", false, sg.bad
 		}
 		secret = true
 		if prefix != "" && !strings.HasPrefix(sg.text, prefix) {
