@@ -165,8 +165,13 @@ func openSource(path string, getenv func(string) (string, bool), writable bool, 
 		}
 	}
 	// Never create a store here: a missing file is a wrong path or no history yet.
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(stderr, "%s: no history at %s: the file does not exist (has hooklab run with this --store?)\n", cmd, path)
+		return nil, 1
+	} else if err == nil && fi.Size() == 0 {
+		// An empty file is no store; opening it writable to "recover"
+		// would turn it into one.
+		fmt.Fprintf(stderr, "%s: no history at %s: the file is empty (has hooklab run with this --store?)\n", cmd, path)
 		return nil, 1
 	}
 	st, err := openStore(path, writable)

@@ -126,6 +126,15 @@ func TestHistoryCommandErrors(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Fatalf("history created %v", ents)
 	}
+	empty := filepath.Join(dir, "empty.db")
+	os.WriteFile(empty, nil, 0o600)
+	if code, _, errs := history(t, noEnv, "--store", empty); code != 1 || !strings.Contains(errs, "the file is empty") {
+		t.Fatalf("empty store file: exit %d: %s", code, errs)
+	}
+	if fi, _ := os.Stat(empty); fi.Size() != 0 {
+		t.Fatalf("history turned an empty file into a store (%d bytes)", fi.Size())
+	}
+	os.Remove(empty)
 	// The default path comes from getenv, and is not created either.
 	xdg := func(k string) (string, bool) {
 		if k == "XDG_STATE_HOME" {

@@ -84,6 +84,20 @@ func TestRefusesForeignFiles(t *testing.T) {
 			f.WriteAt(junk, 4096*4) // pages 5-7: b-tree pages of the events table
 			f.Close()
 		}, ErrCorrupt, ""},
+		{"damaged hooklab tables", func(t *testing.T, path string) {
+			s, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			checkpoint(t, path)
+			st, _ := os.Stat(path)
+			junk := make([]byte, st.Size()-4096)
+			rand.Read(junk)
+			f, _ := os.OpenFile(path, os.O_RDWR, 0)
+			f.WriteAt(junk, 4096) // all but page 1 (the schema): our tables, hooklab_meta included
+			f.Close()
+		}, ErrCorrupt, ""},
 		{"newer hooklab", func(t *testing.T, path string) {
 			s, err := Open(path, Options{})
 			if err != nil {
@@ -114,6 +128,9 @@ func TestRefusesForeignFiles(t *testing.T) {
 				}
 				if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.msg) {
 					t.Errorf("error %q does not name the file and %q", err, c.msg)
+				}
+				if c.name == "damaged hooklab tables" && strings.Contains(err.Error(), "another application") {
+					t.Errorf("Open(ReadOnly=%v) calls our own damaged store a stranger's: %v", ro, err)
 				}
 				if c.want == ErrCorrupt && !strings.Contains(err.Error(), "--store") {
 					t.Errorf("error %q gives no way out", err)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -258,6 +259,10 @@ func inspect(ctx context.Context, conn *sql.Conn, abs string, quick bool) (int, 
 	}
 	var app string
 	err = conn.QueryRowContext(ctx, "SELECT value FROM hooklab_meta WHERE key = 'app'").Scan(&app)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) && slices.Contains(names, "hooklab_meta") {
+		// Our table is there but cannot be read: damage, not a stranger.
+		return 0, classify(abs, err)
+	}
 	if err != nil || app != "hooklab" {
 		if len(names) > 5 {
 			names = append(names[:5], "…")
