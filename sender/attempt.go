@@ -46,9 +46,11 @@ type task struct {
 }
 
 // bodyAt is the body of the next attempt. webhook_sent_at is stamped once,
-// when the first attempt starts: retries (and attempts resumed after a
-// restart) send the same bytes, as the platform builds its payload once
-// before its retry loop, so a receiver that deduplicates by body sees one.
+// when the first attempt starts: retries send the same bytes, as the
+// platform builds its payload once before its retry loop, so a receiver
+// that deduplicates by body sees one. After a restart, a delivery that had
+// attempts keeps its bytes; one recorded with none (even if hooklab was
+// killed while sending it) is stamped again when it is resumed.
 func (t *task) bodyAt(now time.Time) []byte {
 	switch {
 	case t.d.Attempts > 0:
@@ -102,7 +104,8 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		// the receiver can see the webhook: killed right after the send,
 		// hooklab still lists the delivery with the bytes sent, and
 		// resumes it.
-		t.d.Body = t.bodyAt(s.o.Now())
+		now := s.o.Now()
+		t.d.Body, t.d.UpdatedAt = t.bodyAt(now), now // newer than the pending row queued at Send
 		t.run, t.stamp = nil, false
 		s.rec.Journal(t.d)
 	}

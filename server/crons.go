@@ -87,6 +87,19 @@ func cronOnly(key string) bool {
 	return false
 }
 
+// runField reports the keys of a run body that a cron PATCH may change
+// (assistant_id is resolved on its own); other keys are ignored, as on
+// create.
+func runField(key string) bool {
+	switch key {
+	case "input", "command", "metadata", "config", "context", "webhook", "interrupt_before", "interrupt_after",
+		"stream_mode", "stream_subgraphs", "stream_resumable", "feedback_keys", "multitask_strategy",
+		"if_not_exists", "on_disconnect", "after_seconds", "durability":
+		return true
+	}
+	return false
+}
+
 // validRunPayload checks a cron's stored run body as a firing will read it.
 func validRunPayload(payload map[string]any) error {
 	raw, err := store.Marshal(payload)
@@ -291,7 +304,7 @@ func (s *Server) handleCronPatch(w http.ResponseWriter, r *http.Request) error {
 		next.Metadata = b.Metadata
 	}
 	for k, v := range patch {
-		if !cronOnly(k) {
+		if runField(k) {
 			next.Payload[k] = json.RawMessage(v)
 		}
 	}

@@ -196,6 +196,41 @@ func TestOversizedBodyWithExpectContinue(t *testing.T) {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, out)
 		}
 	}
+
+	// Chunked, so refused while being read: Go sent "100 Continue", the
+	// client streams its body, and it must be able to finish writing it and
+	// read the 413 (not a reset).
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "POST /runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("chunked: want 100 Continue first: %v %v", resp, err)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		chunk := fmt.Sprintf("%x\r\n%s\r\n", 64<<10, bytes.Repeat([]byte("x"), 64<<10))
+		for range 128 { // 8 MiB against a 1 MiB limit
+			if _, err := io.WriteString(conn, chunk); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		_, err := io.WriteString(conn, "0\r\n\r\n")
+		wrote <- err
+	}()
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 413 {
+		t.Fatalf("chunked: %v %v", resp, err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("chunked: the client could not finish its body: %v", err)
+	}
 	ts.mustDo(t, "GET", "/ok", nil, 200, nil)
 }
 

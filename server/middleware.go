@@ -104,7 +104,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.URL.Path = "/threads/" + strings.TrimPrefix(r.URL.Path, "/thread/")
 			r.URL.RawPath = ""
 		}
-		if p := canonPath(r.URL.Path); p != r.URL.Path && !strings.HasPrefix(p, "/hooklab/sink/") {
+		if p := canonPath(r.URL.Path); p != r.URL.Path && r.URL.RawPath == "" && !strings.HasPrefix(p, "/hooklab/sink/") {
 			r.URL.Path, r.URL.RawPath = p, ""
 		}
 		if strings.HasPrefix(r.URL.Path, "/hooklab/") {
@@ -114,7 +114,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			rec := &recorder{ResponseWriter: w}
 			defer func() {
 				if rec.status == http.StatusRequestEntityTooLarge {
-					drain(w, r, orig)
+					drain(w, r, orig, s.o.MaxBody)
 				}
 				s.recoverHandler(rec, r, recover())
 			}()
@@ -126,7 +126,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if rec.status == http.StatusRequestEntityTooLarge {
-				drain(w, r, orig)
+				drain(w, r, orig, s.o.MaxBody)
 			}
 			s.recoverHandler(rec, r, recover())
 			info := hub.RequestInfo{
@@ -168,11 +168,12 @@ const (
 // drain reads what is left of a refused request body, bounded in bytes and
 // time, so that a client which writes its whole body before reading (as
 // most do without Expect: 100-continue) sees the 413 instead of a reset.
-func drain(w http.ResponseWriter, r *http.Request, body io.ReadCloser) {
-	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
-		// The client holds its body back until "100 Continue", which Go
-		// never sends once a status is written: waiting for the body would
-		// only delay the 413 it is waiting for.
+func drain(w http.ResponseWriter, r *http.Request, body io.ReadCloser, maxBody int64) {
+	if r.ContentLength > maxBody && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// Refused from its Content-Length before a byte was read, so Go
+		// never sent "100 Continue" and the client still holds its body
+		// back: waiting for it would only delay the 413. (A body refused
+		// while being read got its "100 Continue" and is on its way.)
 		return
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTime))

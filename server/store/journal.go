@@ -25,7 +25,10 @@ import (
 //
 // Two files take turns. When the current one passes journalRotate, new
 // records go to the other, and once the store has committed everything
-// queued before the switch, the first is emptied. Close empties both.
+// queued before the switch, the first is emptied. Close empties both. Once
+// the store has dropped a write (a failing disk with a full backlog, or a
+// Close that gave up), nothing is emptied any more: the journal may then be
+// the only copy, and the next Open merges it.
 
 // journalRotate is the size at which the journal switches files.
 const journalRotate = 4 << 20
@@ -38,11 +41,12 @@ var ErrJournalPending = errors.New("deliveries journalled by a hooklab that was 
 type journal struct {
 	mu       sync.Mutex
 	files    [2]*os.File
+	lens     [2]int64 // bytes in each file
 	cur      int
-	size     int64
-	draining bool // the other file waits for a commit before it is emptied
+	since    int64 // bytes written to the current file since the switch to it
+	draining bool  // the other file waits for a commit before it is emptied
 	closed   bool
-	failed   bool // a write failed (logged once)
+	failed   bool // the last write failed (logged once per failure period)
 	wg       sync.WaitGroup
 }
 
@@ -81,21 +85,33 @@ func (s *Store) Journal(d Delivery) {
 	if j.closed {
 		return
 	}
-	if _, err := j.files[j.cur].Write(line); err != nil {
+	f := j.files[j.cur]
+	if _, err := f.Write(line); err != nil {
+		// Cut a partial line off, or the next record would be glued to it
+		// and both lost to the merge.
+		_ = f.Truncate(j.lens[j.cur])
 		if !j.failed {
 			j.failed = true
 			s.log.Error("store: journal write failed; a delivery sent just before a crash may be missing from history",
-				slog.String("path", j.files[j.cur].Name()), slog.Any("err", err))
+				slog.String("path", f.Name()), slog.Any("err", err))
 		}
 		return
 	}
-	j.size += int64(len(line))
-	if j.size >= journalRotate && !j.draining {
+	j.failed = false
+	j.lens[j.cur] += int64(len(line))
+	j.since += int64(len(line))
+	if j.since >= journalRotate && !j.draining {
 		old := j.cur
-		j.cur, j.size, j.draining = 1-j.cur, 0, true
+		j.cur, j.since, j.draining = 1-j.cur, 0, true
 		j.wg.Add(1)
 		go s.drainJournal(old)
 	}
+}
+
+// journalSafe reports whether what the journal holds is also in the table
+// (or queued for it): true until the store drops a write.
+func (s *Store) journalSafe() bool {
+	return s.stats.dropped.Load() == 0
 }
 
 // drainJournal empties journal file i once everything queued before the
@@ -107,8 +123,10 @@ func (s *Store) drainJournal(i int) {
 		err := s.Sync(context.Background())
 		if err == nil {
 			j.mu.Lock()
-			if !j.closed {
-				err = j.files[i].Truncate(0)
+			if !j.closed && s.journalSafe() {
+				if err = j.files[i].Truncate(0); err == nil {
+					j.lens[i] = 0
+				}
 			}
 			j.draining = false
 			j.mu.Unlock()
@@ -161,9 +179,11 @@ func (s *Store) openJournal(ctx context.Context) error {
 	return nil
 }
 
-// mergeJournal inserts the deliveries of one journal file that the table
-// lacks (a row that exists is as new or newer) and returns how many. A torn
-// last line, from a kill mid-write, is skipped.
+// mergeJournal puts the deliveries of one journal file into the table where
+// the table lacks them or holds an older state (the pending row queued
+// before the record was journalled with its body fixed), and returns how
+// many. A row updated later, say delivered, is kept. A torn last line, from
+// a kill mid-write, is skipped.
 func (s *Store) mergeJournal(ctx context.Context, path string) (int, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) || len(data) == 0 {
@@ -184,7 +204,10 @@ func (s *Store) mergeJournal(ctx context.Context, path string) (int, error) {
 			continue
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, run_id, url, outcome, created_at, updated_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, url = excluded.url, outcome = excluded.outcome,
+				created_at = excluded.created_at, updated_at = excluded.updated_at, data = excluded.data
+			WHERE excluded.updated_at > deliveries.updated_at`,
 			d.ID, d.RunID, d.URL, d.Outcome, d.CreatedAt.UnixNano(), d.UpdatedAt.UnixNano(), bytes.TrimSpace(line))
 		if err != nil {
 			return 0, err
@@ -198,20 +221,23 @@ func (s *Store) mergeJournal(ctx context.Context, path string) (int, error) {
 
 // closeJournal empties and closes the journal; committed is whether every
 // queued write reached the table (else the journal is kept for the next
-// Open to merge).
+// Open to merge). Calls after the first do nothing.
 func (s *Store) closeJournal(committed bool) error {
 	j := s.journal
 	if j == nil {
 		return nil
 	}
 	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
 	j.closed = true
 	j.mu.Unlock()
 	j.wg.Wait()
-	s.journal = nil
 	var errs []error
 	for _, f := range j.files {
-		if committed {
+		if committed && s.journalSafe() {
 			errs = append(errs, f.Truncate(0))
 		}
 		errs = append(errs, f.Close())
