@@ -79,8 +79,10 @@ func TestJournalRotatesAndEmpties(t *testing.T) {
 	}
 	big := strings.Repeat("x", 4096)
 	n := 0
-	st.pause.Lock() // the writer commits nothing until this is released
-	for size := 0; size < journalRotate*3/2; size += len(big) { // one switch, not two
+	// The writer commits nothing until pause is released; 1.5 times the
+	// rotation size makes one switch, not two.
+	st.pause.Lock()
+	for size := 0; size < journalRotate*3/2; size += len(big) {
 		d := journalDelivery(fmt.Sprint(n))
 		d.Body = []byte(`"` + big + `"`)
 		st.PutDelivery(d)
