@@ -46,6 +46,14 @@ func (p Policy) BlockedAddr(ip netip.Addr) (reason string, blocked bool) {
 	}
 	orig := ip // reasons show the address as given, e.g. ::ffff:127.0.0.1
 	ip = ip.WithZone("").Unmap()
+	if v4, ok := embeddedIPv4(ip); ok {
+		// NAT64 (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) addresses
+		// reach the IPv4 address they carry: judge that one.
+		if why, blocked := p.BlockedAddr(v4); blocked {
+			why, _, _ = strings.Cut(why, " "+v4.String())
+			return why + " " + orig.String(), true
+		}
+	}
 	if isMetadata(ip) {
 		return "cloud metadata address " + orig.String(), true
 	}
@@ -58,6 +66,21 @@ func (p Policy) BlockedAddr(ip netip.Addr) (reason string, blocked bool) {
 		}
 	}
 	return "", false
+}
+
+// embeddedIPv4 is the IPv4 address inside a NAT64 well-known-prefix or
+// IPv4-compatible IPv6 address (:: and ::1 excluded: they are their own).
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	nat64 := [12]byte{0x00, 0x64, 0xff, 0x9b}
+	compat := [12]byte{}
+	if [12]byte(b[:12]) != nat64 && ([12]byte(b[:12]) != compat || b[12] == 0 && b[13] == 0 && b[14] == 0) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte(b[12:])), true
 }
 
 // checkHost runs the address rule on a normalized host name. detail lists

@@ -173,6 +173,12 @@ func TestPolicyCheck(t *testing.T) {
 		{local, "http://[fd00:ec2::254]/", RuleAddress, "Webhook host blocked: cloud metadata address fd00:ec2::254"},
 		{local, "http://[::ffff:169.254.169.254]/", RuleAddress, "Webhook host blocked: cloud metadata address ::ffff:169.254.169.254"},
 		{local, "http://meta.test/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		// IPv6 forms that carry an IPv4 address: judged as that address
+		{local, "http://[64:ff9b::a9fe:a9fe]/", RuleAddress, "Webhook host blocked: cloud metadata address 64:ff9b::a9fe:a9fe"},
+		{local, "http://[::a9fe:a9fe]/", RuleAddress, "Webhook host blocked: cloud metadata address ::a9fe:a9fe"},
+		{absent, "http://[::7f00:1]/", RuleAddress, "Webhook host blocked: loopback address ::7f00:1"},
+		{private, "http://[64:ff9b::a00:1]/", RuleAddress, "Webhook host blocked: private address 64:ff9b::a00:1"},
+		{local, "http://[64:ff9b::808:808]/", "", ""},
 		// legacy IPv4 spellings, as getaddrinfo reads them
 		{local, "http://2852039166/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
 		{local, "http://0xa9fea9fe/", RuleAddress, "Webhook host blocked: cloud metadata address 169.254.169.254"},
