@@ -90,7 +90,11 @@ func TestLagResyncsFromHistory(t *testing.T) {
 
 // runCmd runs a command and its batch children, skipping ones that block
 // (the subscription wait) or tick.
-func runCmd(cmd tea.Cmd) []tea.Msg {
+func runCmd(cmd tea.Cmd) []tea.Msg { return runCmdFor(cmd, 200*time.Millisecond) }
+
+// runCmdFor is runCmd waiting up to wait for each command: one that takes
+// longer (a tick, a subscription wait) is skipped.
+func runCmdFor(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 	if cmd == nil {
 		return nil
 	}
@@ -101,12 +105,12 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 		if b, ok := msg.(tea.BatchMsg); ok {
 			var out []tea.Msg
 			for _, c := range b {
-				out = append(out, runCmd(c)...)
+				out = append(out, runCmdFor(c, wait)...)
 			}
 			return out
 		}
 		return []tea.Msg{msg}
-	case <-time.After(200 * time.Millisecond):
+	case <-time.After(wait):
 		return nil
 	}
 }

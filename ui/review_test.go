@@ -22,24 +22,7 @@ import (
 // commands all return.
 func runAll(t *testing.T, cmd tea.Cmd) []tea.Msg {
 	t.Helper()
-	if cmd == nil {
-		return nil
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	select {
-	case msg := <-done:
-		if b, ok := msg.(tea.BatchMsg); ok {
-			var out []tea.Msg
-			for _, c := range b {
-				out = append(out, runAll(t, c)...)
-			}
-			return out
-		}
-		return []tea.Msg{msg}
-	case <-time.After(5 * time.Second):
-		return nil // a tick: nothing to wait for
-	}
+	return runCmdFor(cmd, 5*time.Second)
 }
 
 // catchUp gives the model every stored event it has not seen, as the
