@@ -186,8 +186,14 @@ func configAt(t *testing.T, key string) (*Model, *configEditor) {
 	return nil, nil
 }
 
+// typeInto edits the selected field: enter, then typeOver.
 func typeInto(m *Model, text string) {
 	m.Update(press("enter"))
+	typeOver(m, text)
+}
+
+// typeOver replaces the text of the field being edited and confirms it.
+func typeOver(m *Model, text string) {
 	m.Update(keyOf("ctrl+u"))
 	for _, k := range typeText(text) {
 		m.Update(k)

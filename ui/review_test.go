@@ -246,11 +246,7 @@ func TestHeaderNamesTheSavedConfig(t *testing.T) {
 // addHeader adds a header with n, typing it over the "X-Header: " start.
 func addHeader(m *Model, text string) {
 	m.Update(press("n"))
-	m.Update(keyOf("ctrl+u"))
-	for _, k := range typeText(text) {
-		m.Update(k)
-	}
-	m.Update(press("enter"))
+	typeOver(m, text)
 }
 
 // TestConfigDuplicateHeader: two header names that differ only in case
