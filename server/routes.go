@@ -137,7 +137,7 @@ func (s *Server) routes() http.Handler {
 		return errorf(http.StatusNotFound, "no route %s %s: the path has an empty or dot segment; write it as the API reference does", r.Method, r.URL.Path)
 	})
 	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if uncleanPath(r.URL.Path) && !strings.HasPrefix(r.URL.Path, "/hooklab/sink/") { // the sink takes any path
+		if uncleanPath(r.URL.Path) {
 			// The mux would answer with a plain-text redirect to the
 			// cleaned path, which no client follows with its POST body.
 			unclean.ServeHTTP(w, r)
