@@ -235,7 +235,8 @@ func TestOversizedBodyWithExpectContinue(t *testing.T) {
 }
 
 // TestRefusalDetailIsThePlatformMessage: a refused webhook's 422 detail is
-// the platform's message as is; only loopback refusals add hooklab's hint.
+// the platform's message as is; only loopback refusals (relative or
+// absolute) add hooklab's hint.
 func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
 	f := config.Default()
 	f.Webhooks.URL = nil // the platform's defaults: loopback disabled
@@ -243,6 +244,7 @@ func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
 	for _, c := range []struct{ webhook, detail string }{
 		{"http://169.254.169.254/x", "Webhook host blocked: cloud metadata address 169.254.169.254"},
 		{"/hooklab/sink/x", "Loopback webhooks are disabled. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
+		{"http://127.0.0.1:9/hook", "Webhook host blocked: loopback address 127.0.0.1. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
 	} {
 		status, body, _ := ts.do(t, "POST", "/runs", map[string]any{"assistant_id": "agent", "webhook": c.webhook})
 		var e struct{ Detail string }

@@ -207,10 +207,14 @@ func (s *Server) checkWebhook(r *http.Request, raw *string) (string, error) {
 	d := s.Runtime().Policy.Check(r.Context(), *raw, s.o.Resolver)
 	s.emit(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: d})
 	if !d.Allowed {
-		// The platform's message exactly; only the loopback refusal carries
-		// hooklab's hint (SPEC A4). Every hint is in the decision event.
+		// The platform's message first; loopback refusals, relative or
+		// absolute, add hooklab's hint (SPEC A4): the usual way to lose a
+		// local receiver is a langgraph.json without webhooks.url. Every
+		// hint is in the decision event.
 		detail := d.Message
-		if d.Rule == config.RuleLoopback && d.Hint != "" {
+		loopback := d.Rule == config.RuleLoopback ||
+			d.Rule == config.RuleAddress && strings.Contains(d.Hint, "disable_loopback")
+		if loopback && d.Hint != "" {
 			detail += ". Hint: " + d.Hint
 		}
 		return "", invalid("webhook", "%s", detail).plain()
