@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -50,18 +51,25 @@ const usage = `hooklab: the LangGraph run API on your machine, with every webhoo
 
 Usage:
   hooklab [dev] [--addr A] [--config F] [--store F|:memory:] [--headless] [--run-timeout D]
+                [--max-body BYTES] [--log F]
   hooklab check-url [--config F] [--json] URL...
-  hooklab history [--json] [--limit N] [--store F] [--curl ID]
-  hooklab replay ID [--to URL] [--body FILE] [--header K:V]... [--store F]
-  hooklab attach [ws://HOST:PORT/hooklab/events]
-  hooklab bench [--runs N] [--concurrency C] [--duration D] [--mode create|wait|stream|thread] [--webhook URL] [--url URL] [--json]
+  hooklab history [--json] [--limit N] [--store F] [--config F] [--curl ID]
+  hooklab replay ID [--to URL] [--body FILE] [--header K:V]... [--store F] [--config F] [--json]
+  hooklab attach [ws://HOST:PORT/hooklab/events]   (default ws://127.0.0.1:2024/hooklab/events)
+  hooklab bench [--runs N] [--concurrency C] [--duration D] [--mode create|wait|stream|thread]
+                [--rate R] [--webhook URL] [--url URL] [--assistant ID] [--run-timeout D] [--json]
+
+Each command's flags: hooklab COMMAND -h
 `
 
 // run is hooklab's whole program: main only adds the process around it.
 // getenv is os.LookupEnv: header templates must tell "unset" from "empty".
 func run(ctx context.Context, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	cmd := "dev"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help", "-version", "--version"}, args[0]):
+		cmd = strings.TrimLeft(args[0], "-") // hooklab's own help, not dev's flags
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -77,10 +85,10 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 		return attach(ctx, args, stdout, stderr)
 	case "bench":
 		return bench.Command(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "h":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "version", "--version":
+	case "version":
 		fmt.Fprintln(stdout, "hooklab", version)
 		return 0
 	}
@@ -102,8 +110,16 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 	headless := fs.Bool("headless", false, "no dashboard: one JSON event per line on stdout")
 	runTimeout := fs.Duration("run-timeout", time.Hour, "runs longer than this end with status timeout")
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
-	logPath := fs.String("log", "", "log file while the dashboard is open (default: next to the store)")
+	logPath := fs.String("log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hooklab dev: unexpected argument %q: dev takes only flags (hooklab -h lists the commands)\n", fs.Arg(0))
+		return 2
+	}
+	if *maxBody <= 0 {
+		fmt.Fprintf(stderr, "hooklab dev: --max-body %d: must be a positive number of bytes (default 33554432, 32 MiB)\n", *maxBody)
 		return 2
 	}
 	f, err := config.LoadOrDefault(*cfgPath)
@@ -279,8 +295,13 @@ func attach(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	target := "ws://127.0.0.1:2024/hooklab/events"
-	if fs.NArg() > 0 {
+	switch fs.NArg() {
+	case 0:
+	case 1:
 		target = fs.Arg(0)
+	default:
+		fmt.Fprintf(stderr, "hooklab attach: unexpected argument %q: attach takes one URL, e.g. ws://127.0.0.1:2024/hooklab/events\n", fs.Arg(1))
+		return 2
 	}
 	c, err := client.New(target)
 	if err != nil {

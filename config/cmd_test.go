@@ -110,6 +110,15 @@ func TestCheckURLText(t *testing.T) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
 	}
+	// A refusal by the address rule names the setting that refused.
+	var lb bytes.Buffer
+	absent := EffectivePolicy(Webhooks{})
+	if err := WriteDecisions(&lb, []Decision{absent.Check(context.Background(), "http://localhost:9000/hook", testResolver())}, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(lb.String(), "✗ address   disable_loopback=true") {
+		t.Errorf("a loopback refusal should name disable_loopback:\n%s", lb.String())
+	}
 	var b bytes.Buffer
 	d := policyFor(t, `{"allowed_ports": [443]}`).Check(context.Background(), "https://example.com:8443/", testResolver())
 	if err := WriteDecisions(&b, []Decision{d}, false); err != nil {

@@ -237,13 +237,25 @@ func (p Policy) relabel(from, to string) Policy {
 // loopback hosts, nothing for metadata addresses (always blocked), and
 // disable_private_ips otherwise.
 func (p Policy) addressSetting(reason string) Setting[bool] {
-	switch {
-	case strings.HasPrefix(reason, "loopback"), strings.HasPrefix(reason, "unspecified"):
+	switch p.addressSettingName(reason) {
+	case "disable_loopback":
 		return p.DisableLoopback
-	case strings.HasPrefix(reason, "cloud metadata"):
+	case "":
 		return Setting[bool]{Value: true, Source: SourceAlways}
 	}
 	return p.DisablePrivateIPs
+}
+
+// addressSettingName names the setting of addressSetting ("" for the
+// metadata addresses, which no setting allows).
+func (Policy) addressSettingName(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "loopback"), strings.HasPrefix(reason, "unspecified"):
+		return "disable_loopback"
+	case strings.HasPrefix(reason, "cloud metadata"):
+		return ""
+	}
+	return "disable_private_ips"
 }
 
 // normHost lowercases a host and drops one trailing dot, so "API.Example.COM."

@@ -48,7 +48,7 @@ func writeText(w io.Writer, d Decision) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range d.Checks {
 		value := formatValue(c.Value)
-		if name := settingOf(c.Rule); name != "" {
+		if name := settingOf(c, d); name != "" {
 			value = name + "=" + value
 		}
 		fmt.Fprintf(tw, "  %s %s\t%s\t%s", mark[c.Passed], c.Rule, value, c.Source)
@@ -72,8 +72,14 @@ func writeText(w io.Writer, d Decision) {
 
 // settingOf names the webhooks.url setting a check shows, so a bare
 // "false" in the report is not a riddle.
-func settingOf(rule string) string {
-	switch rule {
+func settingOf(c Check, d Decision) string {
+	if c.Rule == RuleAddress && !c.Passed {
+		// The setting that refused, as Policy.addressSetting chose it.
+		if why := strings.TrimPrefix(d.Message, "Webhook host blocked: "); why != d.Message {
+			return Policy{}.addressSettingName(why)
+		}
+	}
+	switch c.Rule {
 	case RuleLength:
 		return "max_url_length"
 	case RuleLoopback:

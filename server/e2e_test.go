@@ -444,4 +444,22 @@ func TestE2EStartupErrors(t *testing.T) {
 	if code == 0 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, addr) {
 		t.Errorf("address in use: exit %d, stderr %q", code, stderr)
 	}
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"--help"}, 0, "hooklab check-url", ""},
+		{[]string{"-h"}, 0, "hooklab replay ID", ""},
+		{[]string{"--version"}, 0, "hooklab 0.", ""},
+		{[]string{"dev", "--headless", "stray", "--addr", "127.0.0.1:0"}, 2, "", `unexpected argument "stray"`},
+		{[]string{"--headless", "--max-body", "-1", "--addr", "127.0.0.1:0"}, 2, "", "--max-body -1: must be a positive"},
+		{[]string{"attach", "ws://127.0.0.1:1/hooklab/events", "extra"}, 2, "", `unexpected argument "extra"`},
+	} {
+		stdout, stderr, code := runCLI(t, nil, c.args...)
+		if code != c.code || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("hooklab %v: exit %d\nstdout %q\nstderr %q", c.args, code, stdout, stderr)
+		}
+	}
 }

@@ -195,8 +195,15 @@ func (s *Server) handleConfigPut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalid("config", "%v", err)
 	}
+	// A key left out keeps its value in force: PUT {"http": ...} must not
+	// drop the webhooks settings (and with them, say, loopback receivers).
 	next := cur.Clone()
-	next.Webhooks, next.HTTP = parsed.Webhooks, parsed.HTTP
+	if len(b.Webhooks) > 0 {
+		next.Webhooks = parsed.Webhooks
+	}
+	if len(b.HTTP) > 0 {
+		next.HTTP = parsed.HTTP
+	}
 	if err := s.ApplyConfig(r.Context(), next, b.Save); err != nil {
 		return invalid("config", "%v", err)
 	}

@@ -88,3 +88,23 @@ func TestSavingTheEmbeddedDefaultMakesItsValuesExplicit(t *testing.T) {
 		t.Errorf("port check after saving: %+v", d.Checks[3])
 	}
 }
+
+// TestConfigPutKeepsWhatItLeavesOut: PUT /hooklab/config with only "http"
+// keeps the webhooks settings in force (they once fell back to the
+// platform defaults, which refuse loopback receivers).
+func TestConfigPutKeepsWhatItLeavesOut(t *testing.T) {
+	ts := mustStart(t)
+	ts.mustDo(t, "PUT", "/hooklab/config", map[string]any{"http": map[string]any{"disable_webhooks": true}}, 200, nil)
+	var d config.Decision
+	ts.mustDo(t, "POST", "/hooklab/check-url", map[string]any{"url": "/hooklab/sink/x"}, 200, &d)
+	if !d.Allowed {
+		t.Fatalf("after PUT {http}, the embedded webhooks settings are gone: %s", d.Message)
+	}
+	var rt struct {
+		DisableWebhooks bool `json:"disable_webhooks"`
+	}
+	ts.mustDo(t, "GET", "/hooklab/config", nil, 200, &rt)
+	if !rt.DisableWebhooks {
+		t.Error("the http key was not applied")
+	}
+}

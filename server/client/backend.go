@@ -150,12 +150,16 @@ func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 	if err := f.Validate(); err != nil {
 		return err
 	}
+	wh := WebhooksJSON(f.Webhooks)
+	if wh == nil {
+		wh = json.RawMessage("{}") // cleared, not left out (which keeps the running one)
+	}
 	body := struct {
-		Webhooks json.RawMessage `json:"webhooks,omitempty"`
+		Webhooks json.RawMessage `json:"webhooks"`
 		HTTP     map[string]bool `json:"http"`
 		Save     bool            `json:"save"`
 	}{
-		Webhooks: WebhooksJSON(f.Webhooks),
+		Webhooks: wh,
 		HTTP:     map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks},
 		Save:     save,
 	}
