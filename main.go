@@ -96,6 +96,15 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 	return 2
 }
 
+// flagExit is the exit code after a flag parse error, which the flag
+// package has printed: 0 for -h (the help asked for), else 2.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
 func env(getenv func(string) (string, bool)) func(string) string {
 	return func(k string) string { v, _ := getenv(k); return v }
 }
@@ -112,7 +121,7 @@ func dev(ctx context.Context, args []string, getenv func(string) (string, bool),
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
 	logPath := fs.String("log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hooklab dev: unexpected argument %q: dev takes only flags (hooklab -h lists the commands)\n", fs.Arg(0))
@@ -292,7 +301,7 @@ func attach(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	headless := fs.Bool("headless", false, "print JSON lines instead of opening the dashboard")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	target := "ws://127.0.0.1:2024/hooklab/events"
 	switch fs.NArg() {

@@ -36,6 +36,9 @@ func HistoryCommand(ctx context.Context, args []string, getenv func(string) (str
 	curlID := fs.String("curl", "", "print delivery `ID` as a runnable curl command")
 	cfgPath := fs.String("config", "", "langgraph.json whose header templates --curl uses (default ./langgraph.json when it exists)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {

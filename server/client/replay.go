@@ -58,8 +58,11 @@ func ReplayCommand(ctx context.Context, args []string, getenv func(string) (stri
 	storePath := fs.String("store", "", "history database (default under $XDG_STATE_HOME/hooklab)")
 	cfgPath := fs.String("config", "", "langgraph.json for a direct replay (default ./langgraph.json when it exists)")
 	asJSON := fs.Bool("json", false, "print the new delivery as JSON")
-	id, ok := parseWithID(fs, args, stderr)
-	if !ok {
+	id, err := parseWithID(fs, args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
 		return 2
 	}
 	if id == "" {
@@ -84,7 +87,6 @@ func ReplayCommand(ctx context.Context, args []string, getenv func(string) (stri
 		return code
 	}
 	var d store.Delivery
-	var err error
 	if src.c != nil {
 		d, err = src.c.Replay(ctx, rp)
 		if err != nil {
@@ -124,25 +126,26 @@ func ReplayCommand(ctx context.Context, args []string, getenv func(string) (stri
 
 // parseWithID parses flags and the one ID argument in any order: flag
 // parsing stops at the first non-flag, so what follows it is parsed again.
-// On a usage error it has printed why and reports false.
-func parseWithID(fs *flag.FlagSet, args []string, stderr io.Writer) (string, bool) {
+// On a usage error it has printed why and returns the error (flag.ErrHelp
+// for -h).
+func parseWithID(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error) {
 	var id string
 	rest := args
 	for len(rest) > 0 {
 		if !strings.HasPrefix(rest[0], "-") || rest[0] == "-" {
 			if id != "" {
 				fmt.Fprintf(stderr, "hooklab replay: unexpected argument %q: replay takes one delivery ID\n", rest[0])
-				return "", false
+				return "", errors.New("unexpected argument")
 			}
 			id, rest = rest[0], rest[1:]
 			continue
 		}
 		if err := fs.Parse(rest); err != nil {
-			return "", false // the flag package has printed why
+			return "", err // the flag package has printed why
 		}
 		rest = fs.Args()
 	}
-	return id, true
+	return id, nil
 }
 
 // outcomeLine is the one-line result of a replay.
