@@ -2,14 +2,19 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"hooklab/server/hub"
+	"hooklab/server/store"
 )
 
 // receiver records webhook bodies by run id.
@@ -280,4 +285,68 @@ func readSSE(t *testing.T, r io.Reader) []string {
 		}
 	}
 	return names
+}
+
+// TestTemporaryKwarg: kwargs.temporary is true for a stateless run whose
+// thread is deleted with it, false when kept or on a real thread (as the
+// platform sets it).
+func TestTemporaryKwarg(t *testing.T) {
+	ts := mustStart(t)
+	var th Thread
+	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &th)
+	for _, c := range []struct {
+		path, onCompletion string
+		want               bool
+	}{
+		{"/runs", "", true},
+		{"/runs", "keep", false},
+		{"/threads/" + th.ThreadID + "/runs", "", false},
+	} {
+		body := map[string]any{"assistant_id": "agent", "webhook": "/hooklab/sink/t"}
+		if c.onCompletion != "" {
+			body["on_completion"] = c.onCompletion
+		}
+		var run Run
+		ts.mustDo(t, "POST", c.path, body, 200, &run)
+		d := ts.waitDelivery(t, run.RunID)
+		var p struct {
+			Kwargs struct {
+				Temporary bool `json:"temporary"`
+			} `json:"kwargs"`
+		}
+		if err := json.Unmarshal(d.Body, &p); err != nil || p.Kwargs.Temporary != c.want {
+			t.Errorf("%s on_completion=%q: temporary %v, want %v (%v)", c.path, c.onCompletion, p.Kwargs.Temporary, c.want, err)
+		}
+	}
+}
+
+// TestSinkRecordsHeadersInOrder: the sink's record lists headers sorted by
+// name, the same for every request (Go's map order was random).
+func TestSinkRecordsHeadersInOrder(t *testing.T) {
+	ts := mustStart(t)
+	req, _ := http.NewRequest("POST", ts.URL+"/hooklab/sink/h", strings.NewReader(`{}`))
+	for _, h := range []string{"Zeta", "Alpha", "Mid", "Beta", "Omega", "Gamma"} {
+		req.Header.Set("X-"+h, "1")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ts.Store.Flush(context.Background())
+	evs, err := ts.Store.Events(context.Background(), store.Query{Kinds: []hub.Kind{hub.KindSink}})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("sink events: %d, %v", len(evs), err)
+	}
+	var info hub.SinkInfo
+	if err := evs[0].Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, h := range info.Headers {
+		names = append(names, h.Name)
+	}
+	if !slices.IsSorted(names) || len(names) < 6 {
+		t.Fatalf("sink headers not in order: %v", names)
+	}
 }
