@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strconv"
 	"strings"
@@ -151,6 +152,18 @@ func systemAssistantID(graphID string) string {
 }
 
 func newID() string { return uuid.NewString() }
+
+// patchedMetadata is old with patch merged in, as a new map: copy on write,
+// since answers encoded after the server lock is released may still be
+// reading old.
+func patchedMetadata(old, patch map[string]any) map[string]any {
+	md := maps.Clone(old)
+	if md == nil {
+		md = map[string]any{}
+	}
+	maps.Copy(md, patch)
+	return md
+}
 
 // canonID is id lowercased when it is a UUID: the platform parses ids as
 // UUIDs, so "D84E…" and "d84e…" name the same object. Other strings (a

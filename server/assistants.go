@@ -1,7 +1,6 @@
 package server
 
 import (
-	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -197,14 +196,7 @@ func (s *Server) handleAssistantPatch(w http.ResponseWriter, r *http.Request) er
 	if b.Context != nil {
 		a.Context = b.Context
 	}
-	// Copy on write: answers encoded after the lock is released may
-	// still be reading the old map.
-	md := maps.Clone(a.Metadata)
-	if md == nil {
-		md = map[string]any{}
-	}
-	maps.Copy(md, b.Metadata)
-	a.Metadata = md
+	a.Metadata = patchedMetadata(a.Metadata, b.Metadata)
 	if b.Name != nil {
 		a.Name = *b.Name
 	}

@@ -233,14 +233,7 @@ func (s *Server) handleThreadPatch(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	// Copy on write: answers encoded after the lock is released may
-	// still be reading the old map.
-	md := maps.Clone(t.Metadata)
-	if md == nil {
-		md = map[string]any{}
-	}
-	maps.Copy(md, b.Metadata)
-	t.Metadata = md
+	t.Metadata = patchedMetadata(t.Metadata, b.Metadata)
 	t.UpdatedAt = now()
 	s.persistThread(t)
 	writeJSON(w, http.StatusOK, t.Thread)
