@@ -12,9 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 const (
@@ -35,7 +32,7 @@ const (
 // task is one delivery moving through the pool. Exactly one goroutine owns
 // a task at a time (Send, a worker, a retry timer, Close or Replay).
 type task struct {
-	d       store.Delivery
+	d       Delivery
 	headers []sendHeader // real values; d.Headers is the recorded, masked form
 	run     *RunResult   // jobs: the body is built at the first attempt
 	allowed []string
@@ -84,17 +81,17 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		t.gated = true
 		rt := s.runtime()
 		if rt.DisableWebhooks {
-			s.finish(t, store.OutcomeSkipped, reasonDisabled)
+			s.finish(t, OutcomeSkipped, reasonDisabled)
 			return stepResult{state: stepDone}
 		}
 		dec := rt.Policy.Check(ctx, t.d.URL, s.o.Resolver)
 		if ctx.Err() != nil {
 			return stepResult{state: stepAborted}
 		}
-		s.rec.Append(hub.KindDecision, hub.DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		s.rec.Append(KindDecision, DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
 		t.d.Decision = &dec
 		if !dec.Allowed {
-			s.finish(t, store.OutcomeRefused, dec.Message)
+			s.finish(t, OutcomeRefused, dec.Message)
 			return stepResult{state: stepDone}
 		}
 	}
@@ -120,23 +117,23 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		wait := s.o.Backoff(n)
 		next := now.Add(wait)
 		res.info.Retry, res.info.NextAttemptAt = true, &next
-		s.rec.Append(hub.KindAttempt, res.info)
+		s.rec.Append(KindAttempt, res.info)
 		t.d.AttemptLog = append(t.d.AttemptLog, res.info)
 		t.d.NextAttemptAt, t.d.Reason = &next, res.reason
 		s.rec.PutDelivery(t.d)
 		return stepResult{state: stepRetry, wait: wait}
 	}
-	s.rec.Append(hub.KindAttempt, res.info)
+	s.rec.Append(KindAttempt, res.info)
 	t.d.AttemptLog = append(t.d.AttemptLog, res.info)
 	switch {
 	case res.ok:
-		s.finish(t, store.OutcomeDelivered, "")
+		s.finish(t, OutcomeDelivered, "")
 	case res.refused:
-		s.finish(t, store.OutcomeRefused, res.reason)
+		s.finish(t, OutcomeRefused, res.reason)
 	case res.retry:
-		s.finish(t, store.OutcomeFailed, fmt.Sprintf("gave up after %d attempts: %s", n, res.reason))
+		s.finish(t, OutcomeFailed, fmt.Sprintf("gave up after %d attempts: %s", n, res.reason))
 	default:
-		s.finish(t, store.OutcomeFailed, res.reason)
+		s.finish(t, OutcomeFailed, res.reason)
 	}
 	return stepResult{state: stepDone}
 }
@@ -144,17 +141,17 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 func (s *Sender) finish(t *task, outcome, reason string) {
 	t.d.Outcome, t.d.Reason, t.d.NextAttemptAt, t.d.UpdatedAt = outcome, reason, nil, s.o.Now()
 	s.rec.PutDelivery(t.d)
-	s.rec.Append(hub.KindDelivery, t.d.Info())
-	if outcome != store.OutcomeDelivered {
+	s.rec.Append(KindDelivery, t.d.Info())
+	if outcome != OutcomeDelivered {
 		s.o.Logger.Debug("webhook not delivered", "delivery", t.d.ID, "url", t.d.URL, "outcome", outcome, "reason", reason)
 	}
 }
 
 // persistPending records t as pending so the next Start resumes it.
 func (s *Sender) persistPending(t *task) {
-	t.d.Outcome, t.d.Reason, t.d.UpdatedAt = store.OutcomePending, reasonShutdown, s.o.Now()
+	t.d.Outcome, t.d.Reason, t.d.UpdatedAt = OutcomePending, reasonShutdown, s.o.Now()
 	s.rec.PutDelivery(t.d)
-	s.rec.Append(hub.KindDelivery, t.d.Info())
+	s.rec.Append(KindDelivery, t.d.Info())
 }
 
 // platformBackoff is the platform's wait before attempt n+1: exponential
@@ -165,7 +162,7 @@ func platformBackoff(n int) time.Duration {
 }
 
 type attemptResult struct {
-	info    hub.AttemptInfo
+	info    Attempt
 	ok      bool   // a 2xx came back
 	retry   bool   // timeout, network error, 5xx or 429
 	refused bool   // the URL policy stopped it (at dial or on a redirect)
@@ -177,7 +174,7 @@ type attemptResult struct {
 func (s *Sender) attempt(ctx context.Context, t *task, n int) attemptResult {
 	started := s.o.Now()
 	body := t.bodyAt(started)
-	info := hub.AttemptInfo{
+	info := Attempt{
 		DeliveryID: t.d.ID, RunID: t.d.RunID, Attempt: n, Method: http.MethodPost, URL: t.d.URL,
 		RequestHeaders: t.d.Headers, RequestBody: body, StartedAt: started,
 	}
@@ -210,7 +207,7 @@ func (s *Sender) attempt(ctx context.Context, t *task, n int) attemptResult {
 		hop := hopURL(r.URL, local)
 		info.Redirects = append(info.Redirects, hop)
 		dec := s.runtime().Policy.Check(r.Context(), hop, s.o.Resolver)
-		s.rec.Append(hub.KindDecision, hub.DecisionInfo{Stage: stageRedirect, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		s.rec.Append(KindDecision, DecisionInfo{Stage: stageRedirect, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
 		if !dec.Allowed {
 			refusal = fmt.Sprintf("%s (redirect to %s)", dec.Message, hop)
 			return errRedirectRefused
@@ -287,16 +284,16 @@ func hopURL(u *url.URL, local bool) string {
 }
 
 // headerList flattens h into lines sorted by name, for a stable record.
-func headerList(h http.Header) []hub.HeaderKV {
+func headerList(h http.Header) []Header {
 	names := make([]string, 0, len(h))
 	for k := range h {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	out := make([]hub.HeaderKV, 0, len(names))
+	out := make([]Header, 0, len(names))
 	for _, k := range names {
 		for _, v := range h[k] {
-			out = append(out, hub.HeaderKV{Name: k, Value: v})
+			out = append(out, Header{Name: k, Value: v})
 		}
 	}
 	return out

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"hooklab/config"
-	"hooklab/server/hub"
 )
 
 // sendHeader is one request header with its real value. Masked is what
@@ -18,11 +17,11 @@ type sendHeader struct {
 	Secret bool
 }
 
-func (h sendHeader) recorded() hub.HeaderKV {
+func (h sendHeader) recorded() Header {
 	if h.Secret {
-		return hub.HeaderKV{Name: h.Name, Value: h.Masked}
+		return Header{Name: h.Name, Value: h.Masked}
 	}
-	return hub.HeaderKV{Name: h.Name, Value: h.Value}
+	return Header{Name: h.Name, Value: h.Value}
 }
 
 // setHeader replaces the header named h.Name (case-insensitively) in
@@ -60,8 +59,8 @@ func fromResolved(h config.ResolvedHeader) sendHeader {
 }
 
 // recordHeaders is the stored form of hs and the names of its secrets.
-func recordHeaders(hs []sendHeader) ([]hub.HeaderKV, []string) {
-	out := make([]hub.HeaderKV, len(hs))
+func recordHeaders(hs []sendHeader) ([]Header, []string) {
+	out := make([]Header, len(hs))
 	var secrets []string
 	for i, h := range hs {
 		out[i] = h.recorded()
@@ -76,7 +75,7 @@ func recordHeaders(hs []sendHeader) ([]hub.HeaderKV, []string) {
 // values are never in the store, so they are taken again from the
 // templates resolved now (the current Runtime), by name; other headers are
 // kept as stored, in their stored order.
-func restoreHeaders(rt *config.Runtime, stored []hub.HeaderKV, secrets []string) ([]sendHeader, error) {
+func restoreHeaders(rt *config.Runtime, stored []Header, secrets []string) ([]sendHeader, error) {
 	hs := make([]sendHeader, 0, len(stored))
 	for _, h := range stored {
 		if !slices.ContainsFunc(secrets, func(n string) bool { return strings.EqualFold(n, h.Name) }) {

@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hooklab/config"
+	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -61,11 +62,11 @@ func (r *testRecorder) dump(t *testing.T) string {
 	return sb.String()
 }
 
-func (r *testRecorder) attempts(t *testing.T, id string) []hub.AttemptInfo {
+func (r *testRecorder) attempts(t *testing.T, id string) []sender.Attempt {
 	t.Helper()
-	var out []hub.AttemptInfo
-	for _, e := range r.events(t, hub.KindAttempt) {
-		var a hub.AttemptInfo
+	var out []sender.Attempt
+	for _, e := range r.events(t, sender.KindAttempt) {
+		var a sender.Attempt
 		if err := e.Decode(&a); err != nil {
 			t.Fatal(err)
 		}
@@ -76,11 +77,11 @@ func (r *testRecorder) attempts(t *testing.T, id string) []hub.AttemptInfo {
 	return out
 }
 
-func (r *testRecorder) decisions(t *testing.T, id string) []hub.DecisionInfo {
+func (r *testRecorder) decisions(t *testing.T, id string) []sender.DecisionInfo {
 	t.Helper()
-	var out []hub.DecisionInfo
-	for _, e := range r.events(t, hub.KindDecision) {
-		var d hub.DecisionInfo
+	var out []sender.DecisionInfo
+	for _, e := range r.events(t, sender.KindDecision) {
+		var d sender.DecisionInfo
 		if err := e.Decode(&d); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +93,7 @@ func (r *testRecorder) decisions(t *testing.T, id string) []hub.DecisionInfo {
 }
 
 // waitFor polls the stored delivery until cond holds.
-func waitFor(t *testing.T, rec Recorder, id string, cond func(store.Delivery) bool) store.Delivery {
+func waitFor(t *testing.T, rec sender.Recorder, id string, cond func(sender.Delivery) bool) sender.Delivery {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -107,9 +108,9 @@ func waitFor(t *testing.T, rec Recorder, id string, cond func(store.Delivery) bo
 	}
 }
 
-func waitFinal(t *testing.T, rec Recorder, id string) store.Delivery {
+func waitFinal(t *testing.T, rec sender.Recorder, id string) sender.Delivery {
 	t.Helper()
-	return waitFor(t, rec, id, func(d store.Delivery) bool { return d.Outcome != store.OutcomePending })
+	return waitFor(t, rec, id, func(d sender.Delivery) bool { return d.Outcome != sender.OutcomePending })
 }
 
 // swappable is a Runtime that a test can change mid-flight, as a live
@@ -132,18 +133,18 @@ func explicit[T any](v T) config.Setting[T] {
 	return config.Setting[T]{Value: v, Source: config.SourceExplicit}
 }
 
-func fastOptions(rec Recorder, rt func() *config.Runtime) Options {
-	return Options{
+func fastOptions(rec sender.Recorder, rt func() *config.Runtime) sender.Options {
+	return sender.Options{
 		Recorder: rec, Runtime: rt, Workers: 4, Queue: 16, Version: "test",
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond },
 		Timeout: 2 * time.Second, ConnectTimeout: time.Second,
 	}
 }
 
-// mustStart starts a Sender and closes it at cleanup.
-func mustStart(t *testing.T, o Options) *Sender {
+// mustStart starts a sender.Sender and closes it at cleanup.
+func mustStart(t *testing.T, o sender.Options) *sender.Sender {
 	t.Helper()
-	s := New(o)
+	s := sender.New(o)
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +156,11 @@ func mustStart(t *testing.T, o Options) *Sender {
 	return s
 }
 
-func mustSend(t *testing.T, s *Sender, url string, run RunResult) string {
+func mustSend(t *testing.T, s *sender.Sender, url string, run sender.RunResult) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	id, err := s.Send(ctx, Job{URL: url, Run: run})
+	id, err := s.Send(ctx, sender.Job{URL: url, Run: run})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +251,9 @@ func jsonEqual(a, b []byte) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func sampleRun() RunResult {
+func sampleRun() sender.RunResult {
 	at := time.Date(2024, 8, 30, 23, 7, 38, 242730000, time.UTC)
-	return RunResult{
+	return sender.RunResult{
 		RunID: "1ef6a2e0-0000-6000-8000-000000000001", ThreadID: "1ef6a2e0-0000-6000-8000-0000000000aa",
 		AssistantID: "fe096781-5601-53d2-b2f6-0d3403f7e9ca", CreatedAt: at, UpdatedAt: at.Add(time.Second),
 		Metadata: json.RawMessage(`{"source": "test"}`), Kwargs: json.RawMessage(`{"input":{"messages":[]}}`),

@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"bufio"

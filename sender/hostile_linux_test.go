@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"net"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hooklab/server/store"
+	"hooklab/sender"
 )
 
 // fullBacklog is a loopback listener whose accept queue is full and never
@@ -54,7 +54,7 @@ func TestConnectTimeoutRetriesThenFails(t *testing.T) {
 	id := mustSend(t, s, "http://"+addr+"/hook", sampleRun())
 	d := waitFinal(t, rec, id)
 	const want = "connect timeout after 150ms"
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: "+want {
+	if d.Outcome != sender.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: "+want {
 		t.Fatalf("delivery %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 	for _, a := range rec.attempts(t, id) {

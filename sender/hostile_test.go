@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"hooklab/config"
-	"hooklab/server/store"
+	"hooklab/sender"
 )
 
 // Receivers that misbehave (issue 7). Each is a real loopback receiver;
@@ -67,30 +67,30 @@ func TestHostileReceivers(t *testing.T) {
 		atLeast  bool   // each attempt lasted at least the whole-request timeout
 	}{
 		{"trickles the response body", httpTarget(false, "", trickleBody),
-			0, false, store.OutcomeFailed, 3, 200, timeout + " while reading the response body", true},
+			0, false, sender.OutcomeFailed, 3, 200, timeout + " while reading the response body", true},
 		{"trickles the response headers", rawTarget("http", serveTrickleHeaders),
-			0, false, store.OutcomeFailed, 3, 0, timeout, true},
+			0, false, sender.OutcomeFailed, 3, 0, timeout, true},
 		{"never answers", rawTarget("http", serveSilent),
-			0, false, store.OutcomeFailed, 3, 0, timeout, true},
+			0, false, sender.OutcomeFailed, 3, 0, timeout, true},
 		{"reads the request one byte at a time", rawTarget("http", serveSlowRead),
-			0, true, store.OutcomeFailed, 3, 0, timeout, true},
+			0, true, sender.OutcomeFailed, 3, 0, timeout, true},
 		{"floods the response headers", rawTarget("http", serveHeaderFlood),
-			0, false, store.OutcomeFailed, 3, 0, "response headers larger than 1 MiB (stopped reading them)", false},
+			0, false, sender.OutcomeFailed, 3, 0, "response headers larger than 1 MiB (stopped reading them)", false},
 		{"resets the connection", rawTarget("http", serveReset),
-			0, false, store.OutcomeFailed, 3, 0, "connection reset by peer", false},
+			0, false, sender.OutcomeFailed, 3, 0, "connection reset by peer", false},
 		{"hangs up without answering", rawTarget("http", serveHangUp),
-			0, false, store.OutcomeFailed, 3, 0, "connection closed by the receiver before a complete response", false},
+			0, false, sender.OutcomeFailed, 3, 0, "connection closed by the receiver before a complete response", false},
 		{"promises a body it does not send", httpTarget(false, "", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "1000")
 			_, _ = w.Write([]byte("short"))
-		}), 0, false, store.OutcomeFailed, 3, 200,
+		}), 0, false, sender.OutcomeFailed, 3, 200,
 			"connection closed by the receiver before a complete response while reading the response body", false},
 		{"untrusted certificate", httpTarget(true, "", func(http.ResponseWriter, *http.Request) {}),
-			0, false, store.OutcomeFailed, 3, 0, "TLS: x509: certificate signed by unknown authority", false},
+			0, false, sender.OutcomeFailed, 3, 0, "TLS: x509: certificate signed by unknown authority", false},
 		{"plain HTTP on an https URL", httpTarget(false, "https", func(http.ResponseWriter, *http.Request) {}),
-			0, false, store.OutcomeFailed, 3, 0, "TLS: first record does not look like a TLS handshake", false},
+			0, false, sender.OutcomeFailed, 3, 0, "TLS: first record does not look like a TLS handshake", false},
 		{"never answers the TLS handshake", rawTarget("https", serveSilent),
-			150 * time.Millisecond, false, store.OutcomeFailed, 3, 0, "TLS: handshake timeout after 150ms", false},
+			150 * time.Millisecond, false, sender.OutcomeFailed, 3, 0, "TLS: handshake timeout after 150ms", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestHostileReceivers(t *testing.T) {
 					t.Errorf("attempt %d took %.1f ms, less than the %s timeout", a.Attempt, a.Timing.TotalMS, to)
 				}
 			}
-			if c.outcome == store.OutcomeFailed && d.Reason != "gave up after 3 attempts: "+as[len(as)-1].Error {
+			if c.outcome == sender.OutcomeFailed && d.Reason != "gave up after 3 attempts: "+as[len(as)-1].Error {
 				t.Errorf("reason %q", d.Reason)
 			}
 			if n := target.hits(); n != int64(c.attempts) {
@@ -184,11 +184,11 @@ func TestHugeResponseBodyReadsOnly64KiB(t *testing.T) {
 			d := waitFinal(t, rec, mustSend(t, s, srv.URL, sampleRun()))
 			runtime.ReadMemStats(&m1)
 
-			if d.Outcome != store.OutcomeDelivered || d.Attempts != 1 || d.Status != 200 {
+			if d.Outcome != sender.OutcomeDelivered || d.Attempts != 1 || d.Status != 200 {
 				t.Fatalf("delivery %s %d status %d %q", d.Outcome, d.Attempts, d.Status, d.Reason)
 			}
 			a := d.AttemptLog[0]
-			if !a.Truncated || len(a.ResponseBody) != maxCapture || strings.Trim(a.ResponseBody, "x") != "" || a.Error != "" {
+			if !a.Truncated || len(a.ResponseBody) != sender.MaxCapture || strings.Trim(a.ResponseBody, "x") != "" || a.Error != "" {
 				t.Fatalf("attempt: truncated %v, %d bytes kept, error %q", a.Truncated, len(a.ResponseBody), a.Error)
 			}
 			// Generous: the point is not reading to the 10 s timeout.
@@ -227,7 +227,7 @@ func TestRedirectLoopEveryStatus(t *testing.T) {
 			id := mustSend(t, s, srv.URL+"/loop", sampleRun())
 			d := waitFinal(t, rec, id)
 			want := "stopped after 5 redirects (a redirect loop?)"
-			if d.Outcome != store.OutcomeFailed || d.Attempts != 1 || d.Reason != want || d.Status != code {
+			if d.Outcome != sender.OutcomeFailed || d.Attempts != 1 || d.Reason != want || d.Status != code {
 				t.Fatalf("delivery %s %d %q status %d", d.Outcome, d.Attempts, d.Reason, d.Status)
 			}
 			as := rec.attempts(t, id)
@@ -270,23 +270,23 @@ func TestHungReceiversNeverStallThePool(t *testing.T) {
 			o.Workers, o.Timeout = c.workers, c.timeout
 			s := mustStart(t, o)
 			hung := []string{mustSend(t, s, silent.URL, sampleRun()), mustSend(t, s, trickler.URL, sampleRun())}
-			waitFor(t, rec, hung[0], func(store.Delivery) bool { return silent.conns.Load() > 0 })
+			waitFor(t, rec, hung[0], func(sender.Delivery) bool { return silent.conns.Load() > 0 })
 			d := waitFinal(t, rec, mustSend(t, s, good.URL, sampleRun()))
-			if d.Outcome != store.OutcomeDelivered {
+			if d.Outcome != sender.OutcomeDelivered {
 				t.Fatalf("good delivery %+v", d)
 			}
 			for _, id := range hung {
 				if c.timeout > time.Second { // still held when the good one is done
-					if h, _ := rec.Delivery(context.Background(), id); h.Outcome != store.OutcomePending || h.Attempts != 0 {
+					if h, _ := rec.Delivery(context.Background(), id); h.Outcome != sender.OutcomePending || h.Attempts != 0 {
 						t.Fatalf("hung delivery %s %d", h.Outcome, h.Attempts)
 					}
-				} else if h := waitFinal(t, rec, id); h.Outcome != store.OutcomeFailed || h.Attempts != 3 {
+				} else if h := waitFinal(t, rec, id); h.Outcome != sender.OutcomeFailed || h.Attempts != 3 {
 					t.Fatalf("hung delivery %s %d %q", h.Outcome, h.Attempts, h.Reason)
 				}
 			}
 			closeWithin(t, s, 200*time.Millisecond) // aborts what is still hung
 			for _, id := range hung {
-				if h, _ := rec.Delivery(context.Background(), id); h.Outcome == store.OutcomePending && h.Attempts != 0 {
+				if h, _ := rec.Delivery(context.Background(), id); h.Outcome == sender.OutcomePending && h.Attempts != 0 {
 					t.Errorf("aborted delivery recorded an attempt: %+v", h)
 				}
 			}

@@ -3,9 +3,6 @@ package sender
 import (
 	"context"
 	"time"
-
-	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // Start runs the workers until Close and resumes unfinished deliveries:
@@ -33,9 +30,9 @@ func (s *Sender) Start(ctx context.Context) error {
 	for _, d := range ds {
 		t, reason := s.resumeTask(d)
 		if t == nil {
-			d.Outcome, d.Reason, d.NextAttemptAt, d.UpdatedAt = store.OutcomeInterrupted, reason, nil, s.o.Now()
+			d.Outcome, d.Reason, d.NextAttemptAt, d.UpdatedAt = OutcomeInterrupted, reason, nil, s.o.Now()
 			s.rec.PutDelivery(d)
-			s.rec.Append(hub.KindDelivery, d.Info())
+			s.rec.Append(KindDelivery, d.Info())
 			continue
 		}
 		tasks = append(tasks, t)
@@ -67,7 +64,7 @@ func (s *Sender) admit(tasks []*task) {
 		}
 		t.d.Reason, t.d.UpdatedAt = "resumed after restart", s.o.Now()
 		s.rec.PutDelivery(t.d)
-		s.rec.Append(hub.KindDelivery, t.d.Info())
+		s.rec.Append(KindDelivery, t.d.Info())
 		if next := t.d.NextAttemptAt; next != nil && next.After(s.o.Now()) {
 			s.scheduleLocked(t, next.Sub(s.o.Now()))
 		} else {

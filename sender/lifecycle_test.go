@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"context"
@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
 
-func closeWithin(t *testing.T, s *Sender, d time.Duration) {
+func closeWithin(t *testing.T, s *sender.Sender, d time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -31,25 +32,25 @@ func TestCloseKeepsRetryPendingAndStartResumes(t *testing.T) {
 	rec := newRecorder(t)
 	o := fastOptions(rec, nil)
 	o.Backoff = func(int) time.Duration { return 200 * time.Millisecond }
-	s1 := New(o)
+	s1 := sender.New(o)
 	if err := s1.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	id := mustSend(t, s1, rv.URL, sampleRun())
-	waitFor(t, rec, id, func(d store.Delivery) bool { return d.Attempts == 1 })
+	waitFor(t, rec, id, func(d sender.Delivery) bool { return d.Attempts == 1 })
 	closeWithin(t, s1, 5*time.Second)
 	d, _ := rec.Delivery(context.Background(), id)
-	if d.Outcome != store.OutcomePending || d.Attempts != 1 || d.NextAttemptAt == nil {
+	if d.Outcome != sender.OutcomePending || d.Attempts != 1 || d.NextAttemptAt == nil {
 		t.Fatalf("after Close: %+v", d)
 	}
-	if _, err := s1.Send(context.Background(), Job{URL: rv.URL, Run: sampleRun()}); !errors.Is(err, ErrClosed) {
+	if _, err := s1.Send(context.Background(), sender.Job{URL: rv.URL, Run: sampleRun()}); !errors.Is(err, sender.ErrClosed) {
 		t.Fatalf("Send after Close: %v", err)
 	}
 
 	s2 := mustStart(t, o)
 	_ = s2
 	d = waitFinal(t, rec, id)
-	if d.Outcome != store.OutcomeDelivered || d.Attempts != 2 || len(d.AttemptLog) != 2 || rv.hits.Load() != 2 {
+	if d.Outcome != sender.OutcomeDelivered || d.Attempts != 2 || len(d.AttemptLog) != 2 || rv.hits.Load() != 2 {
 		t.Fatalf("after resume: %s %d log %d hits %d", d.Outcome, d.Attempts, len(d.AttemptLog), rv.hits.Load())
 	}
 }
@@ -77,7 +78,7 @@ func TestCloseAbortsInFlightAndQueued(t *testing.T) {
 	o := fastOptions(rec, nil)
 	o.Workers = 1
 	o.Timeout = 30 * time.Second
-	s1 := New(o)
+	s1 := sender.New(o)
 	if err := s1.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestCloseAbortsInFlightAndQueued(t *testing.T) {
 	closeWithin(t, s1, 100*time.Millisecond)
 	for _, id := range []string{inflight, queued} {
 		d, _ := rec.Delivery(context.Background(), id)
-		if d.Outcome != store.OutcomePending || d.Attempts != 0 {
+		if d.Outcome != sender.OutcomePending || d.Attempts != 0 {
 			t.Fatalf("after Close: %+v", d)
 		}
 	}
@@ -97,7 +98,7 @@ func TestCloseAbortsInFlightAndQueued(t *testing.T) {
 	s2 := mustStart(t, o)
 	_ = s2
 	for _, id := range []string{inflight, queued} {
-		if d := waitFinal(t, rec, id); d.Outcome != store.OutcomeDelivered || d.Attempts != 1 {
+		if d := waitFinal(t, rec, id); d.Outcome != sender.OutcomeDelivered || d.Attempts != 1 {
 			t.Fatalf("after resume: %+v", d)
 		}
 	}
@@ -106,16 +107,16 @@ func TestCloseAbortsInFlightAndQueued(t *testing.T) {
 func TestStartMarksUnresumableInterrupted(t *testing.T) {
 	rec := newRecorder(t)
 	now := time.Now()
-	rec.PutDelivery(store.Delivery{ID: "no-body", URL: "http://127.0.0.1:1/", Outcome: store.OutcomePending, CreatedAt: now})
-	rec.PutDelivery(store.Delivery{ID: "exhausted", URL: "http://127.0.0.1:1/", Outcome: store.OutcomePending, Attempts: 3,
+	rec.PutDelivery(sender.Delivery{ID: "no-body", URL: "http://127.0.0.1:1/", Outcome: sender.OutcomePending, CreatedAt: now})
+	rec.PutDelivery(sender.Delivery{ID: "exhausted", URL: "http://127.0.0.1:1/", Outcome: sender.OutcomePending, Attempts: 3,
 		Body: []byte(`{"run_id":"r"}`), CreatedAt: now})
-	rec.PutDelivery(store.Delivery{ID: "lost-secret", URL: "http://127.0.0.1:1/", Outcome: store.OutcomePending,
+	rec.PutDelivery(sender.Delivery{ID: "lost-secret", URL: "http://127.0.0.1:1/", Outcome: sender.OutcomePending,
 		Body: []byte(`{"run_id":"r"}`), SecretHeaders: []string{"Authorization"}, CreatedAt: now,
-		Headers: []hub.HeaderKV{{Name: "Authorization", Value: "Bear…"}}})
+		Headers: []sender.Header{{Name: "Authorization", Value: "Bear…"}}})
 	mustStart(t, fastOptions(rec, nil))
 	for _, id := range []string{"no-body", "exhausted", "lost-secret"} {
 		d := waitFinal(t, rec, id)
-		if d.Outcome != store.OutcomeInterrupted || d.Reason == "" {
+		if d.Outcome != sender.OutcomeInterrupted || d.Reason == "" {
 			t.Fatalf("%s: %+v", id, d)
 		}
 	}
@@ -131,7 +132,7 @@ func TestNoGoroutineLeakAfterClose(t *testing.T) {
 	s := mustStart(t, o)
 	waitFinal(t, rec, mustSend(t, s, ok.URL, sampleRun()))
 	waiting := mustSend(t, s, rv.URL, sampleRun())
-	waitFor(t, rec, waiting, func(d store.Delivery) bool { return d.Attempts == 1 })
+	waitFor(t, rec, waiting, func(d sender.Delivery) bool { return d.Attempts == 1 })
 	s.SetLocal(http.NotFoundHandler())
 	waitFinal(t, rec, mustSend(t, s, "/local", sampleRun()))
 	closeWithin(t, s, 5*time.Second)
@@ -145,19 +146,19 @@ func TestNoGoroutineLeakAfterClose(t *testing.T) {
 type benchRecorder struct{ done, failed atomic.Int64 }
 
 func (r *benchRecorder) Append(hub.Kind, any) {}
-func (r *benchRecorder) PutDelivery(d store.Delivery) {
-	if d.Outcome != store.OutcomePending {
+func (r *benchRecorder) PutDelivery(d sender.Delivery) {
+	if d.Outcome != sender.OutcomePending {
 		r.done.Add(1)
 	}
-	if d.Outcome != store.OutcomePending && d.Outcome != store.OutcomeDelivered {
+	if d.Outcome != sender.OutcomePending && d.Outcome != sender.OutcomeDelivered {
 		r.failed.Add(1)
 	}
 }
-func (r *benchRecorder) Delivery(context.Context, string) (store.Delivery, error) {
-	return store.Delivery{}, store.ErrNotFound
+func (r *benchRecorder) Delivery(context.Context, string) (sender.Delivery, error) {
+	return sender.Delivery{}, store.ErrNotFound
 }
-func (r *benchRecorder) Unfinished(context.Context) ([]store.Delivery, error) { return nil, nil }
-func (r *benchRecorder) Journal(store.Delivery)                               {}
+func (r *benchRecorder) Unfinished(context.Context) ([]sender.Delivery, error) { return nil, nil }
+func (r *benchRecorder) Journal(sender.Delivery)                               {}
 
 // BenchmarkDeliver measures the sender and the network alone: the
 // recorder only counts finished deliveries.
@@ -182,11 +183,11 @@ func BenchmarkDeliverStore(b *testing.B) {
 		return int64(len(ds))
 	}
 	benchDeliver(b, st,
-		func(int64) bool { return count(store.OutcomePending, 1) == 0 },
-		func() int64 { return count(store.OutcomeFailed, 1<<30) })
+		func(int64) bool { return count(sender.OutcomePending, 1) == 0 },
+		func() int64 { return count(sender.OutcomeFailed, 1<<30) })
 }
 
-func benchDeliver(b *testing.B, rec Recorder, finished func(n int64) bool, failed func() int64) {
+func benchDeliver(b *testing.B, rec sender.Recorder, finished func(n int64) bool, failed func() int64) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusOK)
@@ -194,7 +195,7 @@ func benchDeliver(b *testing.B, rec Recorder, finished func(n int64) bool, faile
 	defer srv.Close()
 	o := fastOptions(rec, nil)
 	o.Workers, o.Queue = 64, 4096
-	s := New(o)
+	s := sender.New(o)
 	if err := s.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func benchDeliver(b *testing.B, rec Recorder, finished func(n int64) bool, faile
 	start := time.Now()
 	n := int64(0)
 	for b.Loop() {
-		if _, err := s.Send(ctx, Job{URL: srv.URL + "/hook", Run: run}); err != nil {
+		if _, err := s.Send(ctx, sender.Job{URL: srv.URL + "/hook", Run: run}); err != nil {
 			b.Fatal(err)
 		}
 		n++

@@ -6,13 +6,11 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
-
-	"hooklab/server/store"
 )
 
 // Payload renders the webhook body for r exactly as the Python langgraph-api
 // server does (SPEC A5): compact JSON, keys in the platform's order, times in
-// store.FormatTime's form, metadata and kwargs {} when absent, values null
+// FormatTime's form, metadata and kwargs {} when absent, values null
 // when absent, and error only when the run failed. When allowed is non-empty
 // only those top-level keys are written, still in the platform's order.
 func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
@@ -190,7 +188,7 @@ func SetSentAt(body []byte, sentAt time.Time) []byte {
 		}
 		out := make([]byte, 0, len(body)+8)
 		out = append(out, body[:i]...)
-		out = appendString(out, store.FormatTime(sentAt))
+		out = appendString(out, FormatTime(sentAt))
 		return append(out, body[end:]...)
 	}
 	return body

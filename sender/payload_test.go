@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"hooklab/sender"
 )
 
 // topKeys lists the top-level keys of a JSON object in order.
@@ -34,7 +36,7 @@ func topKeys(t *testing.T, b []byte) []string {
 func sentAt() time.Time { return time.Date(2024, 8, 30, 23, 7, 41, 5000, time.UTC) }
 
 func TestPayloadSuccessExact(t *testing.T) {
-	got := string(Payload(sampleRun(), sentAt(), nil))
+	got := string(sender.Payload(sampleRun(), sentAt(), nil))
 	want := `{"run_id":"1ef6a2e0-0000-6000-8000-000000000001","thread_id":"1ef6a2e0-0000-6000-8000-0000000000aa",` +
 		`"assistant_id":"fe096781-5601-53d2-b2f6-0d3403f7e9ca","created_at":"2024-08-30T23:07:38.242730+00:00",` +
 		`"updated_at":"2024-08-30T23:07:39.242730+00:00","metadata":{"source":"test"},"status":"success",` +
@@ -51,30 +53,30 @@ func TestPayloadStatuses(t *testing.T) {
 		"kwargs", "multitask_strategy", "run_started_at", "run_ended_at", "webhook_sent_at", "values"}
 	cases := []struct {
 		name   string
-		edit   func(*RunResult)
+		edit   func(*sender.RunResult)
 		keys   []string
 		values string
 		err    string
 	}{
-		{"success", func(*RunResult) {}, base, `{"messages":[{"type":"ai","content":"hi <b>&</b>"}]}`, ""},
-		{"error", func(r *RunResult) {
-			r.Status, r.Error = "error", &RunError{Error: "ValueError", Message: "boom \"quoted\"\n"}
+		{"success", func(*sender.RunResult) {}, base, `{"messages":[{"type":"ai","content":"hi <b>&</b>"}]}`, ""},
+		{"error", func(r *sender.RunResult) {
+			r.Status, r.Error = "error", &sender.RunError{Error: "ValueError", Message: "boom \"quoted\"\n"}
 		}, append(slices.Clone(base), "error"), `{"messages":[{"type":"ai","content":"hi <b>&</b>"}]}`,
 			`{"error":"ValueError","message":"boom \"quoted\"\n"}`},
-		{"timeout", func(r *RunResult) {
-			r.Status, r.Error = "timeout", &RunError{Error: "TimeoutError", Message: "run timed out"}
+		{"timeout", func(r *sender.RunResult) {
+			r.Status, r.Error = "timeout", &sender.RunError{Error: "TimeoutError", Message: "run timed out"}
 		}, append(slices.Clone(base), "error"), `{"messages":[{"type":"ai","content":"hi <b>&</b>"}]}`,
 			`{"error":"TimeoutError","message":"run timed out"}`},
-		{"interrupted", func(r *RunResult) { r.Status = "interrupted" }, base,
+		{"interrupted", func(r *sender.RunResult) { r.Status = "interrupted" }, base,
 			`{"messages":[{"type":"ai","content":"hi <b>&</b>"}]}`, ""},
-		{"rollback", func(r *RunResult) { r.Status, r.Values = "rollback", nil }, base, `null`, ""},
-		{"stateless nil metadata", func(r *RunResult) { r.Metadata, r.Kwargs, r.Values = nil, nil, nil }, base, `null`, ""},
+		{"rollback", func(r *sender.RunResult) { r.Status, r.Values = "rollback", nil }, base, `null`, ""},
+		{"stateless nil metadata", func(r *sender.RunResult) { r.Metadata, r.Kwargs, r.Values = nil, nil, nil }, base, `null`, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := sampleRun()
 			c.edit(&r)
-			b := Payload(r, sentAt(), nil)
+			b := sender.Payload(r, sentAt(), nil)
 			if !json.Valid(b) {
 				t.Fatalf("invalid JSON: %s", b)
 			}
@@ -103,8 +105,8 @@ func TestPayloadStatuses(t *testing.T) {
 
 func TestPayloadAllowedFields(t *testing.T) {
 	r := sampleRun()
-	r.Status, r.Error = "error", &RunError{Error: "E", Message: "m"}
-	b := Payload(r, sentAt(), []string{"values", "error", "run_id", "status"})
+	r.Status, r.Error = "error", &sender.RunError{Error: "E", Message: "m"}
+	b := sender.Payload(r, sentAt(), []string{"values", "error", "run_id", "status"})
 	want := `{"run_id":"1ef6a2e0-0000-6000-8000-000000000001","status":"error",` +
 		`"values":{"messages":[{"type":"ai","content":"hi <b>&</b>"}]},"error":{"error":"E","message":"m"}}`
 	if string(b) != want {
@@ -115,7 +117,7 @@ func TestPayloadAllowedFields(t *testing.T) {
 func TestPayloadEscapes(t *testing.T) {
 	r := sampleRun()
 	r.Status = "a\x01b\tc\\d\xffé"
-	b := Payload(r, sentAt(), []string{"status"})
+	b := sender.Payload(r, sentAt(), []string{"status"})
 	if want := `{"status":"a\u0001b\tc\\d\ufffdé"}`; string(b) != want {
 		t.Fatalf("got %s want %s", b, want)
 	}
@@ -123,18 +125,18 @@ func TestPayloadEscapes(t *testing.T) {
 
 func TestSetSentAt(t *testing.T) {
 	later := sentAt().Add(90 * time.Minute)
-	orig := Payload(sampleRun(), sentAt(), nil)
-	got := SetSentAt(orig, later)
-	if want := Payload(sampleRun(), later, nil); !bytes.Equal(got, want) {
+	orig := sender.Payload(sampleRun(), sentAt(), nil)
+	got := sender.SetSentAt(orig, later)
+	if want := sender.Payload(sampleRun(), later, nil); !bytes.Equal(got, want) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 	pretty := []byte("{\n  \"a\": {\"webhook_sent_at\": 1},\n  \"webhook_sent_at\" :  \"x\",\n  \"z\": [1, 2]\n}")
 	wantPretty := "{\n  \"a\": {\"webhook_sent_at\": 1},\n  \"webhook_sent_at\" :  \"2024-08-31T00:37:41.000005+00:00\",\n  \"z\": [1, 2]\n}"
-	if got := SetSentAt(pretty, later); string(got) != wantPretty {
+	if got := sender.SetSentAt(pretty, later); string(got) != wantPretty {
 		t.Fatalf("pretty: got %s", got)
 	}
 	for _, in := range []string{`{"run_id":"x"}`, `[1]`, `not json`, ``, `{"webhook_sent_at":null}`} {
-		got := string(SetSentAt([]byte(in), later))
+		got := string(sender.SetSentAt([]byte(in), later))
 		if in == `{"webhook_sent_at":null}` {
 			if got != `{"webhook_sent_at":"2024-08-31T00:37:41.000005+00:00"}` {
 				t.Errorf("%q -> %q", in, got)
@@ -151,6 +153,6 @@ func BenchmarkPayload(b *testing.B) {
 	r := sampleRun()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Payload(r, sentAt(), nil)
+		_ = sender.Payload(r, sentAt(), nil)
 	}
 }

@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"io"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"hooklab/config"
-	"hooklab/server/store"
+	"hooklab/sender"
 )
 
 // portOf is the port of an httptest server URL.
@@ -37,7 +37,7 @@ func TestRedirectFollowedAndRechecked(t *testing.T) {
 	s := mustStart(t, fastOptions(rec, nil))
 	id := mustSend(t, s, hop.URL+"/start", sampleRun())
 	d := waitFinal(t, rec, id)
-	if d.Outcome != store.OutcomeDelivered || d.Attempts != 1 {
+	if d.Outcome != sender.OutcomeDelivered || d.Attempts != 1 {
 		t.Fatalf("delivery %+v", d)
 	}
 	if got := rv.requests(); len(got) != 1 || got[0].Method != http.MethodPost || len(got[0].Body) == 0 {
@@ -84,7 +84,7 @@ func TestRedirectIntoRefusedHost(t *testing.T) {
 			s := mustStart(t, o)
 			id := mustSend(t, s, "http://in.hooks.test:"+portOf(t, hop.URL)+"/start", sampleRun())
 			d := waitFinal(t, rec, id)
-			if d.Outcome != store.OutcomeRefused || d.Reason != c.reason || d.Attempts != 1 {
+			if d.Outcome != sender.OutcomeRefused || d.Reason != c.reason || d.Attempts != 1 {
 				t.Fatalf("got %s %d %q, want refused %q", d.Outcome, d.Attempts, d.Reason, c.reason)
 			}
 			if firstHop.Load() != 1 || rv.hits.Load() != 0 {
@@ -105,7 +105,7 @@ func TestLoopbackNameRefusedAtSend(t *testing.T) {
 	s := mustStart(t, fastOptions(rec, func() *config.Runtime { return rt }))
 	id := mustSend(t, s, "http://localhost:"+portOf(t, rv.URL)+"/hook", sampleRun())
 	d := waitFinal(t, rec, id)
-	if d.Outcome != store.OutcomeRefused || d.Attempts != 0 || !strings.HasPrefix(d.Reason, "Webhook host blocked: loopback") {
+	if d.Outcome != sender.OutcomeRefused || d.Attempts != 0 || !strings.HasPrefix(d.Reason, "Webhook host blocked: loopback") {
 		t.Fatalf("delivery %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 	if d.Decision == nil || d.Decision.Rule != config.RuleAddress || rv.hits.Load() != 0 {
@@ -126,7 +126,7 @@ func TestRebindingBlockedAtDial(t *testing.T) {
 	id := mustSend(t, s, "http://rebind.test:"+portOf(t, rv.URL)+"/hook", sampleRun())
 	d := waitFinal(t, rec, id)
 	want := "Webhook host blocked: loopback address 127.0.0.1 (checked at dial)"
-	if d.Outcome != store.OutcomeRefused || d.Attempts != 1 || d.Reason != want {
+	if d.Outcome != sender.OutcomeRefused || d.Attempts != 1 || d.Reason != want {
 		t.Fatalf("got %s %d %q, want refused %q", d.Outcome, d.Attempts, d.Reason, want)
 	}
 	if d.AttemptLog[0].Error != want || rv.hits.Load() != 0 {
@@ -158,7 +158,7 @@ func TestRelativeURLThroughLocalHandler(t *testing.T) {
 	s.SetLocal(mux)
 	id := mustSend(t, s, "/hooklab/sink/mine?status=200", sampleRun())
 	d := waitFinal(t, rec, id)
-	if d.Outcome != store.OutcomeDelivered || d.Attempts != 2 || d.URL != "/hooklab/sink/mine?status=200" {
+	if d.Outcome != sender.OutcomeDelivered || d.Attempts != 2 || d.URL != "/hooklab/sink/mine?status=200" {
 		t.Fatalf("delivery %+v", d)
 	}
 	r := got.Load()
@@ -180,7 +180,7 @@ func TestRelativeURLTimeoutAndNoHandler(t *testing.T) {
 	s := mustStart(t, o)
 	id := mustSend(t, s, "/hook", sampleRun())
 	d := waitFinal(t, rec, id)
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 1 || d.Reason != "relative webhook URL but no local handler is set" {
+	if d.Outcome != sender.OutcomeFailed || d.Attempts != 1 || d.Reason != "relative webhook URL but no local handler is set" {
 		t.Fatalf("no handler: %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 	s.SetLocal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +190,7 @@ func TestRelativeURLTimeoutAndNoHandler(t *testing.T) {
 		}
 	}))
 	d = waitFinal(t, rec, mustSend(t, s, "/hook", sampleRun()))
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: timeout after 100ms (whole request)" {
+	if d.Outcome != sender.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: timeout after 100ms (whole request)" {
 		t.Fatalf("hanging handler: %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 }
@@ -209,7 +209,7 @@ func TestRemoteRedirectCannotReachLocalHandler(t *testing.T) {
 	s := mustStart(t, o)
 	s.SetLocal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { localHits.Add(1) }))
 	d := waitFinal(t, rec, mustSend(t, s, hop.URL, sampleRun()))
-	if d.Outcome != store.OutcomeRefused || localHits.Load() != 0 || !strings.HasPrefix(d.Reason, "Failed to resolve webhook host") {
+	if d.Outcome != sender.OutcomeRefused || localHits.Load() != 0 || !strings.HasPrefix(d.Reason, "Failed to resolve webhook host") {
 		t.Fatalf("delivery %s %q, local hits %d", d.Outcome, d.Reason, localHits.Load())
 	}
 }

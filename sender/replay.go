@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // Replay sends a stored delivery again and waits for its outcome.
@@ -22,35 +19,35 @@ import (
 // of the same name. It runs through the same policy check ("replay" stage),
 // attempts and retries as a first delivery, on the caller's goroutine. A
 // refused target is an ordinary outcome: the returned delivery says
-// refused and err is nil. An unknown id wraps store.ErrNotFound. If ctx
+// refused and err is nil. An unknown id wraps the Recorder's not-found error. If ctx
 // ends (or the Sender closes) first, the delivery is left pending for the
 // next Start and ctx's error is returned with it.
-func (s *Sender) Replay(ctx context.Context, r Replay) (store.Delivery, error) {
+func (s *Sender) Replay(ctx context.Context, r Replay) (Delivery, error) {
 	orig, err := s.rec.Delivery(ctx, r.ID)
 	if err != nil {
-		return store.Delivery{}, fmt.Errorf("replay %s: %w", r.ID, err)
+		return Delivery{}, fmt.Errorf("replay %s: %w", r.ID, err)
 	}
 	hs, err := restoreHeaders(s.runtime(), orig.Headers, orig.SecretHeaders)
 	if err != nil {
-		return store.Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
+		return Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
 	}
 	for _, h := range r.Headers {
 		if err := validHeader(h.Name, h.Value); err != nil {
-			return store.Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
+			return Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
 		}
 		hs = setHeader(hs, sendHeader{Name: h.Name, Value: h.Value})
 	}
 	now := s.o.Now()
 	t := &task{stage: stageReplay, headers: hs}
-	t.d = store.Delivery{
+	t.d = Delivery{
 		ID: uuid.NewString(), RunID: orig.RunID, ThreadID: orig.ThreadID, CronID: orig.CronID,
-		URL: cmp.Or(r.URL, orig.URL), Outcome: store.OutcomePending, ReplayOf: orig.ID,
+		URL: cmp.Or(r.URL, orig.URL), Outcome: OutcomePending, ReplayOf: orig.ID,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if len(bytes.TrimSpace(r.Body)) > 0 {
 		var b bytes.Buffer
 		if err := json.Compact(&b, r.Body); err != nil {
-			return store.Delivery{}, fmt.Errorf("replay %s: %w: body is not valid JSON: %w", r.ID, ErrInvalid, err)
+			return Delivery{}, fmt.Errorf("replay %s: %w: body is not valid JSON: %w", r.ID, ErrInvalid, err)
 		}
 		t.d.Body = b.Bytes()
 	} else {
@@ -58,7 +55,7 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (store.Delivery, error) {
 	}
 	t.d.Headers, t.d.SecretHeaders = recordHeaders(hs)
 	s.rec.PutDelivery(t.d)
-	s.rec.Append(hub.KindDelivery, t.d.Info())
+	s.rec.Append(KindDelivery, t.d.Info())
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -85,7 +82,7 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (store.Delivery, error) {
 
 // resumeTask rebuilds the task of a delivery left pending by an earlier
 // run of hooklab, or says why it cannot be resumed.
-func (s *Sender) resumeTask(d store.Delivery) (*task, string) {
+func (s *Sender) resumeTask(d Delivery) (*task, string) {
 	if len(bytes.TrimSpace(d.Body)) == 0 || string(d.Body) == "null" {
 		return nil, "hooklab stopped before the delivery finished and no body was stored to resume it"
 	}

@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"hooklab/config"
-	"hooklab/server/hub"
+	"hooklab/sender"
 	"hooklab/server/store"
 )
 
@@ -22,20 +22,20 @@ func secretRuntime(value string) *config.Runtime {
 
 // replayFixture delivers one webhook to a receiver and returns what is
 // needed to replay it.
-func replayFixture(t *testing.T) (*Sender, *testRecorder, *swappable, *receiver, store.Delivery) {
+func replayFixture(t *testing.T) (*sender.Sender, *testRecorder, *swappable, *receiver, sender.Delivery) {
 	t.Helper()
 	rt := newSwappable(secretRuntime("Bearer first-secret"))
 	rec := newRecorder(t)
 	s := mustStart(t, fastOptions(rec, rt.get))
 	rv := newReceiver(t)
 	orig := waitFinal(t, rec, mustSend(t, s, rv.URL+"/hook?q=1", sampleRun()))
-	if orig.Outcome != store.OutcomeDelivered {
+	if orig.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("original %+v", orig)
 	}
 	return s, rec, rt, rv, orig
 }
 
-func replay(t *testing.T, s *Sender, r Replay) store.Delivery {
+func replay(t *testing.T, s *sender.Sender, r sender.Replay) sender.Delivery {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -50,8 +50,8 @@ func TestReplayAsIsReResolvesSecrets(t *testing.T) {
 	s, rec, rt, rv, orig := replayFixture(t)
 	// The environment changed since: the replay must use the value in force now.
 	rt.p.Store(secretRuntime("Bearer second-secret"))
-	d := replay(t, s, Replay{ID: orig.ID})
-	if d.Outcome != store.OutcomeDelivered || d.ReplayOf != orig.ID || d.ID == orig.ID || d.URL != orig.URL || d.RunID != orig.RunID {
+	d := replay(t, s, sender.Replay{ID: orig.ID})
+	if d.Outcome != sender.OutcomeDelivered || d.ReplayOf != orig.ID || d.ID == orig.ID || d.URL != orig.URL || d.RunID != orig.RunID {
 		t.Fatalf("replay %+v", d)
 	}
 	reqs := rv.requests()
@@ -62,11 +62,11 @@ func TestReplayAsIsReResolvesSecrets(t *testing.T) {
 	if again.URL != "/hook?q=1" || again.Header.Get("Authorization") != "Bearer second-secret" || again.Header.Get("X-Static") != "abc" {
 		t.Fatalf("replayed request %+v", again)
 	}
-	if !jsonEqual(SetSentAt(again.Body, sentAt()), SetSentAt(first.Body, sentAt())) || string(again.Body) == string(first.Body) {
+	if !jsonEqual(sender.SetSentAt(again.Body, sentAt()), sender.SetSentAt(first.Body, sentAt())) || string(again.Body) == string(first.Body) {
 		t.Fatalf("replayed body should differ only in webhook_sent_at:\n%s\n%s", first.Body, again.Body)
 	}
 	stored, err := rec.Delivery(context.Background(), d.ID)
-	if err != nil || stored.ReplayOf != orig.ID || stored.Outcome != store.OutcomeDelivered {
+	if err != nil || stored.ReplayOf != orig.ID || stored.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("stored replay %+v %v", stored, err)
 	}
 	if ds := rec.decisions(t, d.ID); len(ds) != 1 || ds[0].Stage != "replay" {
@@ -80,8 +80,8 @@ func TestReplayAsIsReResolvesSecrets(t *testing.T) {
 func TestReplayToAnotherURL(t *testing.T) {
 	s, _, _, rv, orig := replayFixture(t)
 	other := newReceiver(t)
-	d := replay(t, s, Replay{ID: orig.ID, URL: other.URL + "/elsewhere"})
-	if d.Outcome != store.OutcomeDelivered || d.URL != other.URL+"/elsewhere" {
+	d := replay(t, s, sender.Replay{ID: orig.ID, URL: other.URL + "/elsewhere"})
+	if d.Outcome != sender.OutcomeDelivered || d.URL != other.URL+"/elsewhere" {
 		t.Fatalf("replay %+v", d)
 	}
 	if rv.hits.Load() != 1 || other.hits.Load() != 1 {
@@ -94,15 +94,15 @@ func TestReplayToAnotherURL(t *testing.T) {
 
 func TestReplayEditedBodyAndHeaders(t *testing.T) {
 	s, _, _, rv, orig := replayFixture(t)
-	d := replay(t, s, Replay{
+	d := replay(t, s, sender.Replay{
 		ID:   orig.ID,
 		Body: json.RawMessage("{\n  \"run_id\": \"edited\",\n  \"status\": \"error\"\n}"),
-		Headers: []hub.HeaderKV{
+		Headers: []sender.Header{
 			{Name: "x-static", Value: "changed"},
 			{Name: "X-Extra", Value: "1"},
 		},
 	})
-	if d.Outcome != store.OutcomeDelivered {
+	if d.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("replay %+v", d)
 	}
 	got := rv.requests()[1]
@@ -118,10 +118,10 @@ func TestReplayEditedBodyAndHeaders(t *testing.T) {
 			t.Fatalf("recorded headers %v, want names %v", d.Headers, want)
 		}
 	}
-	if _, err := s.Replay(context.Background(), Replay{ID: orig.ID, Body: json.RawMessage(`{"broken"`)}); err == nil {
+	if _, err := s.Replay(context.Background(), sender.Replay{ID: orig.ID, Body: json.RawMessage(`{"broken"`)}); err == nil {
 		t.Error("invalid body accepted")
 	}
-	if _, err := s.Replay(context.Background(), Replay{ID: orig.ID, Headers: []hub.HeaderKV{{Name: "Bad Name", Value: "x"}}}); err == nil {
+	if _, err := s.Replay(context.Background(), sender.Replay{ID: orig.ID, Headers: []sender.Header{{Name: "Bad Name", Value: "x"}}}); err == nil {
 		t.Error("invalid header name accepted")
 	}
 }
@@ -131,11 +131,11 @@ func TestReplayRefusedTarget(t *testing.T) {
 	next := secretRuntime("Bearer first-secret")
 	next.Policy = config.Policy{AllowedDomains: explicit([]string{"*.example.com"})}
 	rt.p.Store(next)
-	d, err := s.Replay(context.Background(), Replay{ID: orig.ID})
+	d, err := s.Replay(context.Background(), sender.Replay{ID: orig.ID})
 	if err != nil {
 		t.Fatalf("a refused target is an outcome, not an error: %v", err)
 	}
-	if d.Outcome != store.OutcomeRefused || d.Reason != "Webhook domain not allowed" || d.Attempts != 0 || rv.hits.Load() != 1 {
+	if d.Outcome != sender.OutcomeRefused || d.Reason != "Webhook domain not allowed" || d.Attempts != 0 || rv.hits.Load() != 1 {
 		t.Fatalf("replay %+v (hits %d)", d, rv.hits.Load())
 	}
 	if ds := rec.decisions(t, d.ID); len(ds) != 1 || ds[0].Stage != "replay" || ds[0].Decision.Rule != config.RuleDomain {
@@ -145,11 +145,11 @@ func TestReplayRefusedTarget(t *testing.T) {
 
 func TestReplayUnknownAndLostSecret(t *testing.T) {
 	s, _, rt, _, orig := replayFixture(t)
-	if _, err := s.Replay(context.Background(), Replay{ID: "nope"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Replay(context.Background(), sender.Replay{ID: "nope"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown id: %v", err)
 	}
 	rt.p.Store(&config.Runtime{})
-	if _, err := s.Replay(context.Background(), Replay{ID: orig.ID}); err == nil || !strings.Contains(err.Error(), "Authorization") {
+	if _, err := s.Replay(context.Background(), sender.Replay{ID: orig.ID}); err == nil || !strings.Contains(err.Error(), "Authorization") {
 		t.Fatalf("secret header no longer configured: %v", err)
 	}
 }
@@ -157,8 +157,8 @@ func TestReplayUnknownAndLostSecret(t *testing.T) {
 func TestReplayRetriesLikeAFirstDelivery(t *testing.T) {
 	s, _, _, _, orig := replayFixture(t)
 	flaky := newReceiver(t, 500, 502, 200)
-	d := replay(t, s, Replay{ID: orig.ID, URL: flaky.URL})
-	if d.Outcome != store.OutcomeDelivered || d.Attempts != 3 || len(d.AttemptLog) != 3 {
+	d := replay(t, s, sender.Replay{ID: orig.ID, URL: flaky.URL})
+	if d.Outcome != sender.OutcomeDelivered || d.Attempts != 3 || len(d.AttemptLog) != 3 {
 		t.Fatalf("replay %s %d", d.Outcome, d.Attempts)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -24,20 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"hooklab/config"
-	"hooklab/server/hub"
-	"hooklab/server/store"
 )
-
-// Recorder is what the sender needs from the store. *store.Store satisfies it.
-type Recorder interface {
-	Append(kind hub.Kind, payload any)
-	PutDelivery(d store.Delivery)
-	// Journal makes d durable at once, before its webhook leaves, where
-	// PutDelivery's write may still wait for a group commit.
-	Journal(d store.Delivery)
-	Delivery(ctx context.Context, id string) (store.Delivery, error)
-	Unfinished(ctx context.Context) ([]store.Delivery, error)
-}
 
 // Options configure a Sender.
 type Options struct {
@@ -90,7 +78,7 @@ type Replay struct {
 	ID      string          `json:"id"`
 	URL     string          `json:"url,omitempty"`
 	Body    json.RawMessage `json:"body,omitempty"`
-	Headers []hub.HeaderKV  `json:"headers,omitempty"`
+	Headers []Header        `json:"headers,omitempty"`
 }
 
 // ErrClosed is returned by Send once Close has been called.
@@ -202,7 +190,7 @@ func (s *Sender) Send(ctx context.Context, j Job) (string, error) {
 	// Recorded before waiting for a slot: if hooklab stops (or is killed)
 	// while the pool is full, the next Start finds it pending and sends it.
 	s.rec.PutDelivery(t.d)
-	s.rec.Append(hub.KindDelivery, t.d.Info())
+	s.rec.Append(KindDelivery, t.d.Info())
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -226,9 +214,9 @@ func (s *Sender) jobTask(j Job) *task {
 	now := s.o.Now()
 	run := j.Run
 	t := &task{run: &run, allowed: rt.AllowedFields, stage: "send", headers: jobHeaders(rt, s.o.Version)}
-	t.d = store.Delivery{
+	t.d = Delivery{
 		ID: uuid.NewString(), RunID: run.RunID, ThreadID: run.ThreadID, CronID: run.CronID,
-		URL: j.URL, Outcome: store.OutcomePending, CreatedAt: now, UpdatedAt: now,
+		URL: j.URL, Outcome: OutcomePending, CreatedAt: now, UpdatedAt: now,
 		Body: Payload(run, now, rt.AllowedFields),
 	}
 	t.d.Headers, t.d.SecretHeaders = recordHeaders(t.headers)
@@ -309,10 +297,10 @@ func (s *Sender) release(t *task) {
 // nopRecorder stands in when no Recorder is configured.
 type nopRecorder struct{}
 
-func (nopRecorder) Append(hub.Kind, any)       {}
-func (nopRecorder) PutDelivery(store.Delivery) {}
-func (nopRecorder) Journal(store.Delivery)     {}
-func (nopRecorder) Delivery(context.Context, string) (store.Delivery, error) {
-	return store.Delivery{}, store.ErrNotFound
+func (nopRecorder) Append(string, any)   {}
+func (nopRecorder) PutDelivery(Delivery) {}
+func (nopRecorder) Journal(Delivery)     {}
+func (nopRecorder) Delivery(_ context.Context, id string) (Delivery, error) {
+	return Delivery{}, fmt.Errorf("delivery %s: no history is kept", id)
 }
-func (nopRecorder) Unfinished(context.Context) ([]store.Delivery, error) { return nil, nil }
+func (nopRecorder) Unfinished(context.Context) ([]Delivery, error) { return nil, nil }

@@ -1,4 +1,4 @@
-package sender
+package sender_test
 
 import (
 	"context"
@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"hooklab/config"
-	"hooklab/server/hub"
-	"hooklab/server/store"
+	"hooklab/sender"
 )
 
 func TestDeliverHeadersBodyAndMasking(t *testing.T) {
@@ -26,7 +25,7 @@ func TestDeliverHeadersBodyAndMasking(t *testing.T) {
 	rv := newReceiver(t)
 	id := mustSend(t, s, rv.URL+"/hook?token=q1&x=2", sampleRun())
 	d := waitFinal(t, rec, id)
-	if d.Outcome != store.OutcomeDelivered || d.Attempts != 1 || d.Status != 200 {
+	if d.Outcome != sender.OutcomeDelivered || d.Attempts != 1 || d.Status != 200 {
 		t.Fatalf("delivery %+v", d)
 	}
 	got := rv.requests()
@@ -41,13 +40,13 @@ func TestDeliverHeadersBodyAndMasking(t *testing.T) {
 		r.Header.Get("Content-Type") != "application/json" || r.Header.Get("User-Agent") != "hooklab/test" {
 		t.Errorf("headers %v", r.Header)
 	}
-	if string(SetSentAt(r.Body, sentAt())) != string(Payload(sampleRun(), sentAt(), nil)) {
+	if string(sender.SetSentAt(r.Body, sentAt())) != string(sender.Payload(sampleRun(), sentAt(), nil)) {
 		t.Errorf("body %s", r.Body)
 	}
 	if !jsonEqual(d.Body, r.Body) {
 		t.Errorf("stored body %s differs from sent %s", d.Body, r.Body)
 	}
-	want := []hub.HeaderKV{
+	want := []sender.Header{
 		{Name: "Content-Type", Value: "application/json"},
 		{Name: "Authorization", Value: config.Mask(secret)},
 		{Name: "X-Static", Value: "abc"},
@@ -91,12 +90,12 @@ func TestRetries(t *testing.T) {
 		attempts int
 		reason   string
 	}{
-		{"500 three times", []int{500}, store.OutcomeFailed, 3, "gave up after 3 attempts: HTTP 500 Internal Server Error"},
-		{"429 three times", []int{429}, store.OutcomeFailed, 3, "gave up after 3 attempts: HTTP 429 Too Many Requests"},
-		{"503 then 200", []int{503, 200}, store.OutcomeDelivered, 2, ""},
-		{"400 no retry", []int{400}, store.OutcomeFailed, 1, "HTTP 400 Bad Request"},
-		{"404 no retry", []int{404}, store.OutcomeFailed, 1, "HTTP 404 Not Found"},
-		{"204 ok", []int{204}, store.OutcomeDelivered, 1, ""},
+		{"500 three times", []int{500}, sender.OutcomeFailed, 3, "gave up after 3 attempts: HTTP 500 Internal Server Error"},
+		{"429 three times", []int{429}, sender.OutcomeFailed, 3, "gave up after 3 attempts: HTTP 429 Too Many Requests"},
+		{"503 then 200", []int{503, 200}, sender.OutcomeDelivered, 2, ""},
+		{"400 no retry", []int{400}, sender.OutcomeFailed, 1, "HTTP 400 Bad Request"},
+		{"404 no retry", []int{404}, sender.OutcomeFailed, 1, "HTTP 404 Not Found"},
+		{"204 ok", []int{204}, sender.OutcomeDelivered, 1, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,7 +144,7 @@ func TestTimeoutRetriesThenFails(t *testing.T) {
 	o.Timeout = 150 * time.Millisecond
 	s := mustStart(t, o)
 	d := waitFinal(t, rec, mustSend(t, s, rv.URL, sampleRun()))
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: timeout after 150ms (whole request)" {
+	if d.Outcome != sender.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: timeout after 150ms (whole request)" {
 		t.Fatalf("delivery %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 	if a := d.AttemptLog[0]; a.Error != "timeout after 150ms (whole request)" || a.Timing.TotalMS < 150 {
@@ -163,7 +162,7 @@ func TestConnectionRefused(t *testing.T) {
 	rec := newRecorder(t)
 	s := mustStart(t, fastOptions(rec, nil))
 	d := waitFinal(t, rec, mustSend(t, s, "http://"+addr+"/hook", sampleRun()))
-	if d.Outcome != store.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: connection refused" {
+	if d.Outcome != sender.OutcomeFailed || d.Attempts != 3 || d.Reason != "gave up after 3 attempts: connection refused" {
 		t.Fatalf("delivery %s %d %q", d.Outcome, d.Attempts, d.Reason)
 	}
 }
@@ -173,7 +172,7 @@ func TestDisableWebhooksSkips(t *testing.T) {
 	s := mustStart(t, fastOptions(rec, func() *config.Runtime { return &config.Runtime{DisableWebhooks: true} }))
 	rv := newReceiver(t)
 	d := waitFinal(t, rec, mustSend(t, s, rv.URL, sampleRun()))
-	if d.Outcome != store.OutcomeSkipped || d.Reason != "webhooks disabled (http.disable_webhooks is true)" || d.Attempts != 0 {
+	if d.Outcome != sender.OutcomeSkipped || d.Reason != "webhooks disabled (http.disable_webhooks is true)" || d.Attempts != 0 {
 		t.Fatalf("delivery %+v", d)
 	}
 	if rv.hits.Load() != 0 {
@@ -192,12 +191,12 @@ func TestFailingReceiverDoesNotDelayAnother(t *testing.T) {
 	o.Backoff = func(int) time.Duration { return 3 * time.Second }
 	s := mustStart(t, o)
 	badID := mustSend(t, s, bad.URL, sampleRun())
-	waitFor(t, rec, badID, func(d store.Delivery) bool { return d.Attempts == 1 })
+	waitFor(t, rec, badID, func(d sender.Delivery) bool { return d.Attempts == 1 })
 	d := waitFinal(t, rec, mustSend(t, s, good.URL, sampleRun()))
-	if d.Outcome != store.OutcomeDelivered {
+	if d.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("good delivery %+v", d)
 	}
-	if b, _ := rec.Delivery(context.Background(), badID); b.Outcome != store.OutcomePending || b.NextAttemptAt == nil {
+	if b, _ := rec.Delivery(context.Background(), badID); b.Outcome != sender.OutcomePending || b.NextAttemptAt == nil {
 		t.Fatalf("bad delivery should still be waiting to retry: %+v", b)
 	}
 }
@@ -220,10 +219,10 @@ func TestHangingReceiverDoesNotDelayAnother(t *testing.T) {
 	s := mustStart(t, o)
 	slowID := mustSend(t, s, slow.URL, sampleRun())
 	d := waitFinal(t, rec, mustSend(t, s, good.URL, sampleRun()))
-	if d.Outcome != store.OutcomeDelivered {
+	if d.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("good delivery %+v", d)
 	}
-	if b, _ := rec.Delivery(context.Background(), slowID); b.Outcome != store.OutcomePending {
+	if b, _ := rec.Delivery(context.Background(), slowID); b.Outcome != sender.OutcomePending {
 		t.Fatalf("slow delivery finished first: %+v", b)
 	}
 	close(release)
@@ -248,7 +247,7 @@ func TestSendBackPressure(t *testing.T) {
 	mustSend(t, s, rv.URL, sampleRun())
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := s.Send(ctx, Job{URL: rv.URL, Run: sampleRun()}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.Send(ctx, sender.Job{URL: rv.URL, Run: sampleRun()}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("third Send with a full pool: %v", err)
 	}
 }
@@ -258,13 +257,13 @@ func TestQueryKeptAndEscapedAsTheRequestLineNeeds(t *testing.T) {
 	s := mustStart(t, fastOptions(rec, nil))
 	rv := newReceiver(t)
 	id := mustSend(t, s, rv.URL+"/hook?token=a%2Fb&q=b c&e=é&x=<1>", sampleRun())
-	if d := waitFinal(t, rec, id); d.Outcome != store.OutcomeDelivered {
+	if d := waitFinal(t, rec, id); d.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("outcome %s: %s", d.Outcome, d.Reason)
 	}
 	if got := rv.requests()[0].URL; got != "/hook?token=a%2Fb&q=b%20c&e=%C3%A9&x=%3C1%3E" {
 		t.Fatalf("receiver saw %q", got)
 	}
-	if q := "a=1&b=%20"; escapeQuery(q) != q {
-		t.Fatalf("a valid query must go out as written, got %q", escapeQuery(q))
+	if q := "a=1&b=%20"; sender.EscapeQuery(q) != q {
+		t.Fatalf("a valid query must go out as written, got %q", sender.EscapeQuery(q))
 	}
 }

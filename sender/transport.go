@@ -16,8 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"hooklab/server/hub"
 )
 
 // blockedError is the address check refusing the address actually dialled.
@@ -265,10 +263,10 @@ func (t *tracer) attach(ctx context.Context) context.Context {
 	})
 }
 
-func (t *tracer) timing() hub.Timing {
+func (t *tracer) timing() Timing {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return hub.Timing{
+	return Timing{
 		DialMS:      ms(t.dial),
 		TLSMS:       ms(t.tls),
 		FirstByteMS: ms(t.firstByte),

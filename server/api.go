@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"hooklab/sender"
 
-	"hooklab/server/store"
+	"github.com/google/uuid"
 )
 
 // Time marshals like the platform: RFC 3339 with microseconds and +00:00.
@@ -26,7 +26,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return []byte(`"` + store.FormatTime(t.Time) + `"`), nil
+	return []byte(`"` + sender.FormatTime(t.Time) + `"`), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

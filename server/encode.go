@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hooklab/server/store"
 	"io"
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"hooklab/server/store"
 )
 
 // apiError is an answer with a status and a detail that names the field and

@@ -157,18 +157,18 @@ func (ts *testServer) mustDo(t testing.TB, method, path string, body any, want i
 }
 
 // waitDelivery polls the store until the run's delivery reaches a final outcome.
-func (ts *testServer) waitDelivery(t testing.TB, runID string) store.Delivery {
+func (ts *testServer) waitDelivery(t testing.TB, runID string) sender.Delivery {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		ds, err := ts.Store.Deliveries(context.Background(), store.DeliveryQuery{RunID: runID})
-		if err == nil && len(ds) > 0 && ds[0].Outcome != store.OutcomePending {
+		if err == nil && len(ds) > 0 && ds[0].Outcome != sender.OutcomePending {
 			return ds[0]
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("no final delivery for run %s", runID)
-	return store.Delivery{}
+	return sender.Delivery{}
 }
 
 // waitAnyDelivery returns the id of the first delivery to reach a final outcome.
@@ -177,7 +177,7 @@ func (ts *testServer) waitAnyDelivery(t testing.TB) string {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		ds, err := ts.Store.Deliveries(context.Background(), store.DeliveryQuery{})
-		if err == nil && len(ds) > 0 && ds[0].Outcome != store.OutcomePending {
+		if err == nil && len(ds) > 0 && ds[0].Outcome != sender.OutcomePending {
 			return ds[0].ID
 		}
 		time.Sleep(10 * time.Millisecond)

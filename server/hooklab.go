@@ -92,8 +92,8 @@ func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) error 
 	q := store.DeliveryQuery{
 		Outcome: r.URL.Query().Get("status"), URL: r.URL.Query().Get("url"), RunID: r.URL.Query().Get("run_id"),
 	}
-	if err := oneOf("status", q.Outcome, store.OutcomePending, store.OutcomeDelivered, store.OutcomeFailed,
-		store.OutcomeRefused, store.OutcomeSkipped, store.OutcomeInterrupted); err != nil {
+	if err := oneOf("status", q.Outcome, sender.OutcomePending, sender.OutcomeDelivered, sender.OutcomeFailed,
+		sender.OutcomeRefused, sender.OutcomeSkipped, sender.OutcomeInterrupted); err != nil {
 		return err
 	}
 	if v := r.URL.Query().Get("since"); v != "" {
@@ -113,7 +113,7 @@ func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if ds == nil {
-		ds = []store.Delivery{}
+		ds = []sender.Delivery{}
 	}
 	writeJSON(w, http.StatusOK, ds)
 	return nil
@@ -319,7 +319,7 @@ func (s *Server) History(ctx context.Context, q store.Query) ([]hub.Event, error
 }
 
 // Delivery returns one stored delivery.
-func (s *Server) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+func (s *Server) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	d, err := s.o.Store.Delivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, notFound("delivery", id)
@@ -328,7 +328,7 @@ func (s *Server) Delivery(ctx context.Context, id string) (store.Delivery, error
 }
 
 // Replay sends a stored delivery again and returns the new delivery.
-func (s *Server) Replay(ctx context.Context, r sender.Replay) (store.Delivery, error) {
+func (s *Server) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	d, err := s.o.Sender.Replay(ctx, r)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

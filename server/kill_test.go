@@ -13,8 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // TestE2EKill9DuringBurst: kill -9 while deliveries are in flight, then
@@ -96,10 +96,10 @@ func TestE2EKill9DuringBurst(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for id := range ids {
 		for {
-			var ds []store.Delivery
+			var ds []sender.Delivery
 			getJSON(t, p2.URL+"/hooklab/deliveries?run_id="+id, &ds)
-			if len(ds) == 1 && ds[0].Outcome != store.OutcomePending {
-				if ds[0].Outcome != store.OutcomeDelivered && ds[0].Outcome != store.OutcomeInterrupted {
+			if len(ds) == 1 && ds[0].Outcome != sender.OutcomePending {
+				if ds[0].Outcome != sender.OutcomeDelivered && ds[0].Outcome != sender.OutcomeInterrupted {
 					t.Errorf("run %s: delivery %s %q", id, ds[0].Outcome, ds[0].Reason)
 				}
 				break

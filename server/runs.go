@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"hooklab/config"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
+
+	"hooklab/config"
 
 	"hooklab/server/hub"
 )

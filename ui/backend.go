@@ -19,8 +19,8 @@ import (
 type Backend interface {
 	Subscribe(ctx context.Context) *hub.Subscription
 	History(ctx context.Context, q store.Query) ([]hub.Event, error)
-	Delivery(ctx context.Context, id string) (store.Delivery, error)
-	Replay(ctx context.Context, r sender.Replay) (store.Delivery, error)
+	Delivery(ctx context.Context, id string) (sender.Delivery, error)
+	Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error)
 	CheckURL(ctx context.Context, raw string) config.Decision
 	Config() *config.Runtime                                          // the config in force (File inside it)
 	ApplyConfig(ctx context.Context, f *config.File, save bool) error // validate (config.Resolve), swap live, optionally save; returns *config.Error on refusal

@@ -67,10 +67,10 @@ func (b *testBackend) Subscribe(ctx context.Context) *hub.Subscription {
 func (b *testBackend) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
 	return b.st.Events(ctx, q)
 }
-func (b *testBackend) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+func (b *testBackend) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	return b.st.Delivery(ctx, id)
 }
-func (b *testBackend) Replay(ctx context.Context, r sender.Replay) (store.Delivery, error) {
+func (b *testBackend) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	return b.snd.Replay(ctx, r)
 }
 func (b *testBackend) CheckURL(ctx context.Context, raw string) config.Decision {

@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -146,7 +147,7 @@ func TestFeedTrimsAndKeepsIndex(t *testing.T) {
 }
 
 func TestReplayFromDocSendsOnlyChanges(t *testing.T) {
-	orig := store.Delivery{ID: "d1", URL: "http://a/x", Body: json.RawMessage(`{"a":1}`),
+	orig := sender.Delivery{ID: "d1", URL: "http://a/x", Body: json.RawMessage(`{"a":1}`),
 		Headers: []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}, {Name: "Authorization", Value: "Bear…"}}}
 	doc, err := writeEditDoc(orig)
 	if err != nil {

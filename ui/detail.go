@@ -10,8 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"hooklab/config"
+	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // detailKey is everything the rendered detail depends on; the pane is only
@@ -34,8 +34,8 @@ type detailPane struct {
 	key     detailKey
 	focused bool
 
-	did     string          // delivery shown
-	full    *store.Delivery // fetched through Backend.Delivery
+	did     string           // delivery shown
+	full    *sender.Delivery // fetched through Backend.Delivery
 	fullErr error
 	fullVer int
 	loading bool // the delivery fetch is in flight
@@ -129,11 +129,11 @@ func (d *detailPane) countdownVisible(m *Model, ds *dstate) bool {
 }
 
 // nextRetry is when the next attempt of a pending delivery will start.
-func nextRetry(ds *dstate, full *store.Delivery) *time.Time {
-	if full != nil && full.Outcome == store.OutcomePending && full.NextAttemptAt != nil {
+func nextRetry(ds *dstate, full *sender.Delivery) *time.Time {
+	if full != nil && full.Outcome == sender.OutcomePending && full.NextAttemptAt != nil {
 		return full.NextAttemptAt
 	}
-	if ds == nil || ds.nextAt == 0 || (ds.outcome != 0 && outcomeName(ds.outcome) != store.OutcomePending) {
+	if ds == nil || ds.nextAt == 0 || (ds.outcome != 0 && outcomeName(ds.outcome) != sender.OutcomePending) {
 		return nil
 	}
 	t := time.Unix(0, ds.nextAt)

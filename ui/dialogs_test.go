@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"hooklab/sender"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"hooklab/server/store"
 )
 
-func storeDelivery(id, body string) store.Delivery {
-	return store.Delivery{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: store.OutcomeDelivered, Body: json.RawMessage(body)}
+func storeDelivery(id, body string) sender.Delivery {
+	return sender.Delivery{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: sender.OutcomeDelivered, Body: json.RawMessage(body)}
 }
 
 // key builds a key press by its help name.

@@ -12,21 +12,21 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/x/ansi"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // diffView compares a replay's request and response with the original's,
 // unified or side by side.
 type diffView struct {
-	orig, d store.Delivery
+	orig, d sender.Delivery
 	a, b    string // the two documents
 	unified []string
 	sideBy  bool
 	off     int
 }
 
-func newDiffView(orig, d store.Delivery) *diffView {
+func newDiffView(orig, d sender.Delivery) *diffView {
 	v := &diffView{orig: orig, d: d, a: cleanText(deliveryDoc(orig)), b: cleanText(deliveryDoc(d))}
 	u := udiff.Unified("original "+short(orig.ID), "replay "+short(d.ID), v.a, v.b)
 	if u == "" {
@@ -38,7 +38,7 @@ func newDiffView(orig, d store.Delivery) *diffView {
 
 // deliveryDoc is the text the diff compares: request line, headers, body,
 // then the response of the last attempt.
-func deliveryDoc(d store.Delivery) string {
+func deliveryDoc(d sender.Delivery) string {
 	var b strings.Builder
 	headers, body, url := d.Headers, []byte(d.Body), d.URL
 	var last *hub.AttemptInfo

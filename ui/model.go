@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -221,11 +222,11 @@ func (m *Model) olderCountsCmd(before uint64) tea.Cmd {
 					continue
 				}
 				switch p.Outcome {
-				case store.OutcomeDelivered:
+				case sender.OutcomeDelivered:
 					c.delivered++
-				case store.OutcomeFailed:
+				case sender.OutcomeFailed:
 					c.failed++
-				case store.OutcomeRefused:
+				case sender.OutcomeRefused:
 					c.refused++
 				}
 			}

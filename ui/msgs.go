@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"hooklab/config"
+	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // Every message the dashboard sends itself. Commands capture values, never
@@ -38,7 +38,7 @@ type countsMsg struct {
 // deliveryMsg is a full delivery fetched for the detail view.
 type deliveryMsg struct {
 	id  string
-	d   store.Delivery
+	d   sender.Delivery
 	err error
 }
 
@@ -51,22 +51,22 @@ type eventMsg struct {
 
 // replayDoneMsg is the outcome of a replay, with the delivery it replayed.
 type replayDoneMsg struct {
-	orig store.Delivery
-	d    store.Delivery
+	orig sender.Delivery
+	d    sender.Delivery
 	err  error
 }
 
 // editReadyMsg says the edit document was written and $EDITOR may run.
 type editReadyMsg struct {
 	path string
-	orig store.Delivery
+	orig sender.Delivery
 	err  error
 }
 
 // editDoneMsg says $EDITOR exited.
 type editDoneMsg struct {
 	path string
-	orig store.Delivery
+	orig sender.Delivery
 	err  error
 }
 

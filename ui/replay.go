@@ -14,7 +14,6 @@ import (
 
 	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // replayCmd fetches the original (for the diff) and sends it again, to url
@@ -34,7 +33,7 @@ func (m *Model) replayCmd(id, url string, edit *sender.Replay) tea.Cmd {
 	return tea.Batch(status, func() tea.Msg {
 		orig, err := b.Delivery(ctx, id)
 		if err != nil {
-			orig = store.Delivery{ID: id} // the diff still names what was replayed
+			orig = sender.Delivery{ID: id} // the diff still names what was replayed
 		}
 		d, err := b.Replay(ctx, r)
 		return replayDoneMsg{orig: orig, d: d, err: err}
@@ -55,7 +54,7 @@ func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 		return m.setStatus(what+" failed: "+msg.err.Error(), statusErr, 2*defaultTTL)
 	}
 	text := fmt.Sprintf("replay %s → %s: %s", short(msg.orig.ID), short(msg.d.ID), msg.d.Outcome)
-	if msg.d.Reason != "" && msg.d.Outcome != store.OutcomeDelivered {
+	if msg.d.Reason != "" && msg.d.Outcome != sender.OutcomeDelivered {
 		text += " (" + msg.d.Reason + ")"
 	}
 	v := newDiffView(msg.orig, msg.d)
@@ -74,7 +73,7 @@ func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 		text += " (the diff opens when this dialog closes)"
 	}
 	kind := statusOK
-	if msg.d.Outcome != store.OutcomeDelivered {
+	if msg.d.Outcome != sender.OutcomeDelivered {
 		kind = statusWarn
 	}
 	return m.setStatus(text, kind, defaultTTL)
@@ -87,7 +86,7 @@ type editDoc struct {
 	Body    json.RawMessage   `json:"body"`
 }
 
-func writeEditDoc(d store.Delivery) ([]byte, error) {
+func writeEditDoc(d sender.Delivery) ([]byte, error) {
 	var b bytes.Buffer
 	u, _ := json.Marshal(d.URL)
 	fmt.Fprintf(&b, "{\n  \"url\": %s,\n  \"headers\": {", u)
@@ -181,7 +180,7 @@ func (m *Model) handleEditDone(msg editDoneMsg) tea.Cmd {
 // replayFromDoc turns the edited document into a Replay carrying only what
 // changed. A header deleted in the editor cannot be expressed (the sender
 // only replaces headers), so it is kept.
-func replayFromDoc(orig store.Delivery, data []byte) (sender.Replay, error) {
+func replayFromDoc(orig sender.Delivery, data []byte) (sender.Replay, error) {
 	var doc editDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return sender.Replay{}, fmt.Errorf("edited document is not valid JSON: %w", err)

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -118,7 +119,7 @@ func TestReplayTwiceReplaysTheOriginal(t *testing.T) {
 func waitDelivered(t *testing.T, b *testBackend, id string) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if d, err := b.st.Delivery(context.Background(), id); err == nil && d.Outcome != store.OutcomePending {
+		if d, err := b.st.Delivery(context.Background(), id); err == nil && d.Outcome != sender.OutcomePending {
 			return
 		}
 	}
@@ -151,7 +152,7 @@ func TestOverlappingReplaysKeepBothDiffs(t *testing.T) {
 func TestReplayStatusNamesReason(t *testing.T) {
 	m := screen(t, 80, 24, true)
 	d := storeDelivery("dlv-r2", `{}`)
-	d.Outcome, d.Reason = store.OutcomeRefused, "Webhook domain not allowed"
+	d.Outcome, d.Reason = sender.OutcomeRefused, "Webhook domain not allowed"
 	m.Update(replayDoneMsg{orig: storeDelivery("dlv-r", `{}`), d: d})
 	if s := m.Status(); !strings.Contains(s, "refused") || !strings.Contains(s, "Webhook domain not allowed") {
 		t.Fatalf("status %q", s)
@@ -189,18 +190,18 @@ func TestReplayToStartsFromTheOriginalURL(t *testing.T) {
 func TestHeaderCountsTheWholeStore(t *testing.T) {
 	b := newTestBackend(t)
 	for i := range 600 {
-		outcome := store.OutcomeDelivered
+		outcome := sender.OutcomeDelivered
 		if i%100 == 0 {
-			outcome = store.OutcomeFailed
+			outcome = sender.OutcomeFailed
 		}
 		id := fmt.Sprintf("dlv-%04d", i)
-		b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: store.OutcomePending})
+		b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: sender.OutcomePending})
 		b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: outcome})
 	}
 	for i := range backfillLimit {
 		b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: fmt.Sprint("/r/", i), Status: 200})
 	}
-	b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-in-window", URL: "http://127.0.0.1:9/hook", Outcome: store.OutcomeRefused})
+	b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-in-window", URL: "http://127.0.0.1:9/hook", Outcome: sender.OutcomeRefused})
 	if err := b.st.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestHeaderCountsTheWholeStore(t *testing.T) {
 	if c.delivered != 594 || c.failed != 6 || c.refused != 1 {
 		t.Fatalf("counts %+v, want 594 delivered, 6 failed, 1 refused", c)
 	}
-	m.Update(eventsMsg{events: []hub.Event{ev(m.LastSeq()+1, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-live", Outcome: store.OutcomeDelivered})}})
+	m.Update(eventsMsg{events: []hub.Event{ev(m.LastSeq()+1, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-live", Outcome: sender.OutcomeDelivered})}})
 	if h := ansi.Strip(m.View().Content); !strings.Contains(strings.SplitN(h, "\n", 2)[0], "✓595 ✗6 ⊘1") {
 		t.Fatalf("header: %q", strings.SplitN(h, "\n", 2)[0])
 	}

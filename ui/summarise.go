@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // summarise turns an event into a row and updates the derived state.
@@ -101,7 +101,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		_ = e.Decode(&p)
 		word := p.Outcome
 		if word == "" {
-			word = store.OutcomePending
+			word = sender.OutcomePending
 		}
 		text, status, dur, did = word+" "+p.URL, p.Status, p.DurationMS, p.ID
 		if p.Reason != "" {
@@ -116,11 +116,11 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		d.info = k
 		if oc := outcomeCode(p.Outcome); d.outcome != oc {
 			switch p.Outcome {
-			case store.OutcomeDelivered:
+			case sender.OutcomeDelivered:
 				f.counts.delivered++
-			case store.OutcomeFailed:
+			case sender.OutcomeFailed:
 				f.counts.failed++
-			case store.OutcomeRefused:
+			case sender.OutcomeRefused:
 				f.counts.refused++
 			}
 			d.outcome = oc
@@ -208,8 +208,8 @@ func capText(s string) string {
 // outcomeNames lists the delivery outcomes the index codes in a byte, so
 // it holds no strings; an outcome not listed gets len(outcomeNames()).
 func outcomeNames() [7]string {
-	return [...]string{"", store.OutcomePending, store.OutcomeDelivered, store.OutcomeFailed,
-		store.OutcomeRefused, store.OutcomeSkipped, store.OutcomeInterrupted}
+	return [...]string{"", sender.OutcomePending, sender.OutcomeDelivered, sender.OutcomeFailed,
+		sender.OutcomeRefused, sender.OutcomeSkipped, sender.OutcomeInterrupted}
 }
 
 func outcomeCode(o string) uint8 {
@@ -256,11 +256,11 @@ func statusOutcome(status int, retry bool) outcome {
 
 func deliveryOutcome(o string) outcome {
 	switch o {
-	case store.OutcomeDelivered:
+	case sender.OutcomeDelivered:
 		return outOK
-	case store.OutcomePending:
+	case sender.OutcomePending:
 		return outPending
-	case store.OutcomeFailed, store.OutcomeRefused:
+	case sender.OutcomeFailed, sender.OutcomeRefused:
 		return outErr
 	}
 	return outWarn

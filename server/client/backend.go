@@ -55,14 +55,14 @@ func (c *Client) History(ctx context.Context, q store.Query) ([]hub.Event, error
 
 // Delivery implements ui.Backend: GET /hooklab/deliveries/{id}. An unknown
 // id gives an error matching store.ErrNotFound.
-func (c *Client) Delivery(ctx context.Context, id string) (store.Delivery, error) {
-	var d store.Delivery
+func (c *Client) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
+	var d sender.Delivery
 	err := c.do(ctx, http.MethodGet, "/hooklab/deliveries/"+url.PathEscape(id), nil, &d)
 	return d, err
 }
 
 // Deliveries lists stored deliveries, newest first (GET /hooklab/deliveries).
-func (c *Client) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error) {
+func (c *Client) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]sender.Delivery, error) {
 	v := url.Values{}
 	if q.Outcome != "" {
 		v.Set("status", q.Outcome)
@@ -83,7 +83,7 @@ func (c *Client) Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store
 	if len(v) > 0 {
 		p += "?" + v.Encode()
 	}
-	var ds []store.Delivery
+	var ds []sender.Delivery
 	err := c.do(ctx, http.MethodGet, p, nil, &ds)
 	return ds, err
 }
@@ -97,12 +97,12 @@ type replayRequest struct {
 
 // Replay implements ui.Backend: the hooklab sends the delivery again and
 // answers with the new delivery once it has an outcome.
-func (c *Client) Replay(ctx context.Context, r sender.Replay) (store.Delivery, error) {
+func (c *Client) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	body := replayRequest{URL: r.URL, Headers: r.Headers}
 	if len(bytes.TrimSpace(r.Body)) > 0 {
 		body.Body = r.Body
 	}
-	var d store.Delivery
+	var d sender.Delivery
 	err := c.do(ctx, http.MethodPost, "/hooklab/deliveries/"+url.PathEscape(r.ID)+"/replay", body, &d)
 	return d, err
 }

@@ -119,7 +119,7 @@ func TestBackendOverHTTP(t *testing.T) {
 
 	runID := l.run(t, rcv.URL+"/hook?token=abc")
 	d := l.delivered(t, runID)
-	if d.Outcome != store.OutcomeDelivered {
+	if d.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("delivery = %+v", d)
 	}
 	got, err := c.Delivery(ctx, d.ID)
@@ -156,7 +156,7 @@ func TestBackendOverHTTP(t *testing.T) {
 	}
 
 	rd, err := c.Replay(ctx, sender.Replay{ID: d.ID, URL: other.URL + "/again", Headers: []hub.HeaderKV{{Name: "X-Replayed", Value: "yes"}}})
-	if err != nil || rd.Outcome != store.OutcomeDelivered || rd.ReplayOf != d.ID || rd.ID == d.ID {
+	if err != nil || rd.Outcome != sender.OutcomeDelivered || rd.ReplayOf != d.ID || rd.ID == d.ID {
 		t.Fatalf("Replay = %+v, %v", rd, err)
 	}
 	first, again := rcv.wait(t, 1)[0], other.wait(t, 1)[0]
@@ -199,7 +199,7 @@ func TestCronsOverHTTP(t *testing.T) {
 	if err != nil || runID == "" {
 		t.Fatalf("FireCron = %q, %v", runID, err)
 	}
-	if d := l.delivered(t, runID); d.Outcome != store.OutcomeDelivered || d.CronID != cr.CronID {
+	if d := l.delivered(t, runID); d.Outcome != sender.OutcomeDelivered || d.CronID != cr.CronID {
 		t.Fatalf("fired cron's delivery = %+v", d)
 	}
 	if _, err := c.FireCron(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, store.ErrNotFound) {

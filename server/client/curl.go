@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"hooklab/config"
-	"hooklab/server/store"
+	"hooklab/sender"
 )
 
 // maxDataRaw is the largest body put on the command line with --data-raw.
@@ -41,7 +41,7 @@ func headerTemplates(path string) (map[string]string, error) {
 // when templates (lower-case header name to template) has them; otherwise
 // they keep the masked value and the command says so. A resolved secret
 // is never printed: it is not in the store, and templates are not resolved.
-func CurlCommand(d store.Delivery, addr string, templates map[string]string) string {
+func CurlCommand(d sender.Delivery, addr string, templates map[string]string) string {
 	target := d.URL
 	if strings.HasPrefix(target, "/") {
 		target = "http://" + addr + target

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // runCurl runs a printed curl command in bash with LG_WEBHOOK_TOKEN set
@@ -43,8 +43,8 @@ func runCurl(t *testing.T, command, token string, rcv *receiver, nth int, wantBo
 }
 
 func TestCurlCommandQuoting(t *testing.T) {
-	d := store.Delivery{
-		ID: "d1", RunID: "r1", URL: "http://127.0.0.1:9/it's?a=1&b=2", Outcome: store.OutcomeDelivered, Status: 200,
+	d := sender.Delivery{
+		ID: "d1", RunID: "r1", URL: "http://127.0.0.1:9/it's?a=1&b=2", Outcome: sender.OutcomeDelivered, Status: 200,
 		Headers: []hub.HeaderKV{
 			{Name: "Content-Type", Value: "application/json"},
 			{Name: "X-Quote", Value: `it's "quoted" $HOME`},
@@ -92,7 +92,7 @@ func TestCurlCommandQuoting(t *testing.T) {
 
 func TestCurlCommandLargeBodyUsesHeredoc(t *testing.T) {
 	big := `{"values":"` + strings.Repeat("x'EOF", maxDataRaw/4) + `"}`
-	d := store.Delivery{ID: "d", URL: "/hooklab/sink/big", Body: json.RawMessage(big),
+	d := sender.Delivery{ID: "d", URL: "/hooklab/sink/big", Body: json.RawMessage(big),
 		Headers: []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}}}
 	out := CurlCommand(d, "127.0.0.1:7", nil)
 	if !strings.Contains(out, "'http://127.0.0.1:7/hooklab/sink/big'") || strings.Contains(out, "--data-raw") {

@@ -119,7 +119,7 @@ func (l *lab) run(t *testing.T, webhook string) string {
 }
 
 // delivered waits until the run's delivery has an outcome.
-func (l *lab) delivered(t *testing.T, runID string) store.Delivery {
+func (l *lab) delivered(t *testing.T, runID string) sender.Delivery {
 	t.Helper()
 	deadline := time.Now().Add(pollFor)
 	for time.Now().Before(deadline) {
@@ -127,13 +127,13 @@ func (l *lab) delivered(t *testing.T, runID string) store.Delivery {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ds) > 0 && ds[0].Outcome != store.OutcomePending {
+		if len(ds) > 0 && ds[0].Outcome != sender.OutcomePending {
 			return ds[0]
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("no delivery outcome for run %s within %s", runID, pollFor)
-	return store.Delivery{}
+	return sender.Delivery{}
 }
 
 func postJSON(t *testing.T, url string, in, out any) {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/store"
 )
 
@@ -103,7 +104,7 @@ type Summary struct {
 }
 
 // Summarize is d without its headers, body and attempt log.
-func Summarize(d store.Delivery) Summary {
+func Summarize(d sender.Delivery) Summary {
 	return Summary{
 		ID: d.ID, RunID: d.RunID, ThreadID: d.ThreadID, URL: d.URL, Outcome: d.Outcome,
 		Attempts: d.Attempts, Status: d.Status, Reason: d.Reason, ReplayOf: d.ReplayOf,
@@ -111,7 +112,7 @@ func Summarize(d store.Delivery) Summary {
 	}
 }
 
-func writeTable(w io.Writer, ds []store.Delivery) {
+func writeTable(w io.Writer, ds []sender.Delivery) {
 	if len(ds) == 0 {
 		fmt.Fprintln(w, "no deliveries recorded yet")
 		return
@@ -218,7 +219,7 @@ func (s *source) addr() string {
 	return defaultOwnerAddr
 }
 
-func (s *source) deliveries(ctx context.Context, limit int) ([]store.Delivery, error) {
+func (s *source) deliveries(ctx context.Context, limit int) ([]sender.Delivery, error) {
 	if s.c != nil {
 		ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
 		defer cancel()
@@ -231,7 +232,7 @@ func (s *source) deliveries(ctx context.Context, limit int) ([]store.Delivery, e
 	return s.st.Deliveries(ctx, store.DeliveryQuery{Limit: limit})
 }
 
-func (s *source) delivery(ctx context.Context, id string) (store.Delivery, error) {
+func (s *source) delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	if s.c != nil {
 		ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
 		defer cancel()

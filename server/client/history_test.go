@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hooklab/config"
+	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -55,7 +56,7 @@ func checkRows(t *testing.T, rows []map[string]any, wantIDs []string) {
 		if r["id"] != wantIDs[i] {
 			t.Errorf("row %d is %v, want %s (newest first)", i, r["id"], wantIDs[i])
 		}
-		if r["outcome"] != store.OutcomeDelivered || r["attempts"] != float64(1) || r["status"] != float64(200) {
+		if r["outcome"] != sender.OutcomeDelivered || r["attempts"] != float64(1) || r["status"] != float64(200) {
 			t.Errorf("row %d = %v", i, r)
 		}
 		if _, err := time.Parse(time.RFC3339, r["created_at"].(string)); err != nil {
@@ -177,8 +178,8 @@ func TestHelperWriter(t *testing.T) {
 	base := time.Now()
 	for i := range 3 {
 		at := base.Add(time.Duration(i) * time.Second)
-		d := store.Delivery{ID: fmt.Sprintf("killed-%d", i), RunID: "run", URL: "http://127.0.0.1:1/hook",
-			Outcome: store.OutcomeDelivered, Attempts: 1, Status: 200, Body: json.RawMessage(`{"run_id":"run"}`),
+		d := sender.Delivery{ID: fmt.Sprintf("killed-%d", i), RunID: "run", URL: "http://127.0.0.1:1/hook",
+			Outcome: sender.OutcomeDelivered, Attempts: 1, Status: 200, Body: json.RawMessage(`{"run_id":"run"}`),
 			Headers: []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}}, CreatedAt: at, UpdatedAt: at}
 		st.PutDelivery(d)
 	}

@@ -86,7 +86,7 @@ func ReplayCommand(ctx context.Context, args []string, getenv func(string) (stri
 	if src == nil {
 		return code
 	}
-	var d store.Delivery
+	var d sender.Delivery
 	if src.c != nil {
 		d, err = src.c.Replay(ctx, rp)
 		if err != nil {
@@ -118,7 +118,7 @@ func ReplayCommand(ctx context.Context, args []string, getenv func(string) (stri
 	if err != nil {
 		fmt.Fprintln(stderr, "hooklab replay:", err)
 	}
-	if d.Outcome != store.OutcomeDelivered {
+	if d.Outcome != sender.OutcomeDelivered {
 		return 1
 	}
 	return 0
@@ -149,7 +149,7 @@ func parseWithID(fs *flag.FlagSet, args []string, stderr io.Writer) (string, err
 }
 
 // outcomeLine is the one-line result of a replay.
-func outcomeLine(d store.Delivery) string {
+func outcomeLine(d sender.Delivery) string {
 	status := "-"
 	if d.Status != 0 {
 		status = fmt.Sprint(d.Status)
@@ -164,7 +164,7 @@ func outcomeLine(d store.Delivery) string {
 
 // replayDirect sends the delivery from this process, recording into st.
 // cfgErr reports that err is a config problem (exit 2).
-func replayDirect(ctx context.Context, st *store.Store, rp sender.Replay, cfgPath string, getenv func(string) (string, bool)) (d store.Delivery, cfgErr bool, err error) {
+func replayDirect(ctx context.Context, st *store.Store, rp sender.Replay, cfgPath string, getenv func(string) (string, bool)) (d sender.Delivery, cfgErr bool, err error) {
 	orig, err := st.Delivery(ctx, rp.ID)
 	if err != nil {
 		return d, false, err

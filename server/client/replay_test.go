@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"hooklab/config"
-	"hooklab/server/store"
+	"hooklab/sender"
 )
 
 // replay runs ReplayCommand and returns its exit code and output.
@@ -60,8 +60,8 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 
 	// Flags first, then the ID; a header, JSON output.
 	code, out, errs = replay(t, noEnv, "--store", path, "--json", "--header", "X-Extra: 1", "--to", target.URL+"/b", d.ID)
-	var nd store.Delivery
-	if code != 0 || json.Unmarshal([]byte(out), &nd) != nil || nd.ReplayOf != d.ID || nd.Outcome != store.OutcomeDelivered {
+	var nd sender.Delivery
+	if code != 0 || json.Unmarshal([]byte(out), &nd) != nil || nd.ReplayOf != d.ID || nd.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("replay --json: exit %d: %s%s", code, out, errs)
 	}
 	if got := target.wait(t, 2)[1]; got.Header.Get("X-Extra") != "1" {

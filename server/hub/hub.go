@@ -17,22 +17,25 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"hooklab/sender"
 )
 
-// Kind names what an Event describes.
-type Kind string
+// Kind names what an Event describes. It is a plain string so that
+// packages below the hub (the sender) can name their own kinds.
+type Kind = string
 
 // The kinds of event hooklab records.
 const (
-	KindRequest  Kind = "request"  // an API request served (RequestInfo)
-	KindDecision Kind = "decision" // a URL-policy decision (DecisionInfo)
-	KindAttempt  Kind = "attempt"  // one webhook POST attempt (AttemptInfo)
-	KindDelivery Kind = "delivery" // a delivery's state changed (DeliveryInfo)
-	KindRun      Kind = "run"      // a run's status changed (RunInfo)
-	KindConfig   Kind = "config"   // the webhooks config was applied, saved or refused (ConfigInfo)
-	KindSink     Kind = "sink"     // the built-in sink captured a request (SinkInfo)
-	KindCron     Kind = "cron"     // a cron was created, fired, changed or deleted (CronInfo)
-	KindNotice   Kind = "notice"   // something the user should know (NoticeInfo)
+	KindRequest  Kind = "request"           // an API request served (RequestInfo)
+	KindDecision Kind = sender.KindDecision // a URL-policy decision (DecisionInfo)
+	KindAttempt  Kind = sender.KindAttempt  // one webhook POST attempt (AttemptInfo)
+	KindDelivery Kind = sender.KindDelivery // a delivery's state changed (DeliveryInfo)
+	KindRun      Kind = "run"               // a run's status changed (RunInfo)
+	KindConfig   Kind = "config"            // the webhooks config was applied, saved or refused (ConfigInfo)
+	KindSink     Kind = "sink"              // the built-in sink captured a request (SinkInfo)
+	KindCron     Kind = "cron"              // a cron was created, fired, changed or deleted (CronInfo)
+	KindNotice   Kind = "notice"            // something the user should know (NoticeInfo)
 )
 
 // Event is one thing hooklab saw. The same value is stored, sent to the

@@ -2,9 +2,18 @@ package hub
 
 import (
 	"encoding/json"
-	"time"
 
-	"hooklab/config"
+	"hooklab/sender"
+)
+
+// The sender's own payloads: what it decided, each attempt and each
+// change of a delivery. It defines them; the hub names them with the rest.
+type (
+	DecisionInfo = sender.DecisionInfo // KindDecision
+	AttemptInfo  = sender.Attempt      // KindAttempt
+	DeliveryInfo = sender.DeliveryInfo // KindDelivery
+	HeaderKV     = sender.Header       // one header line, secret values masked
+	Timing       = sender.Timing       // an attempt's phases
 )
 
 // RequestInfo is the payload of a KindRequest event: one API request served.
@@ -18,65 +27,6 @@ type RequestInfo struct {
 	Detail      string          `json:"detail,omitempty"`      // the error detail of a 4xx/5xx answer
 	RunID       string          `json:"run_id,omitempty"`      // the run this request created, if any
 	NonStandard string          `json:"nonstandard,omitempty"` // why the path is not the platform's (e.g. /thread/ alias)
-}
-
-// DecisionInfo is the payload of a KindDecision event.
-type DecisionInfo struct {
-	Stage      string          `json:"stage"` // "create", "send", "redirect", "test" or "replay"
-	DeliveryID string          `json:"delivery_id,omitempty"`
-	RunID      string          `json:"run_id,omitempty"`
-	Decision   config.Decision `json:"decision"`
-}
-
-// Timing splits an attempt's duration. Zero means the phase did not happen.
-type Timing struct {
-	DialMS      float64 `json:"dial_ms"`
-	TLSMS       float64 `json:"tls_ms"`
-	FirstByteMS float64 `json:"first_byte_ms"`
-	TotalMS     float64 `json:"total_ms"`
-}
-
-// HeaderKV is one HTTP header line. Values of secret headers are masked.
-type HeaderKV struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-// AttemptInfo is the payload of a KindAttempt event: one POST as sent and
-// what came back.
-type AttemptInfo struct {
-	DeliveryID      string          `json:"delivery_id"`
-	RunID           string          `json:"run_id,omitempty"`
-	Attempt         int             `json:"attempt"` // 1-based
-	Method          string          `json:"method"`
-	URL             string          `json:"url"`
-	RequestHeaders  []HeaderKV      `json:"request_headers"`
-	RequestBody     json.RawMessage `json:"request_body,omitempty"`
-	Status          int             `json:"status,omitempty"`
-	ResponseHeaders []HeaderKV      `json:"response_headers,omitempty"`
-	ResponseBody    string          `json:"response_body,omitempty"` // first 64 KiB
-	Truncated       bool            `json:"truncated,omitempty"`
-	Redirects       []string        `json:"redirects,omitempty"` // hops followed, in order
-	Timing          Timing          `json:"timing"`
-	Error           string          `json:"error,omitempty"`
-	Retry           bool            `json:"retry"`                     // another attempt will follow
-	NextAttemptAt   *time.Time      `json:"next_attempt_at,omitempty"` // when it will
-	StartedAt       time.Time       `json:"started_at"`
-}
-
-// DeliveryInfo is the payload of a KindDelivery event: the summary of a
-// delivery after it changed state.
-type DeliveryInfo struct {
-	ID         string  `json:"id"`
-	RunID      string  `json:"run_id,omitempty"`
-	ThreadID   string  `json:"thread_id,omitempty"`
-	URL        string  `json:"url"`
-	Outcome    string  `json:"outcome"` // pending, delivered, failed, refused, skipped, interrupted
-	Reason     string  `json:"reason,omitempty"`
-	Attempts   int     `json:"attempts"`
-	Status     int     `json:"status,omitempty"` // last HTTP status
-	DurationMS float64 `json:"duration_ms,omitempty"`
-	ReplayOf   string  `json:"replay_of,omitempty"`
 }
 
 // RunInfo is the payload of a KindRun event.

@@ -13,35 +13,36 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
 // attemptPayload is a realistic KindAttempt payload of about 1 KB.
-func attemptPayload(i int) hub.AttemptInfo {
+func attemptPayload(i int) sender.Attempt {
 	body := fmt.Sprintf(`{"run_id":"1ef2c3d4-%08d","thread_id":"9f8e7d6c-5b4a-3210-fedc-ba9876543210","assistant_id":"fe096781-5601-53d2-b2f6-0d3403f7e9ca","status":"success","values":{"messages":[{"type":"human","content":"hello there, this is a test message"},{"type":"ai","content":"hello there, this is a test message"}]},"run_started_at":"2024-08-30T23:07:38.242730+00:00","run_ended_at":"2024-08-30T23:07:38.342730+00:00","webhook_sent_at":"2024-08-30T23:07:38.352730+00:00","metadata":{},"multitask_strategy":"enqueue"}`, i)
-	return hub.AttemptInfo{
+	return sender.Attempt{
 		DeliveryID: fmt.Sprintf("d-%08d", i), RunID: fmt.Sprintf("r-%08d", i), Attempt: 1, Method: "POST",
 		URL: "http://127.0.0.1:8080/hooks/langgraph?token=abcd",
-		RequestHeaders: []hub.HeaderKV{
+		RequestHeaders: []sender.Header{
 			{Name: "Content-Type", Value: "application/json"},
 			{Name: "User-Agent", Value: "hooklab/0.1.0"},
 			{Name: "Authorization", Value: "Bear…"},
 		},
 		RequestBody:     json.RawMessage(body),
 		Status:          200,
-		ResponseHeaders: []hub.HeaderKV{{Name: "Content-Length", Value: "2"}},
+		ResponseHeaders: []sender.Header{{Name: "Content-Length", Value: "2"}},
 		ResponseBody:    "ok",
-		Timing:          hub.Timing{DialMS: 0.2, FirstByteMS: 1.1, TotalMS: 1.3},
+		Timing:          sender.Timing{DialMS: 0.2, FirstByteMS: 1.1, TotalMS: 1.3},
 		StartedAt:       time.Date(2024, 8, 30, 23, 7, 38, 0, time.UTC),
 	}
 }
 
-func benchDelivery(i int) Delivery {
+func benchDelivery(i int) sender.Delivery {
 	a := attemptPayload(i)
 	now := time.Now()
-	return Delivery{
-		ID: a.DeliveryID, RunID: a.RunID, URL: a.URL, Outcome: OutcomeDelivered, Attempts: 1, Status: 200,
-		Headers: a.RequestHeaders, Body: a.RequestBody, AttemptLog: []hub.AttemptInfo{a},
+	return sender.Delivery{
+		ID: a.DeliveryID, RunID: a.RunID, URL: a.URL, Outcome: sender.OutcomeDelivered, Attempts: 1, Status: 200,
+		Headers: a.RequestHeaders, Body: a.RequestBody, AttemptLog: []sender.Attempt{a},
 		CreatedAt: now, UpdatedAt: now,
 	}
 }
@@ -103,15 +104,15 @@ func BenchmarkRunWorkload(b *testing.B) {
 			s.Append(hub.KindRequest, hub.RequestInfo{Method: "POST", Path: "/threads/t/runs", Status: 200, DurationMS: 0.4, RunID: id})
 			s.Put(Threads, Record{ID: "t" + id, Data: obj})
 			s.Put(Runs, Record{ID: id, Parent: "t" + id, Data: obj})
-			s.Append(hub.KindDecision, hub.DecisionInfo{Stage: "create", RunID: id})
+			s.Append(hub.KindDecision, sender.DecisionInfo{Stage: "create", RunID: id})
 			s.Append(hub.KindRun, hub.RunInfo{RunID: id, Status: "running"})
 			s.Append(hub.KindRun, hub.RunInfo{RunID: id, Status: "success"})
 			s.Put(Runs, Record{ID: id, Parent: "t" + id, Data: obj})
 			d := benchDelivery(i)
-			d.ID, d.Outcome = id, OutcomePending
+			d.ID, d.Outcome = id, sender.OutcomePending
 			s.PutDelivery(d)
 			s.Append(hub.KindAttempt, attemptPayload(i))
-			d.Outcome = OutcomeDelivered
+			d.Outcome = sender.OutcomeDelivered
 			s.PutDelivery(d)
 			s.Append(hub.KindDelivery, d.Info())
 			s.Append(hub.KindSink, hub.SinkInfo{Name: "x", Method: "POST", Path: "/hooklab/sink/x", Status: 200})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -64,7 +65,7 @@ func checkFailingThenRecovered(t *testing.T, s *Store, rec *failureRecorder, fix
 	queuedWhileFailing := 0
 	for range 50 {
 		s.Append(hub.KindNotice, hub.NoticeInfo{Text: big})
-		s.PutDelivery(delivery("df", "r", "http://x/", OutcomePending, time.Now()))
+		s.PutDelivery(delivery("df", "r", "http://x/", sender.OutcomePending, time.Now()))
 		queuedWhileFailing++
 	}
 	// Reads answer from what is committed instead of waiting for the disk.

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -168,7 +169,7 @@ func TestReadOnlyBesideOwner(t *testing.T) {
 		t.Fatal("read-only open created the file")
 	}
 	w := mustOpen(t, path, Options{})
-	w.PutDelivery(delivery("d1", "r1", "http://x/", OutcomeDelivered, time.Now()))
+	w.PutDelivery(delivery("d1", "r1", "http://x/", sender.OutcomeDelivered, time.Now()))
 	w.Append(hub.KindNotice, hub.NoticeInfo{Text: "one"})
 	mustFlush(t, w)
 
@@ -235,9 +236,9 @@ func TestHelperProcess(t *testing.T) {
 	}
 	s.SetOwnerAddr("127.0.0.1:7777")
 	for i := range 1000 {
-		s.Append(hub.KindAttempt, hub.AttemptInfo{DeliveryID: fmt.Sprintf("d%d", i%100), Attempt: 1})
+		s.Append(hub.KindAttempt, sender.Attempt{DeliveryID: fmt.Sprintf("d%d", i%100), Attempt: 1})
 		if i%10 == 0 {
-			d := delivery(fmt.Sprintf("d%d", i/10), "r", "http://x/", OutcomeDelivered, time.Now())
+			d := delivery(fmt.Sprintf("d%d", i/10), "r", "http://x/", sender.OutcomeDelivered, time.Now())
 			s.PutDelivery(d)
 			s.Put(Runs, Record{ID: d.ID, Parent: "t", Data: json.RawMessage(`{}`)})
 		}
@@ -251,7 +252,7 @@ func TestHelperProcess(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		s.Append(hub.KindNotice, hub.NoticeInfo{Text: "more"})
-		s.PutDelivery(delivery("late", "r", "http://x/", OutcomePending, time.Now()))
+		s.PutDelivery(delivery("late", "r", "http://x/", sender.OutcomePending, time.Now()))
 	}
 	os.Exit(2)
 }

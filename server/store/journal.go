@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"hooklab/sender"
 )
 
 // The delivery journal closes the one gap that write-behind leaves: a
@@ -69,7 +71,7 @@ func journalPending(abs string) bool {
 // Journal makes d durable against a killed process before its webhook is
 // sent (see above). It does nothing for in-memory and read-only stores. d
 // is the record as PutDelivery got it: secrets already masked.
-func (s *Store) Journal(d Delivery) {
+func (s *Store) Journal(d sender.Delivery) {
 	j := s.journal
 	if j == nil {
 		return
@@ -199,7 +201,7 @@ func (s *Store) mergeJournal(ctx context.Context, path string) (int, error) {
 	defer tx.Rollback()
 	n := 0
 	for line := range bytes.Lines(data) {
-		var d Delivery
+		var d sender.Delivery
 		if json.Unmarshal(line, &d) != nil || d.ID == "" {
 			continue
 		}

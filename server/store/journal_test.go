@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hooklab/sender"
 )
 
-func journalDelivery(id string) Delivery {
+func journalDelivery(id string) sender.Delivery {
 	now := time.Now().UTC()
-	return Delivery{ID: id, RunID: "run-" + id, URL: "http://127.0.0.1:9/hook", Outcome: OutcomePending,
+	return sender.Delivery{ID: id, RunID: "run-" + id, URL: "http://127.0.0.1:9/hook", Outcome: sender.OutcomePending,
 		Body: []byte(`{"run_id":"run-` + id + `","values":null}`), CreatedAt: now, UpdatedAt: now}
 }
 
@@ -25,7 +27,7 @@ func TestJournalMergedOnOpen(t *testing.T) {
 	st := mustOpen(t, path, Options{})
 	journalled := journalDelivery("kept") // journalled before its attempt...
 	kept := journalDelivery("kept")       // ...then committed as delivered
-	kept.Outcome, kept.UpdatedAt = OutcomeDelivered, journalled.UpdatedAt.Add(time.Millisecond)
+	kept.Outcome, kept.UpdatedAt = sender.OutcomeDelivered, journalled.UpdatedAt.Add(time.Millisecond)
 	st.PutDelivery(kept)
 	older := journalDelivery("older") // the pending row queued at Send...
 	older.Body = []byte(`"queued"`)
@@ -36,7 +38,7 @@ func TestJournalMergedOnOpen(t *testing.T) {
 	newer := journalDelivery("older") // ...and the record journalled at the send, body fixed
 	newer.Body, newer.UpdatedAt = []byte(`"sent"`), older.UpdatedAt.Add(time.Millisecond)
 	var lines []string
-	for _, d := range []Delivery{journalDelivery("lost-1"), journalled, journalDelivery("lost-2"), newer} {
+	for _, d := range []sender.Delivery{journalDelivery("lost-1"), journalled, journalDelivery("lost-2"), newer} {
 		b, _ := Marshal(d)
 		lines = append(lines, string(b))
 	}
@@ -49,7 +51,7 @@ func TestJournalMergedOnOpen(t *testing.T) {
 	}
 	st = mustOpen(t, path, Options{})
 	ctx := context.Background()
-	for id, outcome := range map[string]string{"lost-1": OutcomePending, "lost-2": OutcomePending, "kept": OutcomeDelivered} {
+	for id, outcome := range map[string]string{"lost-1": sender.OutcomePending, "lost-2": sender.OutcomePending, "kept": sender.OutcomeDelivered} {
 		d, err := st.Delivery(ctx, id)
 		if err != nil || d.Outcome != outcome || d.RunID != "run-"+id || !strings.Contains(string(d.Body), "run-"+id) {
 			t.Errorf("%s after the merge: %+v, %v", id, d, err)
@@ -132,7 +134,7 @@ func TestJournalKeptOnceAWriteWasDropped(t *testing.T) {
 		t.Fatal("Close emptied the journal though the store had dropped a write")
 	}
 	st = mustOpen(t, path, Options{})
-	if got, err := st.Delivery(context.Background(), "shed"); err != nil || got.Outcome != OutcomePending {
+	if got, err := st.Delivery(context.Background(), "shed"); err != nil || got.Outcome != sender.OutcomePending {
 		t.Fatalf("the dropped delivery after reopening: %+v, %v", got, err)
 	}
 }

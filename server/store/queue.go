@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -44,7 +45,7 @@ const opOverhead = 192
 // size is what o costs in the backlog.
 func (o *op) size() int64 {
 	n := int64(opOverhead + len(o.data) + len(o.id) + len(o.parent) + len(o.url) + len(o.runID))
-	if d, ok := o.value.(Delivery); ok {
+	if d, ok := o.value.(sender.Delivery); ok {
 		n += int64(len(d.Body)) + valueEstimate
 	} else if o.value != nil {
 		n += valueEstimate
@@ -156,7 +157,7 @@ func (s *Store) Append(kind hub.Kind, payload any) {
 // coalescing (a delivery usually goes pending -> delivered within one
 // batch, and is then encoded once); its slices must only ever be replaced
 // or appended to by the caller, never changed in place.
-func (s *Store) PutDelivery(d Delivery) {
+func (s *Store) PutDelivery(d sender.Delivery) {
 	now := s.o.Now()
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = now

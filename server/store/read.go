@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -129,27 +130,27 @@ func (s *Store) Load(t Table) ([]Record, error) {
 }
 
 // Delivery returns one delivery, or an error wrapping ErrNotFound.
-func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
+func (s *Store) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	if err := s.beforeRead(ctx); err != nil {
-		return Delivery{}, err
+		return sender.Delivery{}, err
 	}
 	var data []byte
 	err := s.rdb.QueryRowContext(ctx, "SELECT data FROM deliveries WHERE id = ?", id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+		return sender.Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return Delivery{}, s.readErr(err)
+		return sender.Delivery{}, s.readErr(err)
 	}
-	var d Delivery
+	var d sender.Delivery
 	if err := json.Unmarshal(data, &d); err != nil {
-		return Delivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
+		return sender.Delivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
 	}
 	return d, nil
 }
 
 // Deliveries lists deliveries, newest first.
-func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]sender.Delivery, error) {
 	var (
 		where []string
 		args  []any
@@ -180,11 +181,11 @@ func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, er
 }
 
 // Unfinished lists deliveries still pending (to resume after a restart), oldest first.
-func (s *Store) Unfinished(ctx context.Context) ([]Delivery, error) {
-	return s.deliveries(ctx, []string{"outcome = ?"}, []any{OutcomePending}, "created_at ASC, rowid ASC", 0)
+func (s *Store) Unfinished(ctx context.Context) ([]sender.Delivery, error) {
+	return s.deliveries(ctx, []string{"outcome = ?"}, []any{sender.OutcomePending}, "created_at ASC, rowid ASC", 0)
 }
 
-func (s *Store) deliveries(ctx context.Context, where []string, args []any, order string, limit int) ([]Delivery, error) {
+func (s *Store) deliveries(ctx context.Context, where []string, args []any, order string, limit int) ([]sender.Delivery, error) {
 	if err := s.beforeRead(ctx); err != nil {
 		return nil, err
 	}
@@ -202,12 +203,12 @@ func (s *Store) deliveries(ctx context.Context, where []string, args []any, orde
 		return nil, s.readErr(err)
 	}
 	defer rows.Close()
-	var out []Delivery
+	var out []sender.Delivery
 	for rows.Next() {
 		var (
 			id   string
 			data []byte
-			d    Delivery
+			d    sender.Delivery
 		)
 		if err := rows.Scan(&id, &data); err != nil {
 			return nil, s.readErr(err)

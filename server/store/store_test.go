@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -50,10 +51,10 @@ func fixedClock() func() time.Time {
 	}
 }
 
-func delivery(id, run, url, outcome string, created time.Time) Delivery {
-	return Delivery{
+func delivery(id, run, url, outcome string, created time.Time) sender.Delivery {
+	return sender.Delivery{
 		ID: id, RunID: run, ThreadID: "t-" + run, URL: url, Outcome: outcome, Attempts: 1, Status: 200,
-		Headers:   []hub.HeaderKV{{Name: "Authorization", Value: "Bear…"}},
+		Headers:   []sender.Header{{Name: "Authorization", Value: "Bear…"}},
 		Body:      json.RawMessage(`{"run_id":"` + run + `"}`),
 		CreatedAt: created, UpdatedAt: created,
 	}
@@ -87,9 +88,9 @@ func TestRoundTrip(t *testing.T) {
 			s.Append(hub.KindRun, hub.RunInfo{RunID: "r1", Status: "success"})
 			s.Append(hub.KindSink, hub.SinkInfo{Name: "x"})
 			base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-			s.PutDelivery(delivery("d1", "r1", "http://a.example/hook", OutcomePending, base))
-			s.PutDelivery(delivery("d2", "r2", "http://B.example/Hook?x=1", OutcomeDelivered, base.Add(time.Second)))
-			s.PutDelivery(delivery("d3", "r3", "http://c.example/", OutcomeFailed, base.Add(2*time.Second)))
+			s.PutDelivery(delivery("d1", "r1", "http://a.example/hook", sender.OutcomePending, base))
+			s.PutDelivery(delivery("d2", "r2", "http://B.example/Hook?x=1", sender.OutcomeDelivered, base.Add(time.Second)))
+			s.PutDelivery(delivery("d3", "r3", "http://c.example/", sender.OutcomeFailed, base.Add(2*time.Second)))
 			mustFlush(t, s)
 
 			runs, err := s.Load(Runs)
@@ -166,7 +167,7 @@ func TestRoundTrip(t *testing.T) {
 				ids string
 			}{
 				{DeliveryQuery{}, "[d3 d2 d1]"},
-				{DeliveryQuery{Outcome: OutcomeDelivered}, "[d2]"},
+				{DeliveryQuery{Outcome: sender.OutcomeDelivered}, "[d2]"},
 				{DeliveryQuery{URL: "b.example/hook"}, "[d2]"},
 				{DeliveryQuery{URL: "%"}, "[]"},
 				{DeliveryQuery{RunID: "r3"}, "[d3]"},
@@ -190,7 +191,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("Unfinished = %+v, %v", un, err)
 			}
 			// An update moves d1 out of the pending set.
-			d1 := delivery("d1", "r1", "http://a.example/hook", OutcomeDelivered, base)
+			d1 := delivery("d1", "r1", "http://a.example/hook", sender.OutcomeDelivered, base)
 			s.PutDelivery(d1)
 			if un, _ := s.Unfinished(ctx); len(un) != 0 {
 				t.Fatalf("Unfinished after update = %+v", un)
@@ -225,7 +226,7 @@ func TestRestartPersists(t *testing.T) {
 		s.Append(hub.KindNotice, hub.NoticeInfo{Text: fmt.Sprint(i)})
 	}
 	s.Put(Runs, Record{ID: "r1", Parent: "t1", Data: json.RawMessage(`{"a":1}`)})
-	s.PutDelivery(delivery("d1", "r1", "http://x/", OutcomePending, time.Now()))
+	s.PutDelivery(delivery("d1", "r1", "http://x/", sender.OutcomePending, time.Now()))
 	if err := s.Close(); err != nil { // Close flushes; no explicit Flush
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ func TestCoalescing(t *testing.T) {
 	const n = 1000
 	for i := range n {
 		s.Put(Runs, Record{ID: "r", Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))})
-		s.PutDelivery(delivery("d", "r", fmt.Sprintf("http://x/%d", i), OutcomePending, time.Now()))
+		s.PutDelivery(delivery("d", "r", fmt.Sprintf("http://x/%d", i), sender.OutcomePending, time.Now()))
 	}
 	s.Put(Threads, Record{ID: "gone", Data: json.RawMessage(`{}`)})
 	s.Delete(Threads, "gone")

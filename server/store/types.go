@@ -27,7 +27,6 @@ import (
 	"errors"
 	"time"
 
-	"hooklab/config"
 	"hooklab/server/hub"
 )
 
@@ -47,51 +46,6 @@ type Record struct {
 	ID     string          // primary key (assistant_id, thread_id, run_id, cron_id)
 	Parent string          // thread_id for runs and thread crons, "" otherwise
 	Data   json.RawMessage // the object as the API serves it
-}
-
-// Delivery outcomes.
-const (
-	OutcomePending     = "pending"     // queued, in flight or waiting to retry
-	OutcomeDelivered   = "delivered"   // a 2xx came back
-	OutcomeFailed      = "failed"      // attempts exhausted or a non-retryable answer
-	OutcomeRefused     = "refused"     // the URL policy said no; nothing was sent
-	OutcomeSkipped     = "skipped"     // webhooks disabled (http.disable_webhooks)
-	OutcomeInterrupted = "interrupted" // hooklab stopped before it finished and could not resume it
-)
-
-// Delivery is one webhook delivery: the request hooklab built for a run (or a
-// replay) and every attempt to send it. Header values that came from
-// templates are stored masked; SecretHeaders names them so a replay can
-// re-resolve them from the environment.
-type Delivery struct {
-	ID            string            `json:"id"`
-	RunID         string            `json:"run_id"`
-	ThreadID      string            `json:"thread_id,omitempty"`
-	CronID        string            `json:"cron_id,omitempty"`
-	URL           string            `json:"url"`
-	Outcome       string            `json:"outcome"`
-	Reason        string            `json:"reason,omitempty"`
-	Attempts      int               `json:"attempts"`
-	Status        int               `json:"status,omitempty"`
-	DurationMS    float64           `json:"duration_ms,omitempty"`
-	ReplayOf      string            `json:"replay_of,omitempty"`
-	Headers       []hub.HeaderKV    `json:"headers"`
-	SecretHeaders []string          `json:"secret_headers,omitempty"`
-	Body          json.RawMessage   `json:"body"`
-	Decision      *config.Decision  `json:"decision,omitempty"`
-	AttemptLog    []hub.AttemptInfo `json:"attempt_log,omitempty"`
-	NextAttemptAt *time.Time        `json:"next_attempt_at,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-}
-
-// Info is the summary of d carried by a KindDelivery event.
-func (d Delivery) Info() hub.DeliveryInfo {
-	return hub.DeliveryInfo{
-		ID: d.ID, RunID: d.RunID, ThreadID: d.ThreadID, URL: d.URL,
-		Outcome: d.Outcome, Reason: d.Reason, Attempts: d.Attempts,
-		Status: d.Status, DurationMS: d.DurationMS, ReplayOf: d.ReplayOf,
-	}
 }
 
 // Query selects events from the log.
@@ -121,9 +75,3 @@ var (
 	ErrClosed   = errors.New("store is closed")
 	ErrLocked   = errors.New("store file is in use by another hooklab")
 )
-
-// FormatTime renders t the way the platform does: RFC 3339, microseconds,
-// UTC as +00:00 (e.g. 2024-08-30T23:07:38.242730+00:00).
-func FormatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
-}

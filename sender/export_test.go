@@ -1,0 +1,6 @@
+package sender
+
+// Internals the external tests reach.
+var EscapeQuery = escapeQuery
+
+const MaxCapture = maxCapture
