@@ -82,17 +82,17 @@ bench() {
   timeout $((BENCH_DURATION + 60)) "$hooklab" bench --url "$1" --runs "$RUNS" \
     --concurrency "$CONCURRENCY" --mode "$MODE" --duration "${BENCH_DURATION}s" --json >"$2" ||
     [[ $? == 1 ]] || die "bench against $1 failed (see above)"
-  # The same load from the official JS SDK (server/testdata/sdk/bench.mjs):
+  # The same load from the official JS SDK (server/e2e/testdata/sdk/bench.mjs):
   # what a LangGraph client sees, node's own cost included.
-  (cd "$root/server/testdata/sdk" && HOOKLAB_URL="$1" RUNS="$RUNS" LANES="$CONCURRENCY" \
+  (cd "$root/server/e2e/testdata/sdk" && HOOKLAB_URL="$1" RUNS="$RUNS" LANES="$CONCURRENCY" \
     DURATION_MS=$((BENCH_DURATION * 1000)) timeout $((BENCH_DURATION + 60)) node bench.mjs >"$2.sdk") ||
     die "SDK bench against $1 failed"
 }
 
 # --- the SDK client ----------------------------------------------------------
-if [[ ! -d $root/server/testdata/sdk/node_modules/@langchain/langgraph-sdk ]]; then
+if [[ ! -d $root/server/e2e/testdata/sdk/node_modules/@langchain/langgraph-sdk ]]; then
   say "npm ci (the SDK bench client)"
-  (cd "$root/server/testdata/sdk" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  (cd "$root/server/e2e/testdata/sdk" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
 fi
 
 # --- hooklab binary --------------------------------------------------------

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// defaultConfig is the embedded default of SPEC B1: one echo graph, and a
+// defaultConfig is hooklab's embedded default: one echo graph, and a
 // webhooks.url object that lets local receivers and the sink work.
 const defaultConfig = `{"graphs": {"agent": "hooklab:echo"}, "webhooks": {"url": {"require_https": false, "disable_loopback": false}}}`
 
@@ -220,4 +220,16 @@ func (p parser) stringList(key string, raw json.RawMessage, fix string) ([]strin
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// LoadOrDefault applies the --config default: path when given,
+// else ./langgraph.json when it exists, else the embedded default.
+func LoadOrDefault(path string) (*File, error) {
+	if path != "" {
+		return Load(path)
+	}
+	if _, err := os.Stat("langgraph.json"); err == nil {
+		return Load("langgraph.json")
+	}
+	return Default(), nil
 }

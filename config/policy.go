@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// Defaults of SPEC A4, with and without a webhooks.url object.
+// The platform's max_url_length defaults, without and with a webhooks.url object.
 const (
 	defaultMaxURLLengthAbsent  = 4096
 	defaultMaxURLLengthPresent = 2048
@@ -79,7 +79,7 @@ func (x *decider) fail(rule string, value any, source, detail, msg, hint string)
 	return x.d
 }
 
-// Check runs the URL policy of SPEC A4 on raw, in order, stopping at the
+// Check runs the URL policy on raw, in order (see the package doc), stopping at the
 // first failure. Every check that ran is recorded with the value in force
 // and its source. Each setting is shown by exactly one check: loopback shows
 // disable_loopback (for absolute URLs it is enforced by the address check),

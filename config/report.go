@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // WriteDecisions prints decisions for `hooklab check-url`. With asJSON it
@@ -45,20 +45,28 @@ func writeText(w io.Writer, d Decision) {
 	}
 	mark := map[bool]string{true: "✓", false: "✗"}
 	fmt.Fprintf(w, "%s %s  %s\n", mark[d.Allowed], d.URL, verdict)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, c := range d.Checks {
+	// A table of checks: rule, value (named by its setting), source and
+	// the detail, columns two spaces apart, no trailing blanks.
+	rows := make([][4]string, len(d.Checks))
+	var wRule, wValue, wSource int
+	for i, c := range d.Checks {
 		value := formatValue(c.Value)
 		if name := settingOf(c, d); name != "" {
 			value = name + "=" + value
 		}
-		fmt.Fprintf(tw, "  %s %s\t%s\t%s", mark[c.Passed], c.Rule, value, c.Source)
+		rows[i] = [4]string{"  " + mark[c.Passed] + " " + c.Rule, value, c.Source, c.Detail}
+		wRule, wValue = max(wRule, width(rows[i][0])), max(wValue, width(rows[i][1]))
 		if c.Detail != "" {
-			// Only a cell followed by a tab is padded: no trailing blanks.
-			fmt.Fprintf(tw, "\t(%s)", c.Detail)
+			wSource = max(wSource, width(c.Source))
 		}
-		fmt.Fprintln(tw)
 	}
-	_ = tw.Flush()
+	for _, r := range rows {
+		line := pad(r[0], wRule) + pad(r[1], wValue) + r[2]
+		if r[3] != "" {
+			line = pad(line, wRule+2+wValue+2+wSource) + "(" + r[3] + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
 	switch {
 	case !d.Allowed:
 		fmt.Fprintf(w, "  → %s\n", d.Message)
@@ -69,6 +77,12 @@ func writeText(w io.Writer, d Decision) {
 		fmt.Fprintln(w, "  → relative URL: dispatched to hooklab's own server (in-process)")
 	}
 }
+
+// width is the number of characters in s, as a terminal shows these.
+func width(s string) int { return utf8.RuneCountInString(s) }
+
+// pad is s followed by spaces up to w characters, and two more.
+func pad(s string, w int) string { return s + strings.Repeat(" ", w-width(s)+2) }
 
 // settingOf names the webhooks.url setting a check shows, so a bare
 // "false" in the report is not a riddle.

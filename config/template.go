@@ -112,7 +112,7 @@ func (w Webhooks) EnvPrefixInForce() string {
 	return *w.EnvPrefix
 }
 
-// Resolve validates f and resolves its header templates (SPEC A3). lookup
+// Resolve validates f and resolves its header templates. lookup
 // is the process environment (os.LookupEnv); f.Env is overlaid under it, so
 // a variable already set in the process wins. Every error is an *Error whose
 // message is the platform's and whose Key is webhooks.headers.<Name>.

@@ -1,8 +1,34 @@
 // Package config loads, validates and saves langgraph.json, resolves the
 // webhook header templates and decides whether a webhook URL is allowed.
+//
+// The platform behaviour it reproduces:
+//
+// Header templates. A value of webhooks.headers may mix literal text with
+// any number of ${{ env.NAME }} templates (spaces inside the braces are
+// optional). NAME must start with webhooks.env_prefix (LG_WEBHOOK_ by
+// default; "" turns the check off) and must be set in the environment,
+// where the file's own `env` (an object, or a .env file) fills in what the
+// process does not set. Values that come from templates are secrets: shown
+// masked (the first four characters, then …) and never stored. Any error
+// stops the server from starting.
+//
+// The URL policy runs these checks in order, and the first failure wins:
+// length (max_url_length), loopback (a relative URL starting with "/" is
+// refused only by disable_loopback, and otherwise dispatched in-process),
+// https (require_https), port (allowed_ports; 443 for https, else 80),
+// hostname (not empty), domain (allowed_domains: "*.example.com" matches
+// any depth of subdomain, not example.com itself; other entries match
+// exactly, case-insensitively), and address (the resolved addresses: with
+// disable_loopback, loopback ones; with disable_private_ips, private,
+// link-local, CGNAT and unique-local ones; cloud metadata addresses
+// always). Without a webhooks.url object the defaults are require_https
+// false, max_url_length 4096, disable_loopback true; with one, omitted
+// fields take require_https true, max_url_length 2048, disable_loopback
+// false. Neither limits domains or ports. Every decision records, check by
+// check, the value in force and where it came from.
 package config
 
-// Rule names of the URL policy checks, in the order they run (SPEC A4).
+// Rule names of the URL policy checks, in the order they run.
 const (
 	RuleLength   = "length"
 	RuleLoopback = "loopback"

@@ -9,7 +9,7 @@ import (
 )
 
 // FieldNames lists the payload keys allowed in webhooks.allowed_fields: the
-// top-level keys of the SPEC A5 body, in payload order. It returns a fresh
+// top-level keys of the webhook body, in payload order. It returns a fresh
 // slice each time, so there is no shared mutable state.
 func FieldNames() []string {
 	return []string{

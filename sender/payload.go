@@ -9,7 +9,7 @@ import (
 )
 
 // Payload renders the webhook body for r exactly as the Python langgraph-api
-// server does (SPEC A5): compact JSON, keys in the platform's order, times in
+// server does: compact JSON, keys in the platform's order, times in
 // FormatTime's form, metadata and kwargs {} when absent, values null
 // when absent, and error only when the run failed. When allowed is non-empty
 // only those top-level keys are written, still in the platform's order.

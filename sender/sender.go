@@ -2,6 +2,23 @@
 // run payload, the URL policy, static headers, retries and redirects, with
 // every decision and attempt recorded.
 //
+// The platform's delivery: once per run, after it ends. The body is the
+// Run object (run_id, thread_id, assistant_id, created_at, updated_at,
+// metadata, status, kwargs, multitask_strategy) plus run_started_at,
+// run_ended_at, webhook_sent_at, values (the thread's final state, null
+// when there is none) and, on failure, error {"error", "message"}, as
+// compact JSON with times in RFC 3339 with microseconds and +00:00;
+// webhooks.allowed_fields keeps only the keys it names. It is a POST to
+// the exact URL with Content-Type application/json and the configured
+// headers on top. Connect timeout 5 s, whole request 30 s; 3 attempts in
+// all, waiting 1-2 s then 2-3 s, retrying only timeouts, network errors,
+// 5xx and 429; any other non-2xx fails at once. Redirects are followed up
+// to 5 hops, each checked against the URL policy, which runs again just
+// before sending and on the address actually dialled. A relative URL is
+// dispatched into hooklab's own handler. With http.disable_webhooks
+// nothing is sent and the delivery is recorded as skipped. There is no
+// signature: a query token or a static header authenticates.
+//
 // Work flows through a bounded pool. Send takes one of Queue+Workers slots
 // (blocking while none is free: back-pressure on the run executor instead
 // of an unbounded goroutine per webhook) and holds it until the delivery

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"hooklab/server/engine"
 )
 
 // BenchmarkRunCreate measures POST /runs over loopback HTTP against a real
@@ -35,12 +37,12 @@ func BenchmarkRunCreate(b *testing.B) {
 
 // BenchmarkSSEEncoding measures writing a finished run's stream as SSE.
 func BenchmarkSSEEncoding(b *testing.B) {
-	buf := newStreamBuf(true)
 	payload := []byte(`{"messages":[{"type":"human","content":"hello","id":"f16d6d32-fad9-4787-a1d6-2fae0fd7f952"},{"type":"ai","content":"hello","id":"run-6baea411"}]}`)
-	for range 50 {
-		buf.add("values", payload)
+	events := make([]engine.Event, 50)
+	for i := range events {
+		events[i] = engine.Event{Name: "values", Data: payload}
 	}
-	buf.close()
+	buf := engine.StreamOf(events)
 	req := httptest.NewRequest(http.MethodGet, "/stream", nil)
 	b.ReportAllocs()
 	b.SetBytes(int64(50 * (len(payload) + 32)))

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"hooklab/server/crons"
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 )
 
@@ -110,31 +113,29 @@ func TestFeedSlowConsumer(t *testing.T) {
 
 // TestCronSchedulerFires: a due cron starts a run carrying its webhook.
 func TestCronSchedulerFires(t *testing.T) {
-	ts := mustStart(t)
+	var skew atomic.Int64 // how far the scheduler's clock is ahead of the real one
+	ts := mustStart(t, withClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }))
 	rc := newReceiver(t)
 	tid := newThreadID(t, ts)
-	var c Cron
+	var c crons.Cron
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs/crons", map[string]any{
 		"assistant_id": "agent", "schedule": "0 0 1 1 *", "webhook": rc.URL + "/cron",
 		"input": map[string]any{"messages": []any{"tick"}},
 	}, 200, &c)
-	// Make it due now, as the clock would at its next run date.
-	ts.Srv.mu.Lock()
-	past := now()
-	past.Time = past.Add(-time.Second)
-	ts.Srv.crons[c.CronID].NextRunDate = &past
-	ts.Srv.mu.Unlock()
-	ts.Srv.wakeScheduler()
+	// Move the clock past its next run date, as time would; creating
+	// another cron wakes the scheduler to look again.
+	skew.Store(int64(time.Until(c.NextRunDate.Time) + time.Second))
+	ts.mustDo(t, "POST", "/runs/crons", map[string]any{"assistant_id": "agent", "schedule": "0 0 1 1 *"}, 200, nil)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		var runs []Run
+		var runs []engine.Run
 		ts.mustDo(t, "GET", "/threads/"+tid+"/runs", nil, 200, &runs)
 		if len(runs) == 1 {
 			body := rc.wait(t, runs[0].RunID, 1)[0]
 			if body["status"] != "success" {
 				t.Fatalf("cron run webhook %v", body)
 			}
-			var after Cron
+			var after crons.Cron
 			ts.mustDo(t, "GET", "/runs/crons/"+c.CronID, nil, 200, &after)
 			if after.NextRunDate == nil || !after.NextRunDate.After(time.Now()) {
 				t.Fatalf("next_run_date not moved on: %v", after.NextRunDate)
@@ -149,7 +150,7 @@ func TestCronSchedulerFires(t *testing.T) {
 // TestCronEndTimeAndTimezone: next_run_date honours timezone and end_time.
 func TestCronEndTimeAndTimezone(t *testing.T) {
 	ts := mustStart(t)
-	var c Cron
+	var c crons.Cron
 	ts.mustDo(t, "POST", "/runs/crons", map[string]any{
 		"assistant_id": "agent", "schedule": "30 9 * * *", "timezone": "Asia/Kolkata",
 	}, 200, &c)
@@ -167,35 +168,34 @@ func TestCronEndTimeAndTimezone(t *testing.T) {
 func TestRestartKeepsObjects(t *testing.T) {
 	ts := mustStart(t)
 	tid := newThreadID(t, ts)
-	var run Run
+	var run engine.Run
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs/wait", runBodyWith("", nil), 200, nil)
-	var runs []Run
+	var runs []engine.Run
 	ts.mustDo(t, "GET", "/threads/"+tid+"/runs", nil, 200, &runs)
 	run = runs[0]
-	var c Cron
+	var c crons.Cron
 	ts.mustDo(t, "POST", "/runs/crons", map[string]any{"assistant_id": "agent", "schedule": "0 0 * * *"}, 200, &c)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ts.Store.Flush(ctx)
 	// A second server over the same database, as after a restart.
-	srv2, err := New(Options{Store: ts.Store, Hub: ts.Hub, Runtime: ts.Srv.Runtime()})
+	srv2, err := New(Options{Store: ts.Store, Hub: ts.Hub, Live: liveRuntime(ts.Srv.Runtime())})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv2.mu.Lock()
-	defer srv2.mu.Unlock()
-	if th, ok := srv2.threads[tid]; !ok || len(th.history) == 0 {
-		t.Errorf("thread %s not restored with its history", tid)
+	if h, err := srv2.eng.ThreadHistory(tid, 50); err != nil || len(h) == 0 {
+		t.Errorf("thread %s not restored with its history: %v", tid, err)
 	}
-	if r, ok := srv2.runs[run.RunID]; !ok || r.Status != "success" {
-		t.Errorf("run %s not restored", run.RunID)
+	if r, err := srv2.eng.Run("", run.RunID); err != nil || r.Status != "success" {
+		t.Errorf("run %s not restored: %v", run.RunID, err)
 	}
-	if _, ok := srv2.crons[c.CronID]; !ok {
-		t.Errorf("cron %s not restored", c.CronID)
+	if _, err := srv2.crons.Get(c.CronID); err != nil {
+		t.Errorf("cron %s not restored: %v", c.CronID, err)
 	}
+	th, _ := srv2.eng.Thread(tid)
 	var vals map[string]any
-	json.Unmarshal(srv2.threads[tid].Values, &vals)
+	json.Unmarshal(th.Values, &vals)
 	if len(vals["messages"].([]any)) != 2 {
-		t.Errorf("thread values not restored: %s", srv2.threads[tid].Values)
+		t.Errorf("thread values not restored: %s", th.Values)
 	}
 }

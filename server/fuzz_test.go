@@ -28,7 +28,7 @@ func FuzzRequestDecoding(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(Options{Runtime: rt, MaxBody: 1 << 20})
+	srv, err := New(Options{Live: liveRuntime(rt), MaxBody: 1 << 20})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,22 +26,33 @@ type testServer struct {
 	Hub   *hub.Hub
 }
 
-type startOpt func(*Options, *sender.Options)
+type startOpt func(*Config)
 
 func withRuntime(rt *config.Runtime) startOpt {
-	return func(o *Options, _ *sender.Options) { o.Runtime = rt }
+	return func(c *Config) { c.Runtime = rt }
 }
 
 func withRunTimeout(d time.Duration) startOpt {
-	return func(o *Options, _ *sender.Options) { o.RunTimeout = d }
+	return func(c *Config) { c.RunTimeout = d }
 }
 
 func withMaxBody(n int64) startOpt {
-	return func(o *Options, _ *sender.Options) { o.MaxBody = n }
+	return func(c *Config) { c.MaxBody = n }
 }
 
 func withBackoff(fn func(int) time.Duration) startOpt {
-	return func(_ *Options, so *sender.Options) { so.Backoff = fn }
+	return func(c *Config) { c.Backoff = fn }
+}
+
+func withClock(now func() time.Time) startOpt {
+	return func(c *Config) { c.Now = now }
+}
+
+// liveRuntime holds rt as the config in force.
+func liveRuntime(rt *config.Runtime) *atomic.Pointer[config.Runtime] {
+	p := new(atomic.Pointer[config.Runtime])
+	p.Store(rt)
+	return p
 }
 
 func mustRuntime(t testing.TB, f *config.File, env map[string]string) *config.Runtime {
@@ -53,47 +64,29 @@ func mustRuntime(t testing.TB, f *config.File, env map[string]string) *config.Ru
 	return rt
 }
 
-// mustStart runs a real server and registers its shutdown.
+// mustStart runs a real hooklab, assembled by Open, and registers its shutdown.
 func mustStart(t testing.TB, opts ...startOpt) *testServer {
 	t.Helper()
-	h := hub.New()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hooklab.db"), store.Options{Publish: h.Publish})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	cfg := Config{
+		Runtime: mustRuntime(t, config.Default(), nil), Addr: "127.0.0.1:0",
+		StorePath: filepath.Join(t.TempDir(), "hooklab.db"), Version: "test", Heartbeat: 200 * time.Millisecond,
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond },
 	}
-	o := Options{Store: st, Hub: h, Runtime: mustRuntime(t, config.Default(), nil), Version: "test", Heartbeat: 200 * time.Millisecond}
-	so := sender.Options{Recorder: st, Version: "test", Backoff: func(int) time.Duration { return 10 * time.Millisecond }}
 	for _, fn := range opts {
-		fn(&o, &so)
+		fn(&cfg)
 	}
-	var srv *Server
-	so.Runtime = func() *config.Runtime { return srv.Runtime() }
-	snd := sender.New(so)
-	o.Sender = snd
-	srv, err = New(o)
+	a, err := Open(cfg)
 	if err != nil {
-		t.Fatalf("new server: %v", err)
+		t.Fatalf("open hooklab: %v", err)
 	}
-	snd.SetLocal(srv.Handler())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatalf("start hooklab: %v", err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go httpSrv.Serve(ln)
-	ctx, cancel := context.WithCancel(context.Background())
-	snd.Start(ctx)
-	srv.Start()
-	ts := &testServer{URL: "http://" + ln.Addr().String(), Srv: srv, Store: st, Hub: h}
+	ts := &testServer{URL: a.URL, Srv: a.Server, Store: a.Store, Hub: a.Hub}
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
-		httpSrv.Shutdown(sctx)
-		srv.Close(sctx)
-		snd.Close(sctx)
-		cancel()
-		st.Close()
-		h.Close()
+		a.Close(sctx)
 	})
 	ts.waitReady(t)
 	return ts
@@ -205,4 +198,10 @@ func newRecorderWithTimeout(t *testing.T, h http.Handler, method, path string) *
 		t.Fatalf("%s %s did not answer within 5 s", method, path)
 	}
 	return rec
+}
+
+func jsonEqual(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }

@@ -13,16 +13,18 @@ import (
 	"time"
 
 	"hooklab/config"
+	"hooklab/server/crons"
+	"hooklab/server/engine"
 )
 
 // TestHostileRequests sends bad input to every route: each answer is a 4xx
 // with a detail naming the field, and the server keeps serving.
 func TestHostileRequests(t *testing.T) {
 	ts := mustStart(t, withMaxBody(1<<20))
-	var thread Thread
+	var thread engine.Thread
 	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &thread)
 	tid := thread.ThreadID
-	var cron Cron
+	var cron crons.Cron
 	ts.mustDo(t, "POST", "/runs/crons", map[string]any{"assistant_id": "agent", "schedule": "0 0 * * *"}, 200, &cron)
 	missing := "00000000-0000-4000-8000-000000000000"
 	ts.mustDo(t, "POST", "/runs/wait", map[string]any{"assistant_id": "agent", "webhook": "/hooklab/sink/h"}, 200, nil)
@@ -260,17 +262,17 @@ func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
 func TestUppercaseIDsNameTheSameObjects(t *testing.T) {
 	ts := mustStart(t)
 	up := "D84E118F-1F6B-4E5A-9C1D-0A1B2C3D4E5F"
-	var th Thread
+	var th engine.Thread
 	ts.mustDo(t, "POST", "/threads", map[string]any{"thread_id": up}, 200, &th)
 	if th.ThreadID != strings.ToLower(up) {
 		t.Fatalf("thread_id %q, want it lowercased", th.ThreadID)
 	}
 	ts.mustDo(t, "POST", "/threads/"+up+"/runs/wait", map[string]any{"assistant_id": "agent"}, 200, nil)
-	var runs []Run
+	var runs []engine.Run
 	ts.mustDo(t, "GET", "/threads/"+strings.ToLower(up)+"/runs", nil, 200, &runs)
 	if len(runs) != 1 {
 		t.Fatalf("runs on the lowercase thread: %d, want 1", len(runs))
 	}
 	ts.mustDo(t, "GET", "/threads/"+up+"/runs/"+strings.ToUpper(runs[0].RunID), nil, 200, nil)
-	ts.mustDo(t, "GET", "/assistants/"+strings.ToUpper(systemAssistantID("agent")), nil, 200, nil)
+	ts.mustDo(t, "GET", "/assistants/"+strings.ToUpper(engine.SystemAssistantID("agent")), nil, 200, nil)
 }

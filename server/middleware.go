@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 )
 
@@ -185,4 +186,17 @@ func noteRun(w http.ResponseWriter, runID string) {
 	if rw, ok := w.(interface{ setRunID(string) }); ok {
 		rw.setRunID(runID)
 	}
+}
+
+// canonPath lowercases the UUID segments of an API path: the platform
+// parses ids as UUIDs, so "D84E…" and "d84e…" name the same object.
+func canonPath(p string) string {
+	if !strings.ContainsAny(p, "ABCDEF") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = engine.CanonID(s)
+	}
+	return strings.Join(segs, "/")
 }

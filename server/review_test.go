@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hooklab/server/engine"
 )
 
 // TestNeverFiringScheduleRefused: Feb 30 parses but never fires; it is a 422,
@@ -24,12 +26,12 @@ func TestFinishedRunsStayFinishedAfterRestart(t *testing.T) {
 	ts := mustStart(t)
 	tid := newThreadID(t, ts)
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs/wait", runBodyWith("", nil), 200, nil)
-	var runs []Run
+	var runs []engine.Run
 	ts.mustDo(t, "GET", "/threads/"+tid+"/runs", nil, 200, &runs)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ts.Store.Flush(ctx)
-	srv2, err := New(Options{Store: ts.Store, Hub: ts.Hub, Runtime: ts.Srv.Runtime(), Heartbeat: 50 * time.Millisecond})
+	srv2, err := New(Options{Store: ts.Store, Hub: ts.Hub, Live: liveRuntime(ts.Srv.Runtime()), Heartbeat: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

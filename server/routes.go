@@ -3,15 +3,18 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"hooklab/server/crons"
+	"hooklab/server/engine"
 )
 
 // handlerFunc is a handler that may fail with an *apiError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // h serves a handler that answers with one JSON document. Its answer is
-// buffered and written after the handler has returned, which is after its
-// deferred s.mu.Unlock: a client that stops reading can never hold the
-// server's lock (there is no write timeout on purpose: SSE and /wait).
+// buffered and written after the handler has returned, so a client that
+// stops reading holds nothing but its own goroutine (there is no write
+// timeout on purpose: SSE and /wait).
 func (s *Server) h(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bw := &bufferedWriter{ResponseWriter: w}
@@ -23,7 +26,7 @@ func (s *Server) h(fn handlerFunc) http.Handler {
 }
 
 // hs serves a streaming handler (SSE, /wait, join): it writes as it goes
-// and must never hold s.mu while writing.
+// and must never hold a lock while writing.
 func (s *Server) hs(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
@@ -74,12 +77,14 @@ func (b *bufferedWriter) send() {
 // routes is the single route table of the server.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	assistantSearch, assistantCount := searchRoutes(s.matchAssistants, func(b searchBody) searchBody { return b })
-	threadSearch, threadCount := searchRoutes(s.matchThreads, func(b threadBody) searchBody {
-		return searchBody{Limit: b.Limit, Offset: b.Offset}
+	assistantSearch, assistantCount := searchRoutes(s.eng.SearchAssistants, func(b engine.AssistantQuery) paging {
+		return paging{Limit: b.Limit, Offset: b.Offset}
 	})
-	cronSearch, cronCount := searchRoutes(s.matchCrons, func(b cronSearch) searchBody {
-		return searchBody{Limit: b.Limit, Offset: b.Offset}
+	threadSearch, threadCount := searchRoutes(s.eng.SearchThreads, func(b engine.ThreadRequest) paging {
+		return paging{Limit: b.Limit, Offset: b.Offset}
+	})
+	cronSearch, cronCount := searchRoutes(s.crons.Search, func(b crons.Query) paging {
+		return paging{Limit: b.Limit, Offset: b.Offset}
 	})
 	mux.Handle("GET /ok", s.h(s.handleOK))
 	mux.Handle("GET /info", s.h(s.handleInfo))

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -64,7 +65,7 @@ func (rc *receiver) count(runID string) int {
 }
 
 func newThreadID(t *testing.T, ts *testServer) string {
-	var th Thread
+	var th engine.Thread
 	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &th)
 	return th.ThreadID
 }
@@ -82,8 +83,8 @@ func TestWebhookStatuses(t *testing.T) {
 	ts := mustStart(t, withRunTimeout(150*time.Millisecond))
 	rc := newReceiver(t)
 	tid := newThreadID(t, ts)
-	create := func(cfg map[string]any) Run {
-		var run Run
+	create := func(cfg map[string]any) engine.Run {
+		var run engine.Run
 		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", runBodyWith(rc.URL+"/hook?token=t", cfg), 200, &run)
 		return run
 	}
@@ -104,7 +105,7 @@ func TestWebhookStatuses(t *testing.T) {
 	if got := rc.wait(t, intr.RunID, 1)[0]; got["status"] != "success" {
 		t.Errorf("graph interrupt webhook status %v, want success", got["status"])
 	}
-	var th Thread
+	var th engine.Thread
 	ts.mustDo(t, "GET", "/threads/"+tid, nil, 200, &th)
 	if th.Status != "interrupted" {
 		t.Errorf("thread status after interrupt %q", th.Status)
@@ -133,9 +134,9 @@ func waitStatus(t *testing.T, ts *testServer, tid, rid, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		var run Run
+		var run engine.Run
 		ts.mustDo(t, "GET", "/threads/"+tid+"/runs/"+rid, nil, 200, &run)
-		if run.Status == want {
+		if string(run.Status) == want {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -150,11 +151,11 @@ func TestCancelPendingSendsNoWebhook(t *testing.T) {
 	tid := newThreadID(t, ts)
 	body := runBodyWith(rc.URL, nil)
 	body["after_seconds"] = 30
-	var run Run
+	var run engine.Run
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", body, 200, &run)
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs/"+run.RunID+"/cancel?wait=1", nil, 200, nil)
 	// A later run's webhook proves the sender had time to send the first one.
-	var next Run
+	var next engine.Run
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", runBodyWith(rc.URL, nil), 200, &next)
 	rc.wait(t, next.RunID, 1)
 	if n := rc.count(run.RunID); n != 0 {
@@ -169,7 +170,7 @@ func TestMultitaskStrategies(t *testing.T) {
 	slow := runBodyWith(rc.URL, map[string]any{"sleep_ms": 100000})
 	for _, c := range []struct{ strategy, firstStatus string }{{"interrupt", "interrupted"}, {"rollback", "rollback"}} {
 		tid := newThreadID(t, ts)
-		var first, second Run
+		var first, second engine.Run
 		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", slow, 200, &first)
 		// Cancelled while still pending, a run has no webhook (SPEC A5): let it start.
 		waitStatus(t, ts, tid, first.RunID, "running")
@@ -184,7 +185,7 @@ func TestMultitaskStrategies(t *testing.T) {
 		}
 	}
 	tid := newThreadID(t, ts)
-	var first Run
+	var first engine.Run
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", slow, 200, &first)
 	body := runBodyWith("", nil)
 	body["multitask_strategy"] = "reject"
@@ -193,7 +194,7 @@ func TestMultitaskStrategies(t *testing.T) {
 		t.Fatalf("reject: %d %s", status, out)
 	}
 	// enqueue (the default) runs after the first ends.
-	var queued Run
+	var queued engine.Run
 	ts.mustDo(t, "POST", "/threads/"+tid+"/runs", runBodyWith(rc.URL, nil), 200, &queued)
 	if queued.Status != "pending" {
 		t.Errorf("queued run status %q", queued.Status)
@@ -292,7 +293,7 @@ func readSSE(t *testing.T, r io.Reader) []string {
 // platform sets it).
 func TestTemporaryKwarg(t *testing.T) {
 	ts := mustStart(t)
-	var th Thread
+	var th engine.Thread
 	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &th)
 	for _, c := range []struct {
 		path, onCompletion string
@@ -306,7 +307,7 @@ func TestTemporaryKwarg(t *testing.T) {
 		if c.onCompletion != "" {
 			body["on_completion"] = c.onCompletion
 		}
-		var run Run
+		var run engine.Run
 		ts.mustDo(t, "POST", c.path, body, 200, &run)
 		d := ts.waitDelivery(t, run.RunID)
 		var p struct {

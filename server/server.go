@@ -1,60 +1,72 @@
+// Package server is hooklab's HTTP side: the LangGraph API a client calls
+// (assistants, threads, runs, streams, crons) over the run engine, and
+// hooklab's own API under /hooklab/ (the event feed, history, deliveries,
+// replay, the sink, config and the URL tester). Open (app.go) is the one
+// place that assembles a running hooklab from its parts.
+//
+// The parts: the handlers decode requests and map errors to statuses in
+// one function (errors.go); the run engine (server/engine) holds the
+// objects and executes runs; the cron table (server/crons) fires crons;
+// the sender delivers webhooks; the store keeps everything and publishes
+// events to the hub. The engine and the cron table each have their own
+// lock; the handlers and hooklab's own API have none.
+//
+// The platform behaviour served here: errors are JSON {"detail": "..."}
+// with 422 for a schema violation, 404 for an unknown object, 409 for a
+// conflict and 400 for a value the server refuses; a webhook URL is
+// checked against the URL policy when a run or cron is created, and a
+// refusal is a 422 before anything exists (for a stream, before the
+// response starts); every answer that creates a run carries
+// Content-Location, and stream and wait answers Location too.
 package server
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"hooklab/config"
 	"hooklab/sender"
+	"hooklab/server/crons"
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
 
 // Options are the Server's dependencies and settings.
 type Options struct {
-	Store      *store.Store
-	Hub        *hub.Hub
-	Sender     *sender.Sender
-	Runtime    *config.Runtime             // the config in force at start
-	LookupEnv  func(string) (string, bool) // for resolving header templates on live edits
-	Resolver   config.Resolver             // DNS for the URL policy; nil: the system resolver
-	RunTimeout time.Duration               // default 3600 s
-	MaxBody    int64                       // request body limit; default 32 MiB
-	Heartbeat  time.Duration               // SSE heartbeat and wait keep-alive; default 5 s
+	Store     *store.Store
+	Hub       *hub.Hub
+	Sender    *sender.Sender
+	Live      *atomic.Pointer[config.Runtime] // the config in force, shared with the sender
+	LookupEnv func(string) (string, bool)     // for resolving header templates on live edits
+	Resolver  config.Resolver                 // DNS for the URL policy; nil: the system resolver
+	// RunTimeout ends runs that take longer with status timeout (default 3600 s).
+	RunTimeout time.Duration
+	MaxBody    int64         // request body limit; default 32 MiB
+	Heartbeat  time.Duration // SSE heartbeat and wait keep-alive; default 5 s
 	Version    string
 	Addr       string
 	Logger     *slog.Logger
+	Now        func() time.Time // the clock crons are scheduled by; default time.Now
 }
 
-// Server is the LangGraph API and hooklab's own API. It keeps the live
-// objects in memory and writes every change through to the store.
+// Server is the LangGraph API and hooklab's own API over the run engine
+// and the cron table.
 type Server struct {
 	o       Options
-	rt      atomic.Pointer[config.Runtime]
+	live    *atomic.Pointer[config.Runtime]
+	eng     *engine.Engine
+	crons   *crons.Table
 	handler http.Handler
-	ctx     context.Context // ends at Close: stops runs and the scheduler
-	stop    context.CancelFunc
-	runsWG  sync.WaitGroup
-
-	mu         sync.Mutex
-	assistants map[string]*Assistant
-	threads    map[string]*threadState
-	runs       map[string]*runState
-	crons      map[string]*cronState
-	cronWake   chan struct{}
+	stop    context.CancelFunc // ends the scheduler
 }
 
 // New builds a Server from its dependencies and loads the stored objects.
 func New(o Options) (*Server, error) {
-	if o.RunTimeout <= 0 {
-		o.RunTimeout = time.Hour
-	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 32 << 20
 	}
@@ -67,20 +79,29 @@ func New(o Options) (*Server, error) {
 	if o.LookupEnv == nil {
 		o.LookupEnv = func(string) (string, bool) { return "", false }
 	}
-	s := &Server{
-		o:          o,
-		assistants: map[string]*Assistant{},
-		threads:    map[string]*threadState{},
-		runs:       map[string]*runState{},
-		crons:      map[string]*cronState{},
-		cronWake:   make(chan struct{}, 1),
+	s := &Server{o: o, live: o.Live}
+	eo := engine.Options{Graphs: s.Runtime().File.Graphs, RunTimeout: o.RunTimeout, Logger: o.Logger, Admit: s.admitWebhook}
+	co := crons.Options{Admit: s.admitWebhook, Now: o.Now}
+	// Interfaces get no typed nil: a server without a store keeps nothing.
+	if o.Store != nil {
+		eo.Store, co.Store = o.Store, o.Store
 	}
-	s.ctx, s.stop = context.WithCancel(context.Background())
-	s.rt.Store(o.Runtime)
-	if err := s.load(); err != nil {
+	if o.Sender != nil {
+		eo.Sender = o.Sender
+	}
+	var err error
+	if s.eng, err = engine.New(eo); err != nil {
 		return nil, err
 	}
-	s.ensureSystemAssistants()
+	co.Runner = engineRunner{s.eng}
+	var skipped map[string]error
+	s.crons, skipped, err = crons.New(co)
+	if err != nil {
+		return nil, err
+	}
+	for id, err := range skipped {
+		o.Logger.Warn("skipping unreadable cron", "id", id, "err", err)
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -89,30 +110,23 @@ func New(o Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Runtime is the config in force.
-func (s *Server) Runtime() *config.Runtime { return s.rt.Load() }
+func (s *Server) Runtime() *config.Runtime { return s.live.Load() }
 
 // Start resumes stored runs and starts the cron scheduler.
 func (s *Server) Start() {
-	s.resumeRuns()
-	go s.schedule()
+	s.eng.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go s.crons.Run(ctx)
 }
 
-// Close cancels what is running; runs cut short are resumed on the next
-// start. It waits for run goroutines until ctx ends.
+// Close stops the scheduler and cancels what is running; runs cut short
+// are resumed on the next start. It waits for run goroutines until ctx ends.
 func (s *Server) Close(ctx context.Context) error {
-	// Under s.mu: startNextLocked checks s.ctx and calls runsWG.Add under
-	// it too, so no run can start after this point and Wait sees them all.
-	s.mu.Lock()
-	s.stop()
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.runsWG.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if s.stop != nil {
+		s.stop()
 	}
+	return s.eng.Close(ctx)
 }
 
 // emit records an event: it is stored, then published.
@@ -122,125 +136,48 @@ func (s *Server) emit(kind hub.Kind, payload any) {
 	}
 }
 
-func (s *Server) persist(t store.Table, id, parent string, v any) {
-	if s.o.Store == nil {
-		return
+// admitWebhook applies the URL policy at creation: a refusal is a 422
+// carrying the platform's message, before any run or stream exists. Every
+// decision is recorded as an event.
+func (s *Server) admitWebhook(ctx context.Context, raw string) error {
+	d := s.Runtime().Policy.Check(ctx, raw, s.o.Resolver)
+	s.emit(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: d})
+	if d.Allowed {
+		return nil
 	}
-	b, err := marshal(v)
-	if err != nil {
-		s.o.Logger.Error("encode record", "table", t, "id", id, "err", err)
-		return
+	// The platform's message first; loopback refusals, relative or
+	// absolute, add hooklab's hint: the usual way to lose a local receiver
+	// is a langgraph.json without webhooks.url. Every hint is in the
+	// decision event.
+	detail := d.Message
+	loopback := d.Rule == config.RuleLoopback ||
+		d.Rule == config.RuleAddress && strings.Contains(d.Hint, "disable_loopback")
+	if loopback && d.Hint != "" {
+		detail += ". Hint: " + d.Hint
 	}
-	s.o.Store.Put(t, store.Record{ID: id, Parent: parent, Data: b})
+	return &engine.Error{Kind: engine.ErrInvalid, Detail: detail}
 }
 
-// persistSnapshot queues v, which must never change afterwards, for the
-// store's writer to encode at commit: the encoding happens off the request
-// path and outside s.mu, once per batch however often v was put.
-func (s *Server) persistSnapshot(t store.Table, id, parent string, v any) {
-	if s.o.Store != nil {
-		s.o.Store.PutValue(t, id, parent, v)
-	}
+// engineRunner lets the cron table create its runs in the engine.
+type engineRunner struct{ e *engine.Engine }
+
+// AssistantID implements crons.Runner.
+func (r engineRunner) AssistantID(_ context.Context, idOrGraph string) (string, error) {
+	a, err := r.e.Assistant(idOrGraph)
+	return a.AssistantID, err
 }
 
-func (s *Server) unpersist(t store.Table, id string) {
-	if s.o.Store != nil {
-		s.o.Store.Delete(t, id)
-	}
-}
-
-// load reads every stored object back into memory.
-func (s *Server) load() error {
-	if s.o.Store == nil {
-		return nil
-	}
-	var err error
-	each := func(t store.Table, fn func(json.RawMessage) error) {
-		if err != nil {
-			return
-		}
-		recs, lerr := s.o.Store.Load(t)
-		if lerr != nil {
-			err = fmt.Errorf("load %s: %w", t, lerr)
-			return
-		}
-		for _, r := range recs {
-			if derr := fn(r.Data); derr != nil {
-				s.o.Logger.Warn("skipping unreadable record", "table", t, "id", r.ID, "err", derr)
-			}
-		}
-	}
-	each(store.Assistants, func(b json.RawMessage) error {
-		var a Assistant
-		if err := json.Unmarshal(b, &a); err != nil {
-			return err
-		}
-		s.assistants[a.AssistantID] = &a
-		return nil
-	})
-	each(store.Threads, func(b json.RawMessage) error {
-		var rec threadRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return err
-		}
-		s.threads[rec.ThreadID] = &threadState{Thread: rec.Thread, history: rec.History, temporary: rec.Temporary}
-		return nil
-	})
-	each(store.Runs, func(b json.RawMessage) error {
-		var rec runRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return err
-		}
-		r := newRunState(rec)
-		if r.Status != "pending" && r.Status != "running" {
-			// Finished before the restart: join and stream answer at once.
-			close(r.done)
-			r.stream.close()
-		}
-		s.runs[rec.RunID] = r
-		return nil
-	})
-	each(store.Crons, func(b json.RawMessage) error {
-		var c Cron
-		if err := json.Unmarshal(b, &c); err != nil {
-			return err
-		}
-		cs, cerr := newCronState(c)
-		if cerr != nil {
-			return cerr
-		}
-		s.crons[c.CronID] = cs
-		return nil
-	})
+// CheckThread implements crons.Runner.
+func (r engineRunner) CheckThread(_ context.Context, id string) error {
+	_, err := r.e.Thread(id)
 	return err
 }
 
-// ensureSystemAssistants gives every configured graph its system assistant.
-func (s *Server) ensureSystemAssistants() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, g := range s.Runtime().File.Graphs {
-		id := systemAssistantID(g)
-		if _, ok := s.assistants[id]; ok {
-			continue
-		}
-		t := now()
-		a := &Assistant{
-			AssistantID: id, GraphID: g, Config: map[string]any{}, Context: map[string]any{},
-			CreatedAt: t, UpdatedAt: t, Metadata: map[string]any{"created_by": "system"},
-			Version: 1, Name: g,
-		}
-		s.assistants[id] = a
-		s.persist(store.Assistants, id, "", a)
+// Fire implements crons.Runner.
+func (r engineRunner) Fire(ctx context.Context, f crons.Firing) (string, error) {
+	h, _, err := r.e.CreateRun(ctx, engine.RunSpec{Request: &f.Request, ThreadID: f.ThreadID, CronID: f.CronID})
+	if err != nil {
+		return "", err
 	}
-}
-
-// hasGraph reports whether graph id g is served.
-func (s *Server) hasGraph(g string) bool {
-	for _, x := range s.Runtime().File.Graphs {
-		if x == g {
-			return true
-		}
-	}
-	return false
+	return h.ID(), nil
 }

@@ -54,7 +54,7 @@ func (s *Server) reloadConfig(path string, data []byte) {
 		} else if sameFile(cur, next) {
 			return
 		} else {
-			s.rt.Store(rt)
+			s.live.Store(rt)
 			s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reloaded", Path: path})
 			return
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -20,11 +21,6 @@ const (
 	backfillPage = 1000
 )
 
-// Subscribe opens a live subscription to the event hub.
-func (s *Server) Subscribe(ctx context.Context) *hub.Subscription {
-	return s.o.Hub.Subscribe(ctx, 0)
-}
-
 // handleEvents is the websocket feed: every event once, in order. With
 // ?since=N it first sends the stored events after N. One goroutine writes;
 // another reads (and discards) so pongs and close frames are seen.
@@ -33,7 +29,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("since"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			writeError(w, invalid("since", "must be a sequence number (a non-negative integer), got %q", v))
+			writeError(w, engine.Invalid("since", "must be a sequence number (a non-negative integer), got %q", v))
 			return
 		}
 		since = n

@@ -19,7 +19,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -129,73 +128,52 @@ func httpURL(flagName, raw string) error {
 	return nil
 }
 
-// Command runs `hooklab bench`. Exit status: 0 when every run ended and
-// every webhook arrived once, 1 when a run failed or a webhook is missing
-// (or the bench could not run), 2 for a usage error.
-func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("hooklab bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o Options
-	fs.StringVar(&o.URL, "url", "", "target LangGraph-compatible server (default: an in-process hooklab with a temporary store)")
-	fs.IntVar(&o.Runs, "runs", 2000, "runs to create in all")
-	fs.IntVar(&o.Concurrency, "concurrency", 16, "lanes, each with one run outstanding")
-	fs.Float64Var(&o.Rate, "rate", 0, "pace run starts to this many per second (0: closed loop, as fast as possible); for latency at a given load")
-	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "hard stop, whatever --runs says")
-	mode := fs.String("mode", string(ModeCreate), "create | wait | stream | thread")
-	fs.StringVar(&o.Webhook, "webhook", "", "webhook URL to send runs to (default: the bench's own loopback receiver; another receiver means webhook figures are not measured)")
-	fs.StringVar(&o.Assistant, "assistant", "agent", "assistant id or graph id")
-	fs.DurationVar(&o.RunTimeout, "run-timeout", 10*time.Second, "wait this long for one run's webhook before counting it missing")
-	asJSON := fs.Bool("json", false, "print the result as one JSON object")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench (client and, when in-process, server) to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "hooklab bench: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	o.Mode = Mode(*mode)
-	o, err := o.withDefaults()
-	if err != nil {
-		fmt.Fprintln(stderr, "hooklab bench:", err)
-		return 2
-	}
+// CLI is `hooklab bench` once its flags are read.
+type CLI struct {
+	Options
+	JSON       bool   // print the result as one JSON object
+	CPUProfile string // write a CPU profile of this process to this file
+	// Local starts the in-process hooklab loaded when Options.URL is "":
+	// its URL, a description, and how to stop it.
+	Local func() (url, label string, stop func(context.Context) error, err error)
+}
 
+// ErrUsage marks an error in the options (exit code 2).
+var ErrUsage = errors.New("usage")
+
+// Run runs the bench and prints its result. ok is false when a run failed
+// or a webhook is missing. An error wrapping ErrUsage is a bad option.
+func (c CLI) Run(ctx context.Context, stdout, stderr io.Writer) (ok bool, err error) {
+	o, err := c.Options.withDefaults()
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
 	target := o.URL
 	if o.URL == "" {
-		local, err := StartLocal("")
+		url, label, stop, err := c.Local()
 		if err != nil {
-			fmt.Fprintln(stderr, "hooklab bench: starting the in-process hooklab:", err)
-			return 1
+			return false, fmt.Errorf("starting the in-process hooklab: %w", err)
 		}
 		defer func() {
 			closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := local.Close(closeCtx); err != nil {
+			if err := stop(closeCtx); err != nil {
 				fmt.Fprintln(stderr, "hooklab bench: stopping the in-process hooklab:", err)
 			}
 		}()
-		o.URL = local.URL
-		target = "in-process hooklab (" + local.URL + ", file store in a temp dir)"
+		o.URL, target = url, label
 	}
-
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
 		if err != nil {
-			fmt.Fprintln(stderr, "hooklab bench:", err)
-			return 2
+			return false, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "hooklab bench:", err)
-			return 1
+			return false, err
 		}
 		defer pprof.StopCPUProfile()
 	}
-
 	var bar *progressLine
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		bar = newProgressLine(stderr)
@@ -208,22 +186,17 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		bar.clear()
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "hooklab bench:", err)
-		return 1
+		return false, err
 	}
 	res.Target = target
-	if *asJSON {
+	if c.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
-			fmt.Fprintln(stderr, "hooklab bench:", err)
-			return 1
+			return false, err
 		}
 	} else {
 		res.WriteText(stdout)
 	}
-	if !res.OK() {
-		return 1
-	}
-	return 0
+	return res.OK(), nil
 }

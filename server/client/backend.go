@@ -15,14 +15,12 @@ import (
 
 	"hooklab/config"
 	"hooklab/sender"
+	"hooklab/server/crons"
 	"hooklab/server/hub"
 	"hooklab/server/store"
-	"hooklab/ui"
 )
 
-var _ ui.Backend = (*Client)(nil)
-
-// History implements ui.Backend: GET /hooklab/history.
+// History is the dashboard's: GET /hooklab/history.
 func (c *Client) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
 	v := url.Values{}
 	if q.Since > 0 {
@@ -53,7 +51,7 @@ func (c *Client) History(ctx context.Context, q store.Query) ([]hub.Event, error
 	return evs, err
 }
 
-// Delivery implements ui.Backend: GET /hooklab/deliveries/{id}. An unknown
+// Delivery is the dashboard's: GET /hooklab/deliveries/{id}. An unknown
 // id gives an error matching store.ErrNotFound.
 func (c *Client) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	var d sender.Delivery
@@ -95,7 +93,7 @@ type replayRequest struct {
 	Headers []hub.HeaderKV  `json:"headers,omitempty"`
 }
 
-// Replay implements ui.Backend: the hooklab sends the delivery again and
+// Replay is the dashboard's: the hooklab sends the delivery again and
 // answers with the new delivery once it has an outcome.
 func (c *Client) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	body := replayRequest{URL: r.URL, Headers: r.Headers}
@@ -107,7 +105,7 @@ func (c *Client) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, 
 	return d, err
 }
 
-// CheckURL implements ui.Backend: the URL policy of the remote hooklab.
+// CheckURL is the dashboard's: the URL policy of the remote hooklab.
 // When the hooklab cannot be asked, the answer is "not allowed", saying why.
 func (c *Client) CheckURL(ctx context.Context, raw string) config.Decision {
 	var d config.Decision
@@ -118,7 +116,7 @@ func (c *Client) CheckURL(ctx context.Context, raw string) config.Decision {
 	return d
 }
 
-// Config implements ui.Backend: the config in force as last fetched (at
+// Config is the dashboard's: the config in force as last fetched (at
 // Ping, after ApplyConfig, and after any config event on the feed).
 func (c *Client) Config() *config.Runtime {
 	c.mu.Lock()
@@ -139,7 +137,7 @@ func (c *Client) Config() *config.Runtime {
 	return &config.Runtime{File: &config.File{}}
 }
 
-// ApplyConfig implements ui.Backend: PUT /hooklab/config with f's webhooks
+// ApplyConfig is the dashboard's: PUT /hooklab/config with f's webhooks
 // and http keys in langgraph.json's shape. f is validated here first, so a
 // bad value comes back as a *config.Error naming its key; a refusal by the
 // hooklab (a header template it cannot resolve) carries its detail.
@@ -255,41 +253,17 @@ func (o *object) bytes() []byte {
 	return append(o.b.Bytes(), '}')
 }
 
-// cronRow is the part of a platform Cron object the cron list shows.
-type cronRow struct {
-	CronID      string         `json:"cron_id"`
-	AssistantID string         `json:"assistant_id"`
-	ThreadID    *string        `json:"thread_id"`
-	Schedule    string         `json:"schedule"`
-	EndTime     *time.Time     `json:"end_time"`
-	NextRunDate *time.Time     `json:"next_run_date"`
-	Payload     map[string]any `json:"payload"`
-	Enabled     bool           `json:"enabled"`
-}
-
-// Crons implements ui.Backend: POST /runs/crons/search.
-func (c *Client) Crons(ctx context.Context) ([]ui.Cron, error) {
-	var rows []cronRow
+// Crons lists the remote hooklab's crons: POST /runs/crons/search.
+func (c *Client) Crons(ctx context.Context) ([]crons.Cron, error) {
+	var rows []crons.Cron
 	if err := c.do(ctx, http.MethodPost, "/runs/crons/search", map[string]int{"limit": 1000}, &rows); err != nil {
 		return nil, err
 	}
-	out := make([]ui.Cron, 0, len(rows))
-	for _, r := range rows {
-		cr := ui.Cron{ID: r.CronID, AssistantID: r.AssistantID, Schedule: r.Schedule, Enabled: r.Enabled,
-			NextRun: r.NextRunDate, EndTime: r.EndTime}
-		if r.ThreadID != nil {
-			cr.ThreadID = *r.ThreadID
-		}
-		if wh, ok := r.Payload["webhook"].(string); ok {
-			cr.Webhook = wh
-		}
-		out = append(out, cr)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	sort.Slice(rows, func(i, j int) bool { return rows[i].CronID < rows[j].CronID })
+	return rows, nil
 }
 
-// FireCron implements ui.Backend: POST /hooklab/crons/{id}/fire.
+// FireCron is the dashboard's: POST /hooklab/crons/{id}/fire.
 func (c *Client) FireCron(ctx context.Context, id string) (string, error) {
 	var r struct {
 		RunID string `json:"run_id"`
@@ -298,8 +272,15 @@ func (c *Client) FireCron(ctx context.Context, id string) (string, error) {
 	return r.RunID, err
 }
 
-// Info implements ui.Backend.
-func (c *Client) Info() ui.Info {
+// Info describes the remote hooklab: its address and the config it runs.
+type Info struct {
+	Addr, ConfigPath, StorePath, Version string
+	Embedded                             bool
+	Remote                               bool // always true: this hooklab is watched over the network
+}
+
+// Info describes the remote hooklab as last fetched.
+func (c *Client) Info() Info {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.info

@@ -117,8 +117,8 @@ func TestBackendOverHTTP(t *testing.T) {
 		t.Errorf("Config = %+v, want the embedded default", rt)
 	}
 
-	runID := l.run(t, rcv.URL+"/hook?token=abc")
-	d := l.delivered(t, runID)
+	runID := l.Run(t, rcv.URL+"/hook?token=abc")
+	d := l.Delivered(t, runID)
 	if d.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("delivery = %+v", d)
 	}
@@ -159,7 +159,7 @@ func TestBackendOverHTTP(t *testing.T) {
 	if err != nil || rd.Outcome != sender.OutcomeDelivered || rd.ReplayOf != d.ID || rd.ID == d.ID {
 		t.Fatalf("Replay = %+v, %v", rd, err)
 	}
-	first, again := rcv.wait(t, 1)[0], other.wait(t, 1)[0]
+	first, again := rcv.Wait(t, 1)[0], other.Wait(t, 1)[0]
 	if !reflect.DeepEqual(withoutSentAt(t, first.Body), withoutSentAt(t, again.Body)) {
 		t.Errorf("replayed body differs:\n%s\n%s", first.Body, again.Body)
 	}
@@ -192,14 +192,14 @@ func TestCronsOverHTTP(t *testing.T) {
 		t.Fatalf("Crons = %+v, %v", crons, err)
 	}
 	got := crons[0]
-	if got.ID != cr.CronID || got.Webhook != rcv.URL+"/cron" || got.Schedule != "0 0 1 1 *" || !got.Enabled || got.NextRun == nil || got.NextRun.Before(time.Now()) {
+	if got.CronID != cr.CronID || got.Payload["webhook"] != rcv.URL+"/cron" || got.Schedule != "0 0 1 1 *" || !got.Enabled || got.NextRunDate == nil || got.NextRunDate.Before(time.Now()) {
 		t.Fatalf("Cron = %+v", got)
 	}
 	runID, err := c.FireCron(ctx, cr.CronID)
 	if err != nil || runID == "" {
 		t.Fatalf("FireCron = %q, %v", runID, err)
 	}
-	if d := l.delivered(t, runID); d.Outcome != sender.OutcomeDelivered || d.CronID != cr.CronID {
+	if d := l.Delivered(t, runID); d.Outcome != sender.OutcomeDelivered || d.CronID != cr.CronID {
 		t.Fatalf("fired cron's delivery = %+v", d)
 	}
 	if _, err := c.FireCron(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, store.ErrNotFound) {
@@ -235,8 +235,8 @@ func TestApplyConfigOverHTTP(t *testing.T) {
 	if rt := l.Srv.Runtime(); !reflect.DeepEqual(rt.AllowedFields, []string{"run_id", "status"}) || rt.Policy.DisableLoopback.Value {
 		t.Fatalf("server config = %+v", rt)
 	}
-	l.delivered(t, l.run(t, rcv.URL))
-	req := rcv.wait(t, 1)[0]
+	l.Delivered(t, l.Run(t, rcv.URL))
+	req := rcv.Wait(t, 1)[0]
 	var body map[string]any
 	if json.Unmarshal(req.Body, &body) != nil || req.Header.Get("X-Hooklab-Test") != "yes" || len(body) != 2 {
 		t.Fatalf("webhook after the edit: %v %s", req.Header, req.Body)

@@ -1,7 +1,7 @@
 // Package client talks to a running hooklab over its /hooklab/ API and
 // websocket feed: the CLI's history and replay, and the dashboard of
-// `hooklab attach`. A *Client is a ui.Backend, so the same dashboard runs
-// over the network as in-process.
+// `hooklab attach`. A *Client offers what the dashboard asks of an
+// in-process hooklab, so the same dashboard runs over the network.
 package client
 
 import (
@@ -20,7 +20,6 @@ import (
 
 	"hooklab/config"
 	"hooklab/server/store"
-	"hooklab/ui"
 )
 
 // pingTimeout bounds Ping and the config fetches that do not get a
@@ -38,7 +37,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	rt      *config.Runtime // the config in force, as last fetched
-	info    ui.Info
+	info    Info
 	feedErr error  // why the feed is down (nil while connected)
 	pingSeq uint64 // the hooklab's last Seq at Ping: where a feed resumes if its first dial fails
 }
@@ -81,7 +80,7 @@ func New(target string) (*Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	c := &Client{base: base, feed: feed, hc: &http.Client{Transport: tr}}
-	c.info = ui.Info{Addr: strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://"), Remote: true}
+	c.info = Info{Addr: strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://"), Remote: true}
 	return c, nil
 }
 

@@ -13,35 +13,6 @@ import (
 	"hooklab/server/hub"
 )
 
-// runCurl runs a printed curl command in bash with LG_WEBHOOK_TOKEN set
-// to token and checks that the receiver's nth request is the stored one.
-func runCurl(t *testing.T, command, token string, rcv *receiver, nth int, wantBody []byte) {
-	t.Helper()
-	for _, bin := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Logf("not running the curl command: %s not found", bin)
-			return
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), pollFor)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", "set -e\n"+command)
-	cmd.Env = append(os.Environ(), "LG_WEBHOOK_TOKEN="+token, "http_proxy=", "HTTP_PROXY=", "no_proxy=*")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the printed command failed: %v\n%s\n%s", err, command, out)
-	}
-	got := rcv.wait(t, nth)[nth-1]
-	if string(got.Body) != strings.TrimSpace(string(wantBody)) {
-		t.Errorf("curl sent %s, want %s", got.Body, wantBody)
-	}
-	if got.Header.Get("Authorization") != "Bearer "+token {
-		t.Errorf("curl sent Authorization %q", got.Header.Get("Authorization"))
-	}
-	if got.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("curl sent Content-Type %q", got.Header.Get("Content-Type"))
-	}
-}
-
 func TestCurlCommandQuoting(t *testing.T) {
 	d := sender.Delivery{
 		ID: "d1", RunID: "r1", URL: "http://127.0.0.1:9/it's?a=1&b=2", Outcome: sender.OutcomeDelivered, Status: 200,

@@ -38,7 +38,7 @@ type feed struct {
 	last uint64 // highest Seq published; only the reader goroutine touches it
 }
 
-// Subscribe implements ui.Backend. It dials the feed before returning, so
+// Subscribe follows the remote feed. It dials the feed before returning, so
 // every event the hooklab records after Subscribe returns is delivered, once
 // and in order, across reconnects. The subscription closes when ctx ends, or
 // when the hooklab refuses the feed for good (see Err).

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"hooklab/config"
-	"hooklab/server"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -216,22 +214,9 @@ func TestSubscribeFollowsARestartOnAFreshStore(t *testing.T) {
 // appended to a real store, sent over the websocket and published on the
 // client's local hub.
 func BenchmarkFeed(b *testing.B) {
-	dir := b.TempDir()
-	h := hub.New()
-	defer h.Close()
-	st, err := store.Open(filepath.Join(dir, "h.db"), store.Options{Publish: h.Publish})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	rt, _ := config.Resolve(config.Default(), noEnv)
-	srv, err := server.New(server.Options{Store: st, Hub: h, Runtime: rt, Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	c, _ := New(hs.URL)
+	l := startLab(b, filepath.Join(b.TempDir(), "h.db"), config.Default(), noEnv)
+	st := l.St
+	c, _ := New(l.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sub := c.Subscribe(ctx)

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,68 +22,60 @@ const defaultOwnerAddr = "127.0.0.1:2024"
 // so a longer wait means it is stuck, and the user should hear so.
 const ownerTimeout = 30 * time.Second
 
-// HistoryCommand is `hooklab history [--json] [--limit N] [--store F]
-// [--curl ID] [--config F]`: the stored deliveries, newest first, or one of
-// them as a runnable curl command. It asks the hooklab that owns the store
-// when one is running, else reads the file. getenv is os.LookupEnv. Exit
-// codes: 0 done, 1 not found or store error, 2 usage.
-func HistoryCommand(ctx context.Context, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("hooklab history", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
-	limit := fs.Int("limit", 50, "how many deliveries to show (1-10000)")
-	storePath := fs.String("store", "", "history database (default under $XDG_STATE_HOME/hooklab)")
-	curlID := fs.String("curl", "", "print delivery `ID` as a runnable curl command")
-	cfgPath := fs.String("config", "", "langgraph.json whose header templates --curl uses (default ./langgraph.json when it exists)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "hooklab history: unexpected argument %q (did you mean --curl %s?)\n", fs.Arg(0), fs.Arg(0))
-		return 2
-	}
-	if *limit < 1 || *limit > 10000 {
-		fmt.Fprintf(stderr, "hooklab history: --limit must be from 1 to 10000, got %d\n", *limit)
-		return 2
-	}
-	src, code := openSource(*storePath, getenv, false, stderr, "hooklab history")
-	if src == nil {
-		return code
+// UsageError is a mistake in how a command was called, or a store path
+// that cannot hold history (exit code 2); other errors are failures (1).
+type UsageError struct{ Msg string }
+
+// Error implements error.
+func (e *UsageError) Error() string { return e.Msg }
+
+// HistoryOptions are the settings of `hooklab history`.
+type HistoryOptions struct {
+	StorePath  string // default: store.DefaultPath
+	Limit      int    // 1-10000
+	JSON       bool   // a JSON array instead of a table
+	CurlID     string // print this delivery as a curl command instead
+	ConfigPath string // langgraph.json whose header templates --curl uses
+	Getenv     func(string) (string, bool)
+}
+
+// History prints the stored deliveries, newest first, or one of them as a
+// runnable curl command. It asks the hooklab that owns the store when one
+// is running, else reads the file. Errors start with "hooklab history:".
+func History(ctx context.Context, o HistoryOptions, stdout, stderr io.Writer) error {
+	src, err := openSource(o.StorePath, o.Getenv, false, "hooklab history")
+	if err != nil {
+		return err
 	}
 	defer src.close()
 
-	if *curlID != "" {
-		d, err := src.delivery(ctx, *curlID)
+	if o.CurlID != "" {
+		d, err := src.delivery(ctx, o.CurlID)
 		if err != nil {
-			fmt.Fprintln(stderr, "hooklab history:", describe(err, *curlID))
-			return 1
+			return fmt.Errorf("hooklab history: %s", describe(err, o.CurlID))
 		}
-		templates, err := headerTemplates(*cfgPath)
+		templates, err := headerTemplates(o.ConfigPath)
 		if err != nil {
 			fmt.Fprintln(stderr, "hooklab history: warning:", err, "(secret headers are printed masked)")
 		}
 		fmt.Fprint(stdout, CurlCommand(d, src.addr(), templates))
-		return 0
+		return nil
 	}
-	ds, err := src.deliveries(ctx, *limit)
+	ds, err := src.deliveries(ctx, o.Limit)
 	if err != nil {
-		fmt.Fprintln(stderr, "hooklab history:", err)
-		return 1
+		return fmt.Errorf("hooklab history: %w", err)
 	}
-	if *asJSON {
+	if o.JSON {
 		rows := make([]Summary, len(ds))
 		for i, d := range ds {
 			rows[i] = Summarize(d)
 		}
 		b, _ := store.MarshalIndent(rows, "", "  ")
 		fmt.Fprintln(stdout, string(b))
-		return 0
+		return nil
 	}
 	writeTable(stdout, ds)
-	return 0
+	return nil
 }
 
 // Summary is one delivery in `hooklab history --json`.
@@ -149,41 +140,35 @@ type source struct {
 
 // openSource finds the store at path (default: store.DefaultPath) and
 // connects to its owner or opens the file (read-only unless writable).
-// On failure it has printed why and returns the exit code.
-func openSource(path string, getenv func(string) (string, bool), writable bool, stderr io.Writer, cmd string) (*source, int) {
+func openSource(path string, getenv func(string) (string, bool), writable bool, cmd string) (*source, error) {
 	if path == "" {
 		path = store.DefaultPath(func(k string) string { v, _ := getenv(k); return v })
 	}
 	if path == "" {
-		fmt.Fprintf(stderr, "%s: no store path: set $XDG_STATE_HOME or $HOME, or pass --store\n", cmd)
-		return nil, 2
+		return nil, &UsageError{cmd + ": no store path: set $XDG_STATE_HOME or $HOME, or pass --store"}
 	}
 	if path == ":memory:" {
-		fmt.Fprintf(stderr, "%s: an in-memory store keeps no history to read; pass --store with a file\n", cmd)
-		return nil, 2
+		return nil, &UsageError{cmd + ": an in-memory store keeps no history to read; pass --store with a file"}
 	}
 	if addr, ok := store.OwnerAddr(path); ok {
 		c, err := New(addr)
 		if err == nil {
-			return &source{path: path, owner: addr, c: c}, 0
+			return &source{path: path, owner: addr, c: c}, nil
 		}
 	}
 	// Never create a store here: a missing file is a wrong path or no history yet.
 	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "%s: no history at %s: the file does not exist (has hooklab run with this --store?)\n", cmd, path)
-		return nil, 1
+		return nil, fmt.Errorf("%s: no history at %s: the file does not exist (has hooklab run with this --store?)", cmd, path)
 	} else if err == nil && fi.Size() == 0 {
 		// An empty file is no store; opening it writable to "recover"
 		// would turn it into one.
-		fmt.Fprintf(stderr, "%s: no history at %s: the file is empty (has hooklab run with this --store?)\n", cmd, path)
-		return nil, 1
+		return nil, fmt.Errorf("%s: no history at %s: the file is empty (has hooklab run with this --store?)", cmd, path)
 	}
 	st, err := openStore(path, writable)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
-		return nil, 1
+		return nil, fmt.Errorf("%s: %v", cmd, err)
 	}
-	return &source{path: path, st: st}, 0
+	return &source{path: path, st: st}, nil
 }
 
 // openStore opens the file for reading, or writing. A read-only open that

@@ -1,7 +1,4 @@
-// Package server serves the LangGraph run API on loopback (assistants,
-// threads, runs, streams, crons) and hooklab's own API under /hooklab/: the
-// event feed, deliveries, replay, the sink and config.
-package server
+package engine
 
 import (
 	"bytes"
@@ -48,7 +45,8 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func now() Time { return Time{time.Now().UTC()} }
+// Now is the current time in the platform's form.
+func Now() Time { return Time{time.Now().UTC()} }
 
 // Assistant is the API's assistant object.
 type Assistant struct {
@@ -70,7 +68,7 @@ type Thread struct {
 	CreatedAt  Time            `json:"created_at"`
 	UpdatedAt  Time            `json:"updated_at"`
 	Metadata   map[string]any  `json:"metadata"`
-	Status     string          `json:"status"`
+	Status     ThreadStatus    `json:"status"`
 	Config     map[string]any  `json:"config"`
 	Values     json.RawMessage `json:"values"`
 	Interrupts map[string]any  `json:"interrupts"`
@@ -120,38 +118,50 @@ type Run struct {
 	CreatedAt         Time           `json:"created_at"`
 	UpdatedAt         Time           `json:"updated_at"`
 	Metadata          map[string]any `json:"metadata"`
-	Status            string         `json:"status"`
+	Status            RunStatus      `json:"status"`
 	Kwargs            Kwargs         `json:"kwargs"`
 	MultitaskStrategy string         `json:"multitask_strategy"`
 }
 
-// Cron is the API's cron object.
-type Cron struct {
-	CronID         string         `json:"cron_id"`
-	AssistantID    string         `json:"assistant_id"`
-	ThreadID       *string        `json:"thread_id"`
-	OnRunCompleted *string        `json:"on_run_completed,omitempty"`
-	EndTime        *Time          `json:"end_time"`
-	Schedule       string         `json:"schedule"`
-	Timezone       *string        `json:"timezone,omitempty"`
-	CreatedAt      Time           `json:"created_at"`
-	UpdatedAt      Time           `json:"updated_at"`
-	Payload        map[string]any `json:"payload"`
-	UserID         *string        `json:"user_id"`
-	NextRunDate    *Time          `json:"next_run_date"`
-	Metadata       map[string]any `json:"metadata"`
-	Enabled        bool           `json:"enabled"`
-}
+// RunStatus is a run's status.
+type RunStatus string
 
-// graphNamespace is the namespace of system assistant ids (SPEC A7).
+// The run statuses. A run is pending until it starts and running until it
+// ends with one of the others; rollback is only ever reported, never kept.
+const (
+	RunPending     RunStatus = "pending"
+	RunRunning     RunStatus = "running"
+	RunSuccess     RunStatus = "success"
+	RunError       RunStatus = "error"
+	RunTimeout     RunStatus = "timeout"
+	RunInterrupted RunStatus = "interrupted"
+	RunRollback    RunStatus = "rollback"
+)
+
+// Ended reports whether s is a final status.
+func (s RunStatus) Ended() bool { return s != RunPending && s != RunRunning }
+
+// ThreadStatus is a thread's status.
+type ThreadStatus string
+
+// The thread statuses.
+const (
+	ThreadIdle        ThreadStatus = "idle"
+	ThreadBusy        ThreadStatus = "busy"
+	ThreadInterrupted ThreadStatus = "interrupted"
+	ThreadError       ThreadStatus = "error"
+)
+
+// graphNamespace is the namespace the platform derives system assistant ids from.
 var graphNamespace = uuid.MustParse("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
-// systemAssistantID is the id the platform gives the assistant of a graph.
-func systemAssistantID(graphID string) string {
+// SystemAssistantID is the id the platform gives the assistant of a graph.
+func SystemAssistantID(graphID string) string {
 	return uuid.NewHash(sha1.New(), graphNamespace, []byte(graphID), 5).String()
 }
 
-func newID() string { return uuid.NewString() }
+// NewID is a new random UUID.
+func NewID() string { return uuid.NewString() }
 
 // patchedMetadata is old with patch merged in, as a new map: copy on write,
 // since answers encoded after the server lock is released may still be
@@ -165,29 +175,18 @@ func patchedMetadata(old, patch map[string]any) map[string]any {
 	return md
 }
 
-// canonID is id lowercased when it is a UUID: the platform parses ids as
+// CanonID is id lowercased when it is a UUID: the platform parses ids as
 // UUIDs, so "D84E…" and "d84e…" name the same object. Other strings (a
 // graph id used as an assistant id) are left alone.
-func canonID(id string) string {
-	if len(id) == 36 && validUUID(id) {
+func CanonID(id string) string {
+	if len(id) == 36 && ValidUUID(id) {
 		return strings.ToLower(id)
 	}
 	return id
 }
 
-// canonPath lowercases the UUID segments of an API path (see canonID).
-func canonPath(p string) string {
-	if !strings.ContainsAny(p, "ABCDEF") {
-		return p
-	}
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = canonID(s)
-	}
-	return strings.Join(segs, "/")
-}
-
-func validUUID(s string) bool {
+// ValidUUID reports whether s is a UUID in its 36-character form.
+func ValidUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
 }

@@ -1,12 +1,10 @@
-package server
+package engine
 
 import (
 	"bytes"
 	"encoding/json"
 	"maps"
-	"net/http"
 	"sort"
-	"strconv"
 
 	"hooklab/server/store"
 )
@@ -57,14 +55,14 @@ func boundHistory(h []ThreadState, keep, maxBytes int) []ThreadState {
 	return h
 }
 
-func (s *Server) persistThread(t *threadState) {
-	s.persistSnapshot(store.Threads, t.ThreadID, "", t.record())
+func (e *Engine) persistThread(t *threadState) {
+	e.persistSnapshot(store.Threads, t.ThreadID, "", t.record())
 }
 
 func newThread(id string, metadata map[string]any) *threadState {
-	t := now()
+	t := Now()
 	return &threadState{Thread: Thread{
-		ThreadID: id, CreatedAt: t, UpdatedAt: t, Metadata: orEmpty(metadata), Status: "idle",
+		ThreadID: id, CreatedAt: t, UpdatedAt: t, Metadata: orEmpty(metadata), Status: ThreadIdle,
 		Config: map[string]any{}, Values: json.RawMessage("null"), Interrupts: map[string]any{},
 	}}
 }
@@ -93,10 +91,10 @@ func (t *threadState) checkpoint(values json.RawMessage, next []string, interrup
 	if interrupts == nil {
 		interrupts = []any{}
 	}
-	cp := Checkpoint{ThreadID: t.ThreadID, CheckpointID: newID()}
+	cp := Checkpoint{ThreadID: t.ThreadID, CheckpointID: NewID()}
 	st := ThreadState{
 		Values: values, Next: next, Tasks: []any{}, Checkpoint: cp, Metadata: orEmpty(meta),
-		CreatedAt: now(), ParentCheckpoint: parent, Interrupts: interrupts,
+		CreatedAt: Now(), ParentCheckpoint: parent, Interrupts: interrupts,
 	}
 	// A new slice each time: snapshots handed to the store keep the old one.
 	t.history = boundHistory(append([]ThreadState{st}, t.history[:min(len(t.history), maxHistory-1)]...), 1, maxHistoryBytes)
@@ -105,7 +103,9 @@ func (t *threadState) checkpoint(values json.RawMessage, next []string, interrup
 	return cp
 }
 
-type threadBody struct {
+// ThreadRequest is the body of POST /threads, PATCH /threads/{id} and the
+// thread search and count routes.
+type ThreadRequest struct {
 	ThreadID  *string        `json:"thread_id"`
 	Metadata  map[string]any `json:"metadata"`
 	IfExists  string         `json:"if_exists"`
@@ -118,69 +118,66 @@ type threadBody struct {
 	SortOrder string         `json:"sort_order"`
 }
 
-func (s *Server) handleThreadCreate(w http.ResponseWriter, r *http.Request) error {
-	var b threadBody
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
+// CreateThread creates a thread; with if_exists do_nothing an existing one
+// is returned instead of a conflict.
+func (e *Engine) CreateThread(b ThreadRequest) (Thread, error) {
+	if err := OneOf("if_exists", b.IfExists, "raise", "do_nothing"); err != nil {
+		return Thread{}, err
 	}
-	if err := oneOf("if_exists", b.IfExists, "raise", "do_nothing"); err != nil {
-		return err
-	}
-	id := newID()
+	id := NewID()
 	if b.ThreadID != nil {
-		if !validUUID(*b.ThreadID) {
-			return invalid("thread_id", "must be a UUID, got %q", *b.ThreadID)
+		if !ValidUUID(*b.ThreadID) {
+			return Thread{}, Invalid("thread_id", "must be a UUID, got %q", *b.ThreadID)
 		}
-		id = canonID(*b.ThreadID)
+		id = CanonID(*b.ThreadID)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.threads[id]; ok {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old, ok := e.threads[id]; ok {
 		if b.IfExists == "do_nothing" {
-			writeJSON(w, http.StatusOK, old.Thread)
-			return nil
+			return old.Thread, nil
 		}
-		return errorf(http.StatusConflict, "thread '%s' already exists; pass if_exists \"do_nothing\" to reuse it", id)
+		return Thread{}, Errorf(ErrConflict, "thread '%s' already exists; pass if_exists \"do_nothing\" to reuse it", id)
 	}
 	t := newThread(id, b.Metadata)
-	s.threads[id] = t
-	s.persistThread(t)
-	writeJSON(w, http.StatusOK, t.Thread)
-	return nil
+	e.threads[id] = t
+	e.persistThread(t)
+	return t.Thread, nil
 }
 
-// threadFromPath validates the thread_id path value and finds the thread.
-// The caller holds s.mu.
-func (s *Server) threadFromPathLocked(r *http.Request) (*threadState, error) {
-	id := r.PathValue("thread_id")
-	if !validUUID(id) {
-		return nil, invalid("thread_id", "must be a UUID, got %q", id)
+// threadLocked validates a thread id and finds the thread. The caller
+// holds e.mu.
+func (e *Engine) threadLocked(id string) (*threadState, error) {
+	if !ValidUUID(id) {
+		return nil, Invalid("thread_id", "must be a UUID, got %q", id)
 	}
-	t, ok := s.threads[id]
+	t, ok := e.threads[id]
 	if !ok || t.temporary {
-		return nil, notFound("thread", id)
+		return nil, NotFound("thread", id)
 	}
 	return t, nil
 }
 
-func (s *Server) matchThreads(b threadBody) ([]Thread, error) {
-	if err := oneOf("status", b.Status, "idle", "busy", "interrupted", "error"); err != nil {
+// SearchThreads lists the threads b matches (every one when b is empty),
+// sorted as b asks; the caller pages.
+func (e *Engine) SearchThreads(b ThreadRequest) ([]Thread, error) {
+	if err := OneOf("status", b.Status, "idle", "busy", "interrupted", "error"); err != nil {
 		return nil, err
 	}
-	if err := oneOf("sort_order", b.SortOrder, "asc", "desc"); err != nil {
+	if err := OneOf("sort_order", b.SortOrder, "asc", "desc"); err != nil {
 		return nil, err
 	}
-	if err := oneOf("sort_by", b.SortBy, "thread_id", "status", "created_at", "updated_at"); err != nil {
+	if err := OneOf("sort_by", b.SortBy, "thread_id", "status", "created_at", "updated_at"); err != nil {
 		return nil, err
 	}
 	ids := map[string]bool{}
 	for _, id := range b.Ids {
 		ids[id] = true
 	}
-	s.mu.Lock()
+	e.mu.Lock()
 	var out []Thread
-	for _, t := range s.threads {
-		if t.temporary || (b.Status != "" && t.Status != b.Status) || (len(ids) > 0 && !ids[t.ThreadID]) || !subset(b.Metadata, t.Metadata) {
+	for _, t := range e.threads {
+		if t.temporary || (b.Status != "" && string(t.Status) != b.Status) || (len(ids) > 0 && !ids[t.ThreadID]) || !subset(b.Metadata, t.Metadata) {
 			continue
 		}
 		if len(b.Values) > 0 {
@@ -191,7 +188,7 @@ func (s *Server) matchThreads(b threadBody) ([]Thread, error) {
 		}
 		out = append(out, t.Thread)
 	}
-	s.mu.Unlock()
+	e.mu.Unlock()
 	asc := b.SortOrder == "asc"
 	sort.Slice(out, func(i, j int) bool {
 		x, y := out[i], out[j]
@@ -211,141 +208,112 @@ func (s *Server) matchThreads(b threadBody) ([]Thread, error) {
 	return out, nil
 }
 
-func (s *Server) handleThreadGet(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.threadFromPathLocked(r)
+// Thread returns a thread.
+func (e *Engine) Thread(id string) (Thread, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.threadLocked(id)
 	if err != nil {
-		return err
+		return Thread{}, err
 	}
-	writeJSON(w, http.StatusOK, t.Thread)
-	return nil
+	return t.Thread, nil
 }
 
-func (s *Server) handleThreadPatch(w http.ResponseWriter, r *http.Request) error {
-	var b threadBody
-	if err := decodeJSON(r, &b, true); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.threadFromPathLocked(r)
+// PatchThread merges metadata into a thread's.
+func (e *Engine) PatchThread(id string, metadata map[string]any) (Thread, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.threadLocked(id)
 	if err != nil {
-		return err
+		return Thread{}, err
 	}
-	t.Metadata = patchedMetadata(t.Metadata, b.Metadata)
-	t.UpdatedAt = now()
-	s.persistThread(t)
-	writeJSON(w, http.StatusOK, t.Thread)
-	return nil
+	t.Metadata = patchedMetadata(t.Metadata, metadata)
+	t.UpdatedAt = Now()
+	e.persistThread(t)
+	return t.Thread, nil
 }
 
-func (s *Server) handleThreadDelete(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	t, err := s.threadFromPathLocked(r)
+// DeleteThread deletes a thread and its runs, cancelling what runs.
+func (e *Engine) DeleteThread(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.threadLocked(id)
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	s.dropThreadLocked(t)
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+	e.dropThreadLocked(t)
 	return nil
 }
 
 // dropThreadLocked deletes a thread and its runs, cancelling what runs.
-func (s *Server) dropThreadLocked(t *threadState) {
+func (e *Engine) dropThreadLocked(t *threadState) {
 	for _, q := range t.queue {
 		q.cancelPendingLocked()
 	}
 	t.queue = nil
 	if t.active != nil {
-		t.active.requestCancel("interrupt")
+		t.active.requestCancel(ActionInterrupt)
 	}
-	for id, run := range s.runs {
+	for id, run := range e.runs {
 		if run.ThreadID == t.ThreadID {
-			delete(s.runs, id)
-			s.unpersist(store.Runs, id)
+			delete(e.runs, id)
+			e.unpersist(store.Runs, id)
 		}
 	}
-	delete(s.threads, t.ThreadID)
-	s.unpersist(store.Threads, t.ThreadID)
+	delete(e.threads, t.ThreadID)
+	e.unpersist(store.Threads, t.ThreadID)
 }
 
-func (s *Server) handleThreadState(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.threadFromPathLocked(r)
+// ThreadState is a thread's latest state.
+func (e *Engine) ThreadState(id string) (ThreadState, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.threadLocked(id)
 	if err != nil {
-		return err
+		return ThreadState{}, err
 	}
-	writeJSON(w, http.StatusOK, t.current())
-	return nil
+	return t.current(), nil
 }
 
-func (s *Server) handleThreadUpdateState(w http.ResponseWriter, r *http.Request) error {
-	var b struct {
-		Values json.RawMessage `json:"values"`
-		AsNode string          `json:"as_node"`
-	}
-	if err := decodeJSON(r, &b, false); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.threadFromPathLocked(r)
+// UpdateThreadState merges values into a thread's state as node asNode
+// would, and returns the new checkpoint.
+func (e *Engine) UpdateThreadState(id string, values json.RawMessage, asNode string) (Checkpoint, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.threadLocked(id)
 	if err != nil {
-		return err
+		return Checkpoint{}, err
 	}
 	vals := t.current().Values
-	if len(b.Values) > 0 && !bytes.Equal(b.Values, []byte("null")) {
-		merged, err := mergeValues(vals, b.Values)
+	if len(values) > 0 && !isNull(values) {
+		merged, err := mergeValues(vals, values)
 		if err != nil {
-			return invalid("values", "%v", err)
+			return Checkpoint{}, Invalid("values", "%v", err)
 		}
 		vals = merged
 	}
-	cp := t.checkpoint(vals, nil, nil, map[string]any{"source": "update", "step": len(t.history), "writes": map[string]any{b.AsNode: json.RawMessage(b.Values)}})
-	t.Status = "idle"
-	s.persistThread(t)
-	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp})
-	return nil
+	cp := t.checkpoint(vals, nil, nil, map[string]any{"source": "update", "step": len(t.history), "writes": map[string]any{asNode: values}})
+	t.Status = ThreadIdle
+	e.persistThread(t)
+	return cp, nil
 }
 
-func (s *Server) handleThreadHistory(w http.ResponseWriter, r *http.Request) error {
-	limit := 10
-	if r.Method == http.MethodPost {
-		var b struct {
-			Limit *int `json:"limit"`
-		}
-		if err := decodeJSON(r, &b, true); err != nil {
-			return err
-		}
-		if b.Limit != nil {
-			limit = *b.Limit
-		}
-	} else if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return invalid("limit", "must be an integer, got %q", v)
-		}
-		limit = n
-	}
+// ThreadHistory lists a thread's states, newest first, at most limit.
+func (e *Engine) ThreadHistory(id string, limit int) ([]ThreadState, error) {
 	if limit < 0 {
-		return invalid("limit", "must not be negative, got %d", limit)
+		return nil, Invalid("limit", "must not be negative, got %d", limit)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.threadFromPathLocked(r)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.threadLocked(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := t.history[:min(limit, len(t.history))]
 	if out == nil {
 		out = []ThreadState{}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func jsonEqual(a, b any) bool {

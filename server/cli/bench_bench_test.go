@@ -1,9 +1,11 @@
-package bench
+package cli
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"hooklab/server/bench"
 )
 
 // BenchmarkCreateToWebhook is the end-to-end hot path on loopback: b.N runs
@@ -26,11 +28,11 @@ func benchCreateToWebhook(b *testing.B, dir string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// Warm the connection pools and the server outside the timing.
-	if _, err := Run(ctx, Options{URL: l.URL, Runs: 64, Concurrency: 16}); err != nil {
+	if _, err := bench.Run(ctx, bench.Options{URL: l.URL, Runs: 64, Concurrency: 16}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	r, err := Run(ctx, Options{URL: l.URL, Runs: b.N, Concurrency: 16, Duration: 9 * time.Minute})
+	r, err := bench.Run(ctx, bench.Options{URL: l.URL, Runs: b.N, Concurrency: 16, Duration: 9 * time.Minute})
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)

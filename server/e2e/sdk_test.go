@@ -1,4 +1,4 @@
-package server
+package e2e
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"hooklab/config"
+	"hooklab/server/servertest"
 )
 
 // TestSDKConformance drives a real server with the official JS SDK
@@ -22,7 +25,7 @@ func TestSDKConformance(t *testing.T) {
 	}
 	dir, _ := filepath.Abs(filepath.Join("testdata", "sdk"))
 	ensureSDK(t, dir)
-	ts := mustStart(t)
+	ts := servertest.StartLab(t, filepath.Join(t.TempDir(), "hooklab.db"), config.Default(), servertest.NoEnv)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "conformance.mjs")

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -19,7 +19,7 @@ type graphResult struct {
 }
 
 // controls are the echo graph's knobs, read from config.configurable and
-// context (SPEC B2).
+// context (see the README).
 type controls struct {
 	sleep     time.Duration
 	fail      string
@@ -62,7 +62,7 @@ func readControls(k Kwargs) controls {
 
 // emitter sends stream events for the modes a run asked for.
 type emitter struct {
-	buf   *streamBuf
+	buf   *Stream
 	modes map[string]bool
 	runID string
 }
@@ -121,7 +121,7 @@ func runEcho(ctx context.Context, k Kwargs, graphID string, prev json.RawMessage
 	state["messages"] = msgs
 	meta := map[string]any{"langgraph_node": "echo", "langgraph_step": 1, "graph_id": graphID, "run_id": em.runID}
 	em.send("values", "values", state)
-	em.send("debug", "debug", map[string]any{"type": "task", "step": 1, "timestamp": now(), "payload": map[string]any{"id": em.runID, "name": "echo", "input": state, "triggers": []string{"start:echo"}}})
+	em.send("debug", "debug", map[string]any{"type": "task", "step": 1, "timestamp": Now(), "payload": map[string]any{"id": em.runID, "name": "echo", "input": state, "triggers": []string{"start:echo"}}})
 	em.send("tasks", "tasks", map[string]any{"id": em.runID, "name": "echo", "input": state, "triggers": []string{"start:echo"}, "interrupts": []any{}})
 	em.send("events", "events", map[string]any{"event": "on_chain_start", "name": "echo", "run_id": em.runID, "data": map[string]any{"input": state}, "metadata": meta, "tags": []string{}, "parent_ids": []string{}})
 
@@ -147,7 +147,7 @@ func runEcho(ctx context.Context, k Kwargs, graphID string, prev json.RawMessage
 		if val == nil || val == true {
 			val = "interrupt requested"
 		}
-		intr := []any{map[string]any{"value": val, "id": newID()}}
+		intr := []any{map[string]any{"value": val, "id": NewID()}}
 		vals, _ := marshal(state)
 		em.send("updates", "updates", map[string]any{"__interrupt__": intr})
 		em.send("values", "values", map[string]any{"__interrupt__": intr})
@@ -165,7 +165,7 @@ func runEcho(ctx context.Context, k Kwargs, graphID string, prev json.RawMessage
 	em.send("updates", "updates", map[string]any{"echo": map[string]any{"messages": []any{ai}}})
 	em.send("events", "events", map[string]any{"event": "on_chain_end", "name": "echo", "run_id": em.runID, "data": map[string]any{"output": map[string]any{"messages": []any{ai}}}, "metadata": meta, "tags": []string{}, "parent_ids": []string{}})
 	em.send("tasks", "tasks", map[string]any{"id": em.runID, "name": "echo", "result": map[string]any{"messages": []any{ai}}, "error": nil, "interrupts": []any{}})
-	em.send("debug", "debug", map[string]any{"type": "task_result", "step": 1, "timestamp": now(), "payload": map[string]any{"id": em.runID, "name": "echo", "result": [][]any{{"messages", []any{ai}}}, "error": nil, "interrupts": []any{}}})
+	em.send("debug", "debug", map[string]any{"type": "task_result", "step": 1, "timestamp": Now(), "payload": map[string]any{"id": em.runID, "name": "echo", "result": [][]any{{"messages", []any{ai}}}, "error": nil, "interrupts": []any{}}})
 	em.send("checkpoints", "checkpoints", map[string]any{"values": state, "next": []string{}, "metadata": map[string]any{"source": "loop", "step": 1}})
 	em.send("values", "values", state)
 	vals, _ := marshal(state)
@@ -206,7 +206,7 @@ func asList(v any) []any {
 func normalizeMessage(m any) any {
 	switch x := m.(type) {
 	case string:
-		return map[string]any{"type": "human", "content": x, "id": newID()}
+		return map[string]any{"type": "human", "content": x, "id": NewID()}
 	case map[string]any:
 		out := map[string]any{}
 		for k, v := range x {
@@ -226,7 +226,7 @@ func normalizeMessage(m any) any {
 			delete(out, "role")
 		}
 		if _, ok := out["id"]; !ok {
-			out["id"] = newID()
+			out["id"] = NewID()
 		}
 		return out
 	}

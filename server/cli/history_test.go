@@ -1,8 +1,7 @@
-package client
+package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,14 +18,6 @@ import (
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
-
-// history runs HistoryCommand and returns its exit code and output.
-func history(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := HistoryCommand(context.Background(), args, getenv, &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // historyJSON runs `history --json` and decodes it.
 func historyJSON(t *testing.T, args ...string) []map[string]any {
@@ -72,8 +63,8 @@ func TestHistoryCommandOwnerThenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	rcv := newReceiver(t, 200)
-	d1 := l.delivered(t, l.run(t, rcv.URL+"/first"))
-	d2 := l.delivered(t, l.run(t, rcv.URL+"/second"))
+	d1 := l.Delivered(t, l.Run(t, rcv.URL+"/first"))
+	d2 := l.Delivered(t, l.Run(t, rcv.URL+"/second"))
 	if err := l.St.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +74,7 @@ func TestHistoryCommandOwnerThenFile(t *testing.T) {
 
 	// Through the owner: its request log shows the question.
 	checkRows(t, historyJSON(t, "--store", path), []string{d2.ID, d1.ID})
-	if !l.served("/hooklab/deliveries") {
+	if !l.Served("/hooklab/deliveries") {
 		t.Fatal("history did not ask the hooklab that owns the store")
 	}
 	checkRows(t, historyJSON(t, "--store", path, "--limit", "1"), []string{d2.ID})

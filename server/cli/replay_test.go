@@ -1,8 +1,6 @@
-package client
+package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,14 +11,6 @@ import (
 	"hooklab/config"
 	"hooklab/sender"
 )
-
-// replay runs ReplayCommand and returns its exit code and output.
-func replay(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := ReplayCommand(context.Background(), args, getenv, &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // sameBody fails unless got is want with another webhook_sent_at.
 func sameBody(t *testing.T, want, got []byte) {
@@ -38,8 +28,8 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	orig, target, gone := newReceiver(t, 200), newReceiver(t, 200), newReceiver(t, 404)
-	d := l.delivered(t, l.run(t, orig.URL+"/orig"))
-	first := orig.wait(t, 1)[0]
+	d := l.Delivered(t, l.Run(t, orig.URL+"/orig"))
+	first := orig.Wait(t, 1)[0]
 	if first.Header.Get("Authorization") != "Bearer "+secret {
 		t.Fatalf("original Authorization = %q", first.Header.Get("Authorization"))
 	}
@@ -49,10 +39,10 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "delivered  status=200  attempts=1  url="+target.URL+"/a  id=") || !strings.Contains(out, "replay_of="+d.ID) {
 		t.Fatalf("replay via owner: exit %d: %s%s", code, out, errs)
 	}
-	if !l.served("/hooklab/deliveries/" + d.ID + "/replay") {
+	if !l.Served("/hooklab/deliveries/" + d.ID + "/replay") {
 		t.Fatal("replay did not go through the hooklab that owns the store")
 	}
-	got := target.wait(t, 1)[0]
+	got := target.Wait(t, 1)[0]
 	sameBody(t, first.Body, got.Body)
 	if got.Header.Get("Authorization") != "Bearer "+secret || got.Path != "/a" {
 		t.Fatalf("replay via owner: %s %v", got.Path, got.Header)
@@ -64,7 +54,7 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &nd) != nil || nd.ReplayOf != d.ID || nd.Outcome != sender.OutcomeDelivered {
 		t.Fatalf("replay --json: exit %d: %s%s", code, out, errs)
 	}
-	if got := target.wait(t, 2)[1]; got.Header.Get("X-Extra") != "1" {
+	if got := target.Wait(t, 2)[1]; got.Header.Get("X-Extra") != "1" {
 		t.Fatalf("--header not sent: %v", got.Header)
 	}
 	for _, h := range nd.Headers {
@@ -79,7 +69,7 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 	if code, out, errs := replay(t, noEnv, "--body", bodyFile, d.ID, "--to", target.URL+"/c", "--store", path); code != 0 {
 		t.Fatalf("replay --body: exit %d: %s%s", code, out, errs)
 	}
-	if got := target.wait(t, 3)[2]; string(got.Body) != `{"edited":true,"html":"<b>&</b>"}` {
+	if got := target.Wait(t, 3)[2]; string(got.Body) != `{"edited":true,"html":"<b>&</b>"}` {
 		t.Fatalf("--body through the owner sent %s (HTML must not be escaped on the way)", got.Body)
 	}
 
@@ -90,7 +80,7 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "delivered") {
 		t.Fatalf("direct replay: exit %d: %s%s", code, out, errs)
 	}
-	got = target.wait(t, 4)[3]
+	got = target.Wait(t, 4)[3]
 	sameBody(t, first.Body, got.Body)
 	if got.Header.Get("Authorization") != "Bearer "+secret || got.Header.Get("User-Agent") != first.Header.Get("User-Agent") {
 		t.Fatalf("direct replay headers: %v", got.Header)
@@ -116,7 +106,7 @@ func TestReplayCommandOwnerThenDirect(t *testing.T) {
 	if code, _, errs := replay(t, noEnv, d.ID, "--to", target.URL, "--store", path); code != 1 || !strings.Contains(errs, "Authorization") {
 		t.Fatalf("replay without the header template: exit %d: %s", code, errs)
 	}
-	if n := len(target.wait(t, 4)); n != 4 {
+	if n := len(target.Wait(t, 4)); n != 4 {
 		t.Fatalf("target got %d requests, want 4", n)
 	}
 }
@@ -125,7 +115,7 @@ func TestReplayCommandErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
 	l := startLab(t, path, config.Default(), noEnv)
 	rcv := newReceiver(t, 200)
-	d := l.delivered(t, l.run(t, rcv.URL))
+	d := l.Delivered(t, l.Run(t, rcv.URL))
 	l.Close()
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{not json`), 0o600)
@@ -157,8 +147,8 @@ func TestCurlNeverPrintsTheSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	rcv := newReceiver(t, 200)
-	d := l.delivered(t, l.run(t, rcv.URL+"/hook?q=1"))
-	sink := l.delivered(t, l.run(t, "/hooklab/sink/curl"))
+	d := l.Delivered(t, l.Run(t, rcv.URL+"/hook?q=1"))
+	sink := l.Delivered(t, l.Run(t, "/hooklab/sink/curl"))
 
 	code, out, errs := history(t, secretEnv, "--store", path, "--curl", d.ID, "--config", cfgPath)
 	if code != 0 || strings.Contains(out+errs, secret) {
@@ -182,7 +172,7 @@ func TestCurlNeverPrintsTheSecret(t *testing.T) {
 		t.Fatalf("--curl of a relative URL: exit %d:\n%s", code, out)
 	}
 	l.Close()
-	if code, out, _ := history(t, noEnv, "--store", path, "--curl", sink.ID); code != 0 || !strings.Contains(out, "'http://"+defaultOwnerAddr+"/hooklab/sink/curl'") {
+	if code, out, _ := history(t, noEnv, "--store", path, "--curl", sink.ID); code != 0 || !strings.Contains(out, "'http://127.0.0.1:2024/hooklab/sink/curl'") {
 		t.Fatalf("--curl of a relative URL without an owner: exit %d:\n%s", code, out)
 	}
 }

@@ -1,22 +1,64 @@
-package config
+package cli
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
+	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"hooklab/config"
 )
 
 // runCheckURL runs the command in dir with the test resolver.
 func runCheckURL(t *testing.T, dir string, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	t.Chdir(dir)
-	var out, errb bytes.Buffer
-	code = CheckURLCommandWith(context.Background(), args, mapLookup(env), testResolver(), &out, &errb)
-	return code, out.String(), errb.String()
+	return run(t, mapLookup(env), testResolver(), append([]string{"check-url"}, args...)...)
+}
+
+// mapLookup is a getenv over m.
+func mapLookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// writeFile writes s to path or fails.
+func writeFile(t testing.TB, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeResolver maps host names to addresses; other names do not resolve.
+type fakeResolver map[string][]netip.Addr
+
+// LookupNetIP implements config.Resolver.
+func (f fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := f[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// testResolver knows the names these tests use.
+func testResolver() fakeResolver {
+	return fakeResolver{"example.com": {netip.MustParseAddr("93.184.216.34")}, "localhost": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}}
+}
+
+// policyFor builds the effective policy of a webhooks.url JSON object.
+func policyFor(t testing.TB, urlJSON string) config.Policy {
+	t.Helper()
+	f, err := config.Parse("langgraph.json", []byte(`{"graphs": {"a": "x"}, "webhooks": {"url": `+urlJSON+`}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return config.EffectivePolicy(f.Webhooks)
 }
 
 func TestCheckURLCommandExitCodes(t *testing.T) {
@@ -83,14 +125,14 @@ func TestCheckURLJSON(t *testing.T) {
 		t.Errorf("first = %s", lines[0])
 	}
 	check := first["checks"].([]any)[0].(map[string]any)
-	if !reflect.DeepEqual(check, map[string]any{"rule": "length", "passed": true, "value": 2048.0, "source": SourceDefaultPresent, "detail": "30 characters"}) {
+	if !reflect.DeepEqual(check, map[string]any{"rule": "length", "passed": true, "value": 2048.0, "source": config.SourceDefaultPresent, "detail": "30 characters"}) {
 		t.Errorf("check = %v", check)
 	}
-	var second Decision
+	var second config.Decision
 	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
 		t.Fatal(err)
 	}
-	if second.Allowed || second.Rule != RuleAddress || second.Message != "Webhook host blocked: cloud metadata address 169.254.169.254" {
+	if second.Allowed || second.Rule != config.RuleAddress || second.Message != "Webhook host blocked: cloud metadata address 169.254.169.254" {
 		t.Errorf("second = %+v", second)
 	}
 }
@@ -112,8 +154,8 @@ func TestCheckURLText(t *testing.T) {
 	}
 	// A refusal by the address rule names the setting that refused.
 	var lb bytes.Buffer
-	absent := EffectivePolicy(Webhooks{})
-	if err := WriteDecisions(&lb, []Decision{absent.Check(context.Background(), "http://localhost:9000/hook", testResolver())}, false); err != nil {
+	absent := config.EffectivePolicy(config.Webhooks{})
+	if err := config.WriteDecisions(&lb, []config.Decision{absent.Check(context.Background(), "http://localhost:9000/hook", testResolver())}, false); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(lb.String(), "✗ address   disable_loopback=true") {
@@ -121,7 +163,7 @@ func TestCheckURLText(t *testing.T) {
 	}
 	var b bytes.Buffer
 	d := policyFor(t, `{"allowed_ports": [443]}`).Check(context.Background(), "https://example.com:8443/", testResolver())
-	if err := WriteDecisions(&b, []Decision{d}, false); err != nil {
+	if err := config.WriteDecisions(&b, []config.Decision{d}, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"✗ https://example.com:8443/  refused", "✗ port", "allowed_ports=[443]", "explicit", "(port 8443)",
@@ -134,10 +176,9 @@ func TestCheckURLText(t *testing.T) {
 
 func TestCheckURLCommandRealResolverLiteral(t *testing.T) {
 	t.Chdir(t.TempDir())
-	var out, errb bytes.Buffer
 	// An IP literal needs no lookup, so the real entry point runs offline.
-	if code := CheckURLCommand(context.Background(), []string{"--json", "http://[::1]:1/"}, nil, &out, &errb); code != 0 {
-		t.Fatalf("code %d: %s %s", code, out.String(), errb.String())
+	if code, out, errs := run(t, nil, nil, "check-url", "--json", "http://[::1]:1/"); code != 0 {
+		t.Fatalf("code %d: %s %s", code, out, errs)
 	}
 }
 

@@ -1,4 +1,7 @@
-package server
+// Package e2e tests the built hooklab binary as a user runs it: startup
+// errors, signals, kill -9 at the worst moments, the official JS SDK, and
+// the dashboard in a real terminal (tmux).
+package e2e
 
 import (
 	"bufio"
@@ -453,9 +456,10 @@ func TestE2EStartupErrors(t *testing.T) {
 		{[]string{"--help"}, 0, "hooklab check-url", ""},
 		{[]string{"-h"}, 0, "hooklab replay ID", ""},
 		{[]string{"--version"}, 0, "hooklab 0.", ""},
-		{[]string{"dev", "-h"}, 0, "", "-run-timeout"},
-		{[]string{"replay", "-h"}, 0, "", "-header"},
-		{[]string{"history", "-h"}, 0, "", "-curl"},
+		// Help is printed on stdout (it went to stderr before the CLI moved to cobra).
+		{[]string{"dev", "-h"}, 0, "--run-timeout", ""},
+		{[]string{"replay", "-h"}, 0, "--header", ""},
+		{[]string{"history", "-h"}, 0, "--curl", ""},
 		{[]string{"dev", "--headless", "stray", "--addr", "127.0.0.1:0"}, 2, "", `unexpected argument "stray"`},
 		{[]string{"--headless", "--max-body", "-1", "--addr", "127.0.0.1:0"}, 2, "", "--max-body -1: must be a positive"},
 		{[]string{"attach", "ws://127.0.0.1:1/hooklab/events", "extra"}, 2, "", `unexpected argument "extra"`},
@@ -465,4 +469,10 @@ func TestE2EStartupErrors(t *testing.T) {
 			t.Errorf("hooklab %v: exit %d\nstdout %q\nstderr %q", c.args, code, stdout, stderr)
 		}
 	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }

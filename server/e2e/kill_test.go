@@ -1,4 +1,4 @@
-package server
+package e2e
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hooklab/sender"
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 )
 
@@ -52,7 +53,7 @@ func TestE2EKill9DuringBurst(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range runs / 6 {
-				var run Run
+				var run engine.Run
 				out := postJSON(t, p.URL+"/runs", map[string]any{"assistant_id": "agent", "webhook": fmt.Sprintf("%s/hook/%d-%d", rc.URL, lane, i)})
 				json.Unmarshal(out, &run)
 				ids <- run.RunID

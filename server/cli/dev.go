@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"hooklab/config"
+	"hooklab/server"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// devFlags are the flags of `hooklab dev` (and of `hooklab` alone).
+type devFlags struct {
+	addr, config, store, log string
+	headless                 bool
+	runTimeout               time.Duration
+	maxBody                  int64
+}
+
+func devCommand(o *Options) *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Serve the LangGraph API and open the dashboard (the default command)",
+		Long: "Serve the LangGraph API on --addr with the built-in echo graph for every graph in langgraph.json, " +
+			"send webhooks as LangGraph Platform does, and open the dashboard (or, with --headless or when " +
+			"stdout is not a terminal, print one JSON event per line).",
+		Args: noArgs("dev takes only flags (hooklab -h lists the commands)"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), o) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:2024", "address to serve on")
+	fl.StringVar(&f.config, "config", "", "the langgraph.json to use (default ./langgraph.json when it exists, else the embedded default)")
+	fl.StringVar(&f.store, "store", "", "history database (default under $XDG_STATE_HOME/hooklab; :memory: for none)")
+	fl.BoolVar(&f.headless, "headless", false, "no dashboard: one JSON event per line on stdout")
+	fl.DurationVar(&f.runTimeout, "run-timeout", time.Hour, "runs longer than this end with status timeout")
+	fl.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
+	fl.StringVar(&f.log, "log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
+	return cmd
+}
+
+func (f *devFlags) run(ctx context.Context, o *Options) error {
+	if f.maxBody <= 0 {
+		return usagef("hooklab dev: --max-body %d: must be a positive number of bytes (default 33554432, 32 MiB)", f.maxBody)
+	}
+	file, err := config.LoadOrDefault(f.config)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	rt, err := config.Resolve(file, o.LookupEnv)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if f.store == "" {
+		f.store = store.DefaultPath(env(o.LookupEnv))
+	}
+	tui := !f.headless && o.Dashboard != nil && isTerminal(o.Stdout)
+	tuneGC(o.LookupEnv, tui)
+	logger, closeLog := newLogger(tui, f.log, f.store, o.Stderr)
+	defer closeLog()
+
+	app, err := server.Open(server.Config{
+		Runtime: rt, LookupEnv: o.LookupEnv, Addr: f.addr, StorePath: f.store, WatchEvery: time.Second,
+		RunTimeout: f.runTimeout, MaxBody: f.maxBody, Version: o.Version, Logger: logger, Resolver: o.Resolver,
+	})
+	if err != nil {
+		return failed(err)
+	}
+	if err := app.Start(ctx); err != nil {
+		closeApp(app)
+		return failed(err)
+	}
+	var dashErr error
+	if tui {
+		editor, _ := o.LookupEnv("EDITOR")
+		dashErr = o.Dashboard(ctx, Target{App: app, ConfigPath: file.Path, StorePath: f.store,
+			Embedded: file.Embedded, Editor: editor, Logger: logger})
+	} else {
+		printEvents(ctx, app.Server.Subscribe(ctx), o.Stdout)
+	}
+	if err := closeApp(app); err != nil {
+		fmt.Fprintln(o.Stderr, "hooklab: closing the store:", err)
+	}
+	if dashErr != nil && ctx.Err() == nil {
+		return failed(fmt.Errorf("dashboard: %w", dashErr))
+	}
+	return nil
+}
+
+// closeApp gives a hooklab 5 s to wind down.
+func closeApp(app *server.App) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return app.Close(ctx)
+}
+
+func env(lookup func(string) (string, bool)) func(string) string {
+	return func(k string) string { v, _ := lookup(k); return v }
+}
+
+// tuneGC trades memory for CPU where that is cheap. Headless, the live heap
+// is a few MB (history lives on disk) and GC ran often enough under load to
+// cost about a fifth of the throughput, so the heap may grow 5x. With the
+// dashboard the live heap is ~25 MB (its window of 100k rows) and 5x of
+// that would pass the 150 MB budget, so the default stays. A soft limit
+// bounds both. GOGC and GOMEMLIMIT in the environment win.
+func tuneGC(lookup func(string) (string, bool), tui bool) {
+	if _, ok := lookup("GOGC"); !ok && !tui {
+		debug.SetGCPercent(400)
+	}
+	if _, ok := lookup("GOMEMLIMIT"); !ok {
+		debug.SetMemoryLimit(256 << 20)
+	}
+}
+
+// newLogger logs to stderr in headless mode and to a file under the
+// dashboard, which owns the terminal.
+func newLogger(tui bool, path, storePath string, stderr io.Writer) (*slog.Logger, func()) {
+	if !tui {
+		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), func() {}
+	}
+	if path == "" {
+		dir := filepath.Dir(storePath)
+		if storePath == ":memory:" {
+			dir = os.TempDir()
+		}
+		path = filepath.Join(dir, "hooklab.log")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return slog.New(slog.DiscardHandler), func() {}
+	}
+	log.SetOutput(f)
+	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close() }
+}
+
+// printEvents is headless mode: one JSON event per line until ctx ends or
+// the subscription closes.
+func printEvents(ctx context.Context, sub *hub.Subscription, stdout io.Writer) {
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	line := make([]byte, 0, 4096)
+	flush := time.NewTicker(100 * time.Millisecond)
+	defer flush.Stop()
+	var reported uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			if d := sub.Dropped(); d > reported {
+				reported = d
+				enc.Encode(map[string]any{"kind": "notice", "payload": map[string]any{"level": "warn", "text": fmt.Sprintf("stdout is slower than the event rate: %d events not printed (all are in the store: hooklab history)", d)}})
+			}
+			w.Flush()
+		case e, ok := <-sub.C():
+			if !ok {
+				return
+			}
+			// The payload is JSON the store already encoded: write it as it
+			// is rather than have encoding/json validate it again.
+			line = append(line[:0], `{"seq":`...)
+			line = strconv.AppendUint(line, e.Seq, 10)
+			line = append(line, `,"time":"`...)
+			line = e.Time.AppendFormat(line, time.RFC3339Nano)
+			line = append(line, `","kind":"`...)
+			line = append(line, e.Kind...)
+			line = append(line, `","payload":`...)
+			line = append(line, e.Payload...)
+			line = append(line, "}\n"...)
+			w.Write(line)
+		}
+	}
+}
+
+// errorIs reports whether err is a config problem, for exit code 2.
+func configError(err error) bool {
+	var ce *config.Error
+	return errors.As(err, &ce)
+}

@@ -1,0 +1,259 @@
+// Package engine is hooklab's run engine: the LangGraph assistants,
+// threads and runs, kept in memory and written through to the store, and
+// the built-in echo graph that executes every run. It knows nothing of
+// HTTP: the server package decodes requests, calls the engine and maps its
+// errors (ErrNotFound, ErrConflict, ErrInvalid, ErrRejected) to statuses.
+//
+// The platform facts it reproduces:
+//   - every graph in langgraph.json has a system assistant whose id is the
+//     UUID v5 of the graph id in the namespace 6ba7b821-9dad-11d1-80b4-00c04fd430c8,
+//     named after the graph, with metadata {"created_by": "system"}; a graph
+//     id is accepted wherever an assistant id is;
+//   - runs on one thread execute one at a time; a new run on a busy thread
+//     follows its multitask strategy (reject, rollback, interrupt, enqueue;
+//     enqueue by default);
+//   - a run ends as success (also when it stops at an interrupt: the thread
+//     becomes interrupted), error, timeout (past the run timeout),
+//     interrupted (cancelled with action interrupt) or rollback (cancelled
+//     with action rollback: the run is deleted);
+//   - a stateless run gets a temporary thread, deleted with the run at the
+//     end unless on_completion is keep; its webhook carries values null;
+//   - a run cancelled while still pending sends no webhook.
+//
+// One mutex guards every object. Webhooks are handed to the Sender after
+// it is released, so a slow receiver never holds the engine.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"hooklab/sender"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// Store is where the engine keeps its objects and reports run status
+// changes. The history store satisfies it.
+type Store interface {
+	Load(t store.Table) ([]store.Record, error)
+	Put(t store.Table, r store.Record)
+	// PutValue queues v, which must never change afterwards, to be encoded
+	// off the caller's goroutine.
+	PutValue(t store.Table, id, parent string, v any)
+	Delete(t store.Table, id string)
+	Append(kind hub.Kind, payload any)
+}
+
+// Sender delivers a run's webhook once the run has ended.
+type Sender interface {
+	Send(ctx context.Context, j sender.Job) (string, error)
+}
+
+// Options are the engine's dependencies and settings.
+type Options struct {
+	Store      Store    // nil: nothing is kept
+	Sender     Sender   // nil: no webhooks are sent
+	Graphs     []string // the graph ids served; fixed for the engine's life
+	RunTimeout time.Duration
+	Logger     *slog.Logger
+	// Admit checks a run's webhook URL at creation (the URL policy); its
+	// error is returned to the caller as it is and no run is created. Nil
+	// admits every URL.
+	Admit func(ctx context.Context, webhook string) error
+}
+
+// Engine holds the live objects and executes runs.
+type Engine struct {
+	o      Options
+	ctx    context.Context // ends at Close: stops runs
+	stop   context.CancelFunc
+	runsWG sync.WaitGroup
+
+	mu         sync.Mutex
+	assistants map[string]*Assistant
+	threads    map[string]*threadState
+	runs       map[string]*runState
+}
+
+// New builds an engine and loads the stored objects.
+func New(o Options) (*Engine, error) {
+	if o.RunTimeout <= 0 {
+		o.RunTimeout = time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		o:          o,
+		assistants: map[string]*Assistant{},
+		threads:    map[string]*threadState{},
+		runs:       map[string]*runState{},
+	}
+	e.ctx, e.stop = context.WithCancel(context.Background())
+	if err := e.load(); err != nil {
+		return nil, err
+	}
+	e.ensureSystemAssistants()
+	return e, nil
+}
+
+// Start runs again what was pending or running when hooklab last stopped.
+func (e *Engine) Start() { e.resumeRuns() }
+
+// Closing is closed once Close has begun: answers waiting on runs give up.
+func (e *Engine) Closing() <-chan struct{} { return e.ctx.Done() }
+
+// Close cancels what is running; runs cut short stay pending in the store
+// and run again at the next Start. It waits for run goroutines until ctx ends.
+func (e *Engine) Close(ctx context.Context) error {
+	// Under e.mu: startNextLocked checks e.ctx and calls runsWG.Add under
+	// it too, so no run can start after this point and Wait sees them all.
+	e.mu.Lock()
+	e.stop()
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.runsWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// HasGraph reports whether graph id g is served.
+func (e *Engine) HasGraph(g string) bool {
+	for _, x := range e.o.Graphs {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Graphs lists the graph ids served.
+func (e *Engine) Graphs() []string { return e.o.Graphs }
+
+func (e *Engine) emit(kind hub.Kind, payload any) {
+	if e.o.Store != nil {
+		e.o.Store.Append(kind, payload)
+	}
+}
+
+func (e *Engine) persist(t store.Table, id, parent string, v any) {
+	if e.o.Store == nil {
+		return
+	}
+	b, err := marshal(v)
+	if err != nil {
+		e.o.Logger.Error("encode record", "table", t, "id", id, "err", err)
+		return
+	}
+	e.o.Store.Put(t, store.Record{ID: id, Parent: parent, Data: b})
+}
+
+// persistSnapshot queues v, which must never change afterwards, for the
+// store's writer to encode at commit: the encoding happens off the request
+// path and outside e.mu, once per batch however often v was put.
+func (e *Engine) persistSnapshot(t store.Table, id, parent string, v any) {
+	if e.o.Store != nil {
+		e.o.Store.PutValue(t, id, parent, v)
+	}
+}
+
+func (e *Engine) unpersist(t store.Table, id string) {
+	if e.o.Store != nil {
+		e.o.Store.Delete(t, id)
+	}
+}
+
+// load reads every stored object back into memory.
+func (e *Engine) load() error {
+	if e.o.Store == nil {
+		return nil
+	}
+	var err error
+	each := func(t store.Table, fn func(json.RawMessage) error) {
+		if err != nil {
+			return
+		}
+		recs, lerr := e.o.Store.Load(t)
+		if lerr != nil {
+			err = fmt.Errorf("load %s: %w", t, lerr)
+			return
+		}
+		for _, r := range recs {
+			if derr := fn(r.Data); derr != nil {
+				e.o.Logger.Warn("skipping unreadable record", "table", t, "id", r.ID, "err", derr)
+			}
+		}
+	}
+	each(store.Assistants, func(b json.RawMessage) error {
+		var a Assistant
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		e.assistants[a.AssistantID] = &a
+		return nil
+	})
+	each(store.Threads, func(b json.RawMessage) error {
+		var rec threadRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return err
+		}
+		e.threads[rec.ThreadID] = &threadState{Thread: rec.Thread, history: rec.History, temporary: rec.Temporary}
+		return nil
+	})
+	each(store.Runs, func(b json.RawMessage) error {
+		var rec runRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return err
+		}
+		r := newRunState(rec)
+		if r.Status.Ended() {
+			// Finished before the restart: join and stream answer at once.
+			close(r.done)
+			r.stream.close()
+		}
+		e.runs[rec.RunID] = r
+		return nil
+	})
+	return err
+}
+
+// ensureSystemAssistants gives every configured graph its system assistant.
+func (e *Engine) ensureSystemAssistants() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, g := range e.o.Graphs {
+		id := SystemAssistantID(g)
+		if _, ok := e.assistants[id]; ok {
+			continue
+		}
+		t := Now()
+		a := &Assistant{
+			AssistantID: id, GraphID: g, Config: map[string]any{}, Context: map[string]any{},
+			CreatedAt: t, UpdatedAt: t, Metadata: map[string]any{"created_by": "system"},
+			Version: 1, Name: g,
+		}
+		e.assistants[id] = a
+		e.persist(store.Assistants, id, "", a)
+	}
+}
+
+// marshal encodes JSON the way the platform writes it (see store.Marshal).
+func marshal(v any) ([]byte, error) { return store.Marshal(v) }
+
+// MustJSON is v encoded as the platform writes it, or null if it cannot be.
+func MustJSON(v any) json.RawMessage {
+	b, err := marshal(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
+}

@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"hooklab/config"
+	"hooklab/sender"
+	"hooklab/server/crons"
+	"hooklab/server/engine"
+	"hooklab/server/hub"
+	"hooklab/server/store"
+)
+
+// hooklab's own API under /hooklab/, and the methods the dashboard and the
+// CLI call in process.
+
+func (s *Server) hooklabRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /hooklab/healthz", s.h(s.handleHealthz))
+	mux.Handle("GET /hooklab/events", http.HandlerFunc(s.handleEvents))
+	mux.Handle("GET /hooklab/history", s.h(s.handleHistory))
+	mux.Handle("GET /hooklab/deliveries", s.h(s.handleDeliveries))
+	mux.Handle("GET /hooklab/deliveries/{id}", s.h(s.handleDelivery))
+	mux.Handle("POST /hooklab/deliveries/{id}/replay", s.hs(s.handleReplay))
+	mux.Handle("GET /hooklab/config", s.h(s.handleConfigGet))
+	mux.Handle("PUT /hooklab/config", s.h(s.handleConfigPut))
+	mux.Handle("POST /hooklab/check-url", s.h(s.handleCheckURL))
+	mux.Handle("POST /hooklab/crons/{cron_id}/fire", s.hs(s.handleCronFire))
+	mux.Handle("/hooklab/sink/{name...}", s.hs(s.handleSink))
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
+	body := map[string]any{"ok": true, "version": s.o.Version, "addr": s.o.Addr}
+	if s.o.Store != nil {
+		body["seq"] = s.o.Store.LastSeq()
+		body["store"] = s.o.Store.Path()
+		if err := s.o.Store.Err(); err != nil {
+			body["store_error"] = err.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func queryUint(r *http.Request, name string) (uint64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, engine.Invalid(name, "must be a non-negative integer, got %q", v)
+	}
+	return n, nil
+}
+
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) error {
+	var q store.Query
+	var err error
+	if q.Since, err = queryUint(r, "since"); err != nil {
+		return err
+	}
+	if q.Before, err = queryUint(r, "before"); err != nil {
+		return err
+	}
+	limit, err := queryUint(r, "limit")
+	if err != nil {
+		return err
+	}
+	q.Limit = int(min(limit, 100000))
+	q.Newest = r.URL.Query().Get("newest") == "1"
+	for _, k := range strings.Split(r.URL.Query().Get("kind"), ",") {
+		if k != "" {
+			q.Kinds = append(q.Kinds, k)
+		}
+	}
+	evs, err := s.History(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	if evs == nil {
+		evs = []hub.Event{}
+	}
+	writeJSON(w, http.StatusOK, evs)
+	return nil
+}
+
+func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) error {
+	q := store.DeliveryQuery{
+		Outcome: r.URL.Query().Get("status"), URL: r.URL.Query().Get("url"), RunID: r.URL.Query().Get("run_id"),
+	}
+	if err := engine.OneOf("status", q.Outcome, sender.OutcomePending, sender.OutcomeDelivered, sender.OutcomeFailed,
+		sender.OutcomeRefused, sender.OutcomeSkipped, sender.OutcomeInterrupted); err != nil {
+		return err
+	}
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return engine.Invalid("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z, got %q", v)
+		}
+		q.Since = t
+	}
+	limit, err := queryUint(r, "limit")
+	if err != nil {
+		return err
+	}
+	q.Limit = int(min(limit, 10000))
+	ds, err := s.o.Store.Deliveries(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []sender.Delivery{}
+	}
+	writeJSON(w, http.StatusOK, ds)
+	return nil
+}
+
+func (s *Server) handleDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.Delivery(r.Context(), r.PathValue("id"))
+	return answer(w, d, err)
+}
+
+// replayBody is the body of POST /hooklab/deliveries/{id}/replay. Headers
+// may be an object or a list of {name, value}.
+type replayBody struct {
+	URL     string          `json:"url"`
+	Body    json.RawMessage `json:"body"`
+	Headers json.RawMessage `json:"headers"`
+}
+
+func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) error {
+	var b replayBody
+	if err := decodeJSON(r, &b, true); err != nil {
+		return err
+	}
+	rp := sender.Replay{ID: r.PathValue("id"), URL: b.URL, Body: b.Body}
+	if len(b.Headers) > 0 && string(b.Headers) != "null" {
+		var m map[string]string
+		if json.Unmarshal(b.Headers, &m) == nil {
+			for k, v := range m {
+				rp.Headers = append(rp.Headers, sender.Header{Name: k, Value: v})
+			}
+		} else if err := json.Unmarshal(b.Headers, &rp.Headers); err != nil {
+			return engine.Invalid("headers", "expected an object of header names to values, or a list of {\"name\", \"value\"}")
+		}
+	}
+	if len(rp.Body) > 0 && !json.Valid(rp.Body) {
+		return engine.Invalid("body", "must be valid JSON")
+	}
+	d, err := s.Replay(r.Context(), rp)
+	return answer(w, d, err)
+}
+
+func (s *Server) handleCheckURL(w http.ResponseWriter, r *http.Request) error {
+	var b struct {
+		URL string `json:"url"`
+	}
+	if err := decodeJSON(r, &b, false); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.CheckURL(r.Context(), b.URL))
+	return nil
+}
+
+// detailed is an error shown with the API's wording that still matches
+// its cause with errors.Is (store.ErrNotFound, sender.ErrInvalid).
+type detailed struct {
+	detail string
+	err    error
+}
+
+// Error implements error.
+func (d *detailed) Error() string { return d.detail }
+
+// Unwrap returns the cause.
+func (d *detailed) Unwrap() error { return d.err }
+
+// Subscribe opens a live subscription to the event hub.
+func (s *Server) Subscribe(ctx context.Context) *hub.Subscription {
+	return s.o.Hub.Subscribe(ctx, 0)
+}
+
+// History returns stored events.
+func (s *Server) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
+	return s.o.Store.Events(ctx, q)
+}
+
+// Delivery returns one stored delivery; an unknown id is an error that
+// matches store.ErrNotFound.
+func (s *Server) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
+	d, err := s.o.Store.Delivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, &detailed{fmt.Sprintf("delivery '%s' not found", id), err}
+	}
+	return d, err
+}
+
+// Replay sends a stored delivery again and returns the new delivery.
+func (s *Server) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
+	d, err := s.o.Sender.Replay(ctx, r)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return d, &detailed{fmt.Sprintf("delivery '%s' not found", r.ID), err}
+	case errors.Is(err, sender.ErrInvalid):
+		return d, &detailed{"replay: " + err.Error(), err}
+	}
+	return d, err
+}
+
+// CheckURL runs the URL policy in force on raw.
+func (s *Server) CheckURL(ctx context.Context, raw string) config.Decision {
+	return s.Runtime().Policy.Check(ctx, raw, s.o.Resolver)
+}
+
+// Crons lists every cron.
+func (s *Server) Crons() []crons.Cron { return s.crons.List() }
+
+// FireCron starts one run of a cron now.
+func (s *Server) FireCron(ctx context.Context, id string) (string, error) {
+	return s.crons.Fire(ctx, id)
+}
