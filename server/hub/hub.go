@@ -36,6 +36,7 @@ const (
 	KindSink     Kind = "sink"              // the built-in sink captured a request (SinkInfo)
 	KindCron     Kind = "cron"              // a cron was created, fired, changed or deleted (CronInfo)
 	KindNotice   Kind = "notice"            // something the user should know (NoticeInfo)
+	KindUpstream Kind = "upstream"          // the upstream server's state changed (UpstreamInfo)
 )
 
 // Event is one thing hooklab saw. The same value is stored, sent to the

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"time"
 
 	"hooklab/sender"
 )
@@ -38,6 +39,19 @@ type RunInfo struct {
 	Webhook     string `json:"webhook,omitempty"`
 	Error       string `json:"error,omitempty"`
 	CronID      string `json:"cron_id,omitempty"`
+	Upstream    string `json:"upstream,omitempty"` // the upstream server's URL, for a run hooklab forwarded
+}
+
+// UpstreamInfo is the payload of a KindUpstream event, and the upstream's
+// status as the dashboard header shows it.
+type UpstreamInfo struct {
+	URL       string    `json:"url"`
+	Version   string    `json:"version,omitempty"` // from the upstream's /info, e.g. "langgraph-js 2.0.0"
+	PID       int       `json:"pid,omitempty"`     // the child process hooklab started, if any
+	Reachable bool      `json:"reachable"`
+	Detail    string    `json:"detail,omitempty"` // why it is not reachable, or what changed
+	Since     time.Time `json:"since,omitzero"`   // when Reachable last changed
+	Observing int       `json:"observing"`        // runs whose end hooklab is waiting for
 }
 
 // ConfigInfo is the payload of a KindConfig event.
