@@ -216,14 +216,22 @@ type rig struct {
 	rt    *config.Runtime
 }
 
+// strictConfig is langgraph.json with the platform's default URL policy:
+// loopback addresses refused.
+const strictConfig = `{"graphs": {"agent": "./graph.mjs:graph"}}`
+
+// loadRuntime resolves the config at path ("": strictConfig).
 func loadRuntime(t testing.TB, path string) *config.Runtime {
 	t.Helper()
-	f := config.Default()
-	if path != "" {
-		var err error
-		if f, err = config.Load(path); err != nil {
-			t.Fatal(err)
-		}
+	var f *config.File
+	var err error
+	if path == "" {
+		f, err = config.Parse("langgraph.json", []byte(strictConfig))
+	} else {
+		f, err = config.Load(path)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	rt, err := config.Resolve(f, func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -387,3 +395,5 @@ func decodeMap(t testing.TB, b []byte) map[string]any {
 	}
 	return m
 }
+
+func deliveriesFor(runID string) store.DeliveryQuery { return store.DeliveryQuery{RunID: runID} }
