@@ -85,8 +85,8 @@ func TestErrorSources(t *testing.T) {
 	}
 	for raw, want := range map[string]string{
 		`"{\"message\":\"boom\",\"name\":\"TypeError\"}"`: "TypeError: boom",
-		`"plain text"`:                                    "Error: plain text",
-		`{"error":"ValueError","message":"bad"}`:          "ValueError: bad",
+		`"plain text"`:                           "Error: plain text",
+		`{"error":"ValueError","message":"bad"}`: "ValueError: bad",
 	} {
 		if e := taskError([]byte(raw)); e == nil || e.Error+": "+e.Message != want {
 			t.Errorf("taskError(%s) = %+v, want %s", raw, e, want)
