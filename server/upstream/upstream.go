@@ -65,14 +65,15 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultSchedule polls every 20 ms for the first 2 s, then every 100 ms
-// up to 10 s, every 250 ms up to 30 s, and every second after that. While
-// a client holds the run's wait or stream response it polls every 3 ms
-// for the first 5 s and every 50 ms up to 30 s.
+// DefaultSchedule polls every 5 ms for the first 250 ms (most runs of a
+// quick graph end there), every 20 ms up to 2 s, every 100 ms up to 10 s,
+// every 250 ms up to 30 s and every second after that. While a client
+// holds the run's wait or stream answer it polls every 5 ms for the first
+// 5 s and every 50 ms up to 30 s.
 func DefaultSchedule(age time.Duration, held bool) time.Duration {
 	switch {
-	case held && age < 5*time.Second:
-		return 3 * time.Millisecond
+	case held && age < 5*time.Second, age < 250*time.Millisecond:
+		return 5 * time.Millisecond
 	case held && age < 30*time.Second:
 		return 50 * time.Millisecond
 	case age < 2*time.Second:
