@@ -195,7 +195,7 @@ func (w *watch) delay() time.Duration {
 		d = w.u.o.Hot
 	}
 	if !w.downSince.IsZero() {
-		d = max(d, w.u.o.Monitor/4)
+		d = max(d, downProbe)
 	}
 	return d
 }
@@ -343,7 +343,12 @@ func (w *watch) lose(reason string) {
 	w.u.emit(hub.KindRun, w.info("lost", reason))
 	w.u.notice("warn", "upstream run %s lost, no webhook sent: %s", w.spec.runID, reason)
 	w.release()
-	w.cleanup()
+	w.u.mu.Lock()
+	closing := w.u.closed
+	w.u.mu.Unlock()
+	if !closing { // on Close the run may still be going: its thread stays
+		w.cleanup()
+	}
 }
 
 // cleanup deletes the thread of a stateless run hooklab kept alive.

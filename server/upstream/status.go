@@ -126,7 +126,7 @@ func (u *Upstream) refreshInfo(ctx context.Context) {
 }
 
 // monitor checks /ok while hooklab runs, often while the upstream is
-// down, so the status and the restart detection stay current.
+// down, so the status shows its return at once.
 func (u *Upstream) monitor() {
 	defer u.wg.Done()
 	t := time.NewTimer(0)
@@ -140,11 +140,14 @@ func (u *Upstream) monitor() {
 		u.probe(u.ctx)
 		d := u.o.Monitor
 		if !u.Status().Reachable {
-			d /= 4
+			d = downProbe
 		}
 		t.Reset(d)
 	}
 }
+
+// downProbe is how often /ok is checked while the upstream is down.
+const downProbe = 250 * time.Millisecond
 
 // DownError is the error of an upstream that does not answer at start.
 type DownError struct {

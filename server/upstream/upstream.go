@@ -56,7 +56,9 @@ type Options struct {
 	// run is likely to be ending; default 2 ms.
 	Hot time.Duration
 	// Monitor is how often the upstream's /ok is checked while it is
-	// reachable (default 1 s); it is checked every Monitor/4 while not.
+	// reachable (default 30 s: the dev servers log every request, and
+	// a failed request or poll marks it down anyway); it is checked every
+	// 250 ms while it is not, so its return shows at once.
 	Monitor time.Duration
 	// LostAfter is how long a run's upstream may stay unreachable before
 	// the run is reported lost; default 2 min.
@@ -124,7 +126,7 @@ func New(o Options) (*Upstream, error) {
 		o.Hot = 2 * time.Millisecond
 	}
 	if o.Monitor <= 0 {
-		o.Monitor = time.Second
+		o.Monitor = 30 * time.Second
 	}
 	if o.LostAfter <= 0 {
 		o.LostAfter = 2 * time.Minute
