@@ -1,88 +1,145 @@
-package upstream
+package upstream_test
+
+// In a package of its own: servertest assembles a whole hooklab, which
+// will import this package once upstream mode is wired in.
 
 import (
 	"context"
-	"net"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hooklab/config"
-	"hooklab/server"
+	"hooklab/sender"
 	"hooklab/server/hub"
+	"hooklab/server/servertest"
 	"hooklab/server/store"
+	"hooklab/server/upstream"
 )
 
-// startHooklab runs a second, standalone hooklab (echo graph) on loopback:
-// it follows the Python server where the two differ (native interrupted
-// and rollback statuses, rolled-back runs deleted, errors not kept on the
-// thread's tasks), so it stands in for one.
-func startHooklab(t *testing.T) string {
+// hlRig is hooklab in upstream mode in front of base, with a receiver.
+type hlRig struct {
+	URL  string
+	up   *upstream.Upstream
+	recv *servertest.Receiver
+}
+
+func newHLRig(t *testing.T, base string) *hlRig {
 	t.Helper()
 	h := hub.New()
-	st, err := store.Open(filepath.Join(t.TempDir(), "upstream.db"), store.Options{Publish: h.Publish})
+	st, err := store.Open(filepath.Join(t.TempDir(), "hooklab.db"), store.Options{Publish: h.Publish})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := config.Resolve(config.Default(), func(string) (string, bool) { return "", false })
+	rt, _ := config.Resolve(config.Default(), servertest.NoEnv)
+	snd := sender.New(sender.Options{Recorder: st, Runtime: func() *config.Runtime { return rt }, Version: "test"})
+	ctx, cancel := context.WithCancel(context.Background())
+	snd.Start(ctx)
+	up, err := upstream.New(upstream.Options{URL: base, Sender: snd, Recorder: st})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Store: st, Hub: h, Runtime: rt, Version: "upstream-test", Heartbeat: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(ln)
-	srv.Start()
+	srv := httptest.NewServer(up)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(ctx)
-		srv.Close(ctx)
+		srv.Close()
+		up.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		snd.Close(sctx)
+		cancel()
 		st.Close()
 		h.Close()
 	})
-	return "http://" + ln.Addr().String()
+	return &hlRig{URL: srv.URL, up: up, recv: servertest.NewReceiver(t, 200)}
 }
 
-// TestHooklabAsUpstream: the same observer in front of a server that
-// reports cancels natively and deletes rolled-back runs.
+func (rg *hlRig) post(t *testing.T, path, body string) (map[string]any, http.Header) {
+	t.Helper()
+	resp, err := http.Post(rg.URL+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
+	}
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return m, resp.Header
+}
+
+// hooks returns the webhook bodies by run id once n have arrived.
+func (rg *hlRig) hooks(t *testing.T, n int) map[string][]map[string]any {
+	t.Helper()
+	out := map[string][]map[string]any{}
+	for _, r := range rg.recv.Wait(t, n) {
+		var m map[string]any
+		json.Unmarshal(r.Body, &m)
+		id, _ := m["run_id"].(string)
+		out[id] = append(out[id], m)
+	}
+	return out
+}
+
+func lastContent(v any) string {
+	m, _ := v.(map[string]any)
+	msgs, _ := m["messages"].([]any)
+	if len(msgs) == 0 {
+		return ""
+	}
+	last, _ := msgs[len(msgs)-1].(map[string]any)
+	s, _ := last["content"].(string)
+	return s
+}
+
+// TestHooklabAsUpstream: the observer in front of a standalone hooklab
+// (echo graph). It follows the Python server where the two differ: it
+// reports cancels as interrupted itself and deletes rolled-back runs, and
+// keeps no task error on the thread's state.
 func TestHooklabAsUpstream(t *testing.T) {
-	base := startHooklab(t)
-	rg := newRig(t, base, nil)
+	lab := servertest.StartLab(t, filepath.Join(t.TempDir(), "upstream.db"), config.Default(), servertest.NoEnv)
+	rg := newHLRig(t, lab.URL)
 	if err := rg.up.WaitReady(context.Background(), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	hook := func(name string) string { return `"webhook":"` + rg.recv.URL + "/" + name + `"` }
-	run := func(path, body string) string {
-		t.Helper()
-		code, b, h := post(t, rg.URL+path, body)
-		if code != 200 {
-			t.Fatalf("POST %s: %d %s", path, code, b)
-		}
-		if _, rid := parseLocation(h.Get("Content-Location")); rid != "" {
-			return rid
-		}
-		return decodeMap(t, b)["run_id"].(string)
+	thread := func() string {
+		m, _ := rg.post(t, "/threads", `{}`)
+		return m["thread_id"].(string)
 	}
-	in := `"input":{"messages":[{"role":"human","content":"hi"}]}`
-	bg := run("/threads/"+newThread(t, rg.URL)+"/runs", `{"assistant_id":"agent",`+in+`,`+hook("bg")+`}`)
-	wait := run("/threads/"+newThread(t, rg.URL)+"/runs/wait", `{"assistant_id":"agent",`+in+`,"config":{"configurable":{"fail":"boom"}},`+hook("fail")+`}`)
-	stream := run("/threads/"+newThread(t, rg.URL)+"/runs/stream", `{"assistant_id":"agent",`+in+`,`+hook("stream")+`}`)
-	stateless := run("/runs", `{"assistant_id":"agent",`+in+`,`+hook("stateless")+`}`)
-	cancels := map[string]string{}
+	in := `"assistant_id":"agent","input":{"messages":[{"role":"human","content":"hi"}]}`
+	hook := func(name string) string { return fmt.Sprintf(`,"webhook":%q`, rg.recv.URL+"/"+name) }
+	run := func(path, body string) string {
+		m, h := rg.post(t, path, body)
+		if loc := h.Get("Content-Location"); loc != "" {
+			return loc[strings.LastIndex(loc, "/")+1:]
+		}
+		return m["run_id"].(string)
+	}
+	want := map[string][3]string{} // run id → status, last message ("-": null), error message
+	want[run("/threads/"+thread()+"/runs", "{"+in+hook("bg")+"}")] = [3]string{"success", "hi", ""}
+	// The echo graph writes no checkpoint for a run that fails or is
+	// cancelled: no values of the run's own.
+	want[run("/threads/"+thread()+"/runs/wait", "{"+in+`,"config":{"configurable":{"fail":"boom"}}`+hook("fail")+"}")] = [3]string{"error", "-", "boom"}
+	want[run("/threads/"+thread()+"/runs/stream", "{"+in+hook("stream")+"}")] = [3]string{"success", "hi", ""}
+	want[run("/runs", "{"+in+hook("stateless")+"}")] = [3]string{"success", "-", ""}
 	for _, action := range []string{"interrupt", "rollback"} {
-		tid := newThread(t, rg.URL)
-		rid := run("/threads/"+tid+"/runs", `{"assistant_id":"agent",`+in+`,"config":{"configurable":{"sleep_ms":3000}},`+hook(action)+`}`)
+		tid := thread()
+		rid := run("/threads/"+tid+"/runs", "{"+in+`,"config":{"configurable":{"sleep_ms":3000}}`+hook(action)+"}")
 		for deadline := time.Now().Add(10 * time.Second); ; {
-			if _, b := get(t, base+"/threads/"+tid+"/runs/"+rid); strings.Contains(string(b), `"status":"running"`) {
+			resp, err := http.Get(lab.URL + "/threads/" + tid + "/runs/" + rid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), `"status":"running"`) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -90,40 +147,31 @@ func TestHooklabAsUpstream(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond) // let the observer see it running
-		if code, b, _ := post(t, rg.URL+"/threads/"+tid+"/runs/"+rid+"/cancel?action="+action, ``); code/100 != 2 {
-			t.Fatalf("cancel: %d %s", code, b)
-		}
-		cancels[action] = rid
+		time.Sleep(100 * time.Millisecond) // the observer sees it running
+		rg.post(t, "/threads/"+tid+"/runs/"+rid+"/cancel?action="+action, ``)
+		want[rid] = map[string][3]string{"interrupt": {"interrupted", "-", ""}, "rollback": {"rollback", "-", ""}}[action]
 	}
-	for _, c := range []struct {
-		rid, status, last string
-		temp              bool
-		errMsg            string
-	}{
-		{bg, "success", "hi", false, ""},
-		// hooklab's echo graph writes no checkpoint for a run that fails
-		// or is cancelled, so there are no values of the run's own.
-		{wait, "error", "-", false, "boom"},
-		{stream, "success", "hi", false, ""},
-		{stateless, "success", "-", true, ""},
-		{cancels["interrupt"], "interrupted", "-", false, ""},
-		{cancels["rollback"], "rollback", "-", false, ""},
-	} {
-		h := rg.recv.waitRun(t, c.rid, 1, 20*time.Second)[0]
-		if h.Body["status"] != c.status {
-			t.Errorf("run %s: status %v, want %s: %s", c.rid, h.Body["status"], c.status, h.Raw)
+	got := rg.hooks(t, len(want))
+	for rid, w := range want {
+		hs := got[rid]
+		if len(hs) != 1 {
+			t.Errorf("run %s: %d webhooks, want 1", rid, len(hs))
 			continue
 		}
-		errType := ""
-		if c.errMsg != "" {
-			e, _ := h.Body["error"].(map[string]any)
-			errType, _ = e["error"].(string)
+		b := hs[0]
+		if b["status"] != w[0] {
+			t.Errorf("run %s: status %v, want %s", rid, b["status"], w[0])
 		}
-		checkHook(t, c.status, h, c.status, c.last, errType, c.errMsg, c.temp, rg.recv.URL)
+		if w[1] == "-" && b["values"] != nil || w[1] != "-" && lastContent(b["values"]) != w[1] {
+			t.Errorf("run %s (%s): values %v, want last message %s", rid, w[0], b["values"], w[1])
+		}
+		e, _ := b["error"].(map[string]any)
+		if w[2] != "" && (e == nil || e["message"] != w[2]) || w[2] == "" && b["error"] != nil {
+			t.Errorf("run %s (%s): error %v, want %q", rid, w[0], b["error"], w[2])
+		}
 	}
-	waitIdle(t, rg)
-	if n := rg.recv.count(); n != 6 {
-		t.Errorf("%d webhooks, want 6", n)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(rg.recv.Wait(t, len(want))); n != len(want) {
+		t.Errorf("%d webhooks, want %d", n, len(want))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/store"
 )
 
@@ -192,7 +193,7 @@ func TestSDKCases(t *testing.T) {
 	// The failing receiver: one delivery, three attempts, failed.
 	rid := cases["receiver_500"].Runs[0]
 	ds, err := rg.store.Deliveries(context.Background(), store.DeliveryQuery{RunID: rid})
-	if err != nil || len(ds) != 1 || ds[0].Attempts != 3 || ds[0].Outcome != store.OutcomeFailed {
+	if err != nil || len(ds) != 1 || ds[0].Attempts != 3 || ds[0].Outcome != sender.OutcomeFailed {
 		t.Errorf("receiver 500: deliveries %+v err %v, want one failed after 3 attempts", ds, err)
 	}
 	// Stateless threads hooklab kept alive are gone again.
@@ -262,7 +263,7 @@ func waitIdle(t testing.TB, rg *rig) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for {
-		ds, err := rg.store.Deliveries(context.Background(), store.DeliveryQuery{Outcome: store.OutcomePending})
+		ds, err := rg.store.Deliveries(context.Background(), store.DeliveryQuery{Outcome: sender.OutcomePending})
 		if err == nil && len(ds) == 0 {
 			return
 		}
