@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		shared.child.Stop()
+		os.RemoveAll(shared.Dir)
 	}
 	os.Exit(code)
 }
