@@ -88,7 +88,7 @@ func (s *Server) writeWait(w http.ResponseWriter, r *http.Request, run *engine.H
 		case <-r.Context().Done():
 			run.Disconnected()
 			return
-		case <-s.eng.Closing():
+		case <-s.closing():
 			// Shutting down: the run stays pending in the store and runs
 			// again on the next start. Abort the connection rather than end
 			// a 200 whose body is not JSON.
@@ -157,15 +157,10 @@ func (s *Server) handleRunDelete(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, s.eng.DeleteRun(r.PathValue("thread_id"), r.PathValue("run_id")))
 }
 
-// handleRunsGet2 serves GET /runs/crons/{cron_id}, /runs/{run_id}/join and
-// /runs/{run_id}/stream.
+// handleRunsGet2 serves GET /runs/{run_id}/join and /runs/{run_id}/stream
+// (GET /runs/crons/{cron_id}, more specific, has its own route).
 func (s *Server) handleRunsGet2(w http.ResponseWriter, r *http.Request) error {
 	first, second := r.PathValue("first"), r.PathValue("second")
-	if first == "crons" {
-		r.SetPathValue("cron_id", second)
-		s.h(s.handleCronGet).ServeHTTP(w, r)
-		return nil
-	}
 	r.SetPathValue("run_id", first)
 	switch second {
 	case "join":
@@ -253,7 +248,7 @@ func (s *Server) handleRunCancel(w http.ResponseWriter, r *http.Request) error {
 	case <-run.Done():
 	case <-r.Context().Done():
 		return nil
-	case <-s.eng.Closing():
+	case <-s.closing():
 	case <-time.After(30 * time.Second):
 	}
 	writeJSON(w, http.StatusOK, run.Run())

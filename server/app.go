@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
+	"hooklab/server/upstream"
 )
 
 // Config is what a running hooklab is made of.
@@ -44,6 +46,19 @@ type Config struct {
 	Resolver   config.Resolver                 // DNS for the URL policy; nil: the system resolver
 	Backoff    func(attempt int) time.Duration // retry waits; nil: the platform's
 	Now        func() time.Time                // the clock crons are scheduled by; nil: time.Now
+
+	// Upstream is the developer's own LangGraph server: when set, the
+	// LangGraph API is forwarded to it (see package upstream).
+	Upstream string
+	// UpstreamCommand starts the upstream as a child process, in its own
+	// process group, stopped with it at Close.
+	UpstreamCommand []string
+	// UpstreamOutput receives each line the child writes, ANSI removed.
+	UpstreamOutput func(line string)
+	// UpstreamWait bounds the wait for the upstream's /ok at Start
+	// (default 60 s for a command hooklab starts, which may take seconds
+	// to come up, and 2 s for a server that should be running already).
+	UpstreamWait time.Duration
 }
 
 // App is a running hooklab: the store, the hub, the sender and the server,
@@ -60,6 +75,9 @@ type App struct {
 	// Handler is what Start serves: the server's handler, unless the
 	// caller wrapped it between Open and Start.
 	Handler http.Handler
+
+	// Child is the upstream started by hooklab, or nil.
+	Child *upstream.Child
 
 	cfg       Config
 	ln        net.Listener
@@ -81,6 +99,17 @@ func (e *ListenError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ListenError) Unwrap() error { return e.Err }
+
+// UpstreamError is why a hooklab in front of an upstream could not start:
+// a bad --upstream, a command that does not start, an upstream that does
+// not answer. The fix is in how hooklab was called.
+type UpstreamError struct{ Err error }
+
+// Error implements error.
+func (e *UpstreamError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *UpstreamError) Unwrap() error { return e.Err }
 
 // Open assembles a hooklab: it opens the store, builds the hub, the sender
 // and the server (which loads the stored objects) and binds the address,
@@ -109,6 +138,10 @@ func Open(cfg Config) (*App, error) {
 		}
 		a.Store, a.ownsStore = st, true
 	}
+	if cfg.Upstream != "" && cfg.Addr != "" && sameAddr(cfg.Upstream, cfg.Addr) {
+		a.closeStore()
+		return nil, &UpstreamError{fmt.Errorf("--upstream %s is hooklab's own --addr: run your LangGraph server on another port (for example --port 2025) and pass that URL", cfg.Upstream)}
+	}
 	if cfg.Addr != "" {
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
@@ -127,12 +160,16 @@ func Open(cfg Config) (*App, error) {
 		Store: a.Store, Hub: a.Hub, Sender: a.Sender, Live: live, LookupEnv: cfg.LookupEnv,
 		Resolver: cfg.Resolver, RunTimeout: cfg.RunTimeout, MaxBody: cfg.MaxBody, Heartbeat: cfg.Heartbeat,
 		Version: cfg.Version, Addr: a.Addr, Logger: cfg.Logger, Now: cfg.Now,
+		Upstream: upstream.Options{URL: cfg.Upstream},
 	})
 	if err != nil {
 		if a.ln != nil {
 			a.ln.Close()
 		}
 		a.closeStore()
+		if cfg.Upstream != "" {
+			err = &UpstreamError{err}
+		}
 		return nil, err
 	}
 	a.Server, a.Handler = srv, srv.Handler()
@@ -146,6 +183,9 @@ func Open(cfg Config) (*App, error) {
 // watcher, and records that it listens. It returns once all are going.
 func (a *App) Start(ctx context.Context) error {
 	ctx, a.cancel = context.WithCancel(ctx)
+	if err := a.startUpstream(ctx); err != nil {
+		return &UpstreamError{err}
+	}
 	if a.ln != nil {
 		a.http = &http.Server{
 			Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
@@ -180,6 +220,9 @@ func (a *App) Close(ctx context.Context) error {
 		a.cancel()
 	}
 	a.Server.Close(ctx)
+	if a.Child != nil {
+		a.Child.Stop() // the whole process group: no orphans
+	}
 	if a.http != nil {
 		a.http.Shutdown(ctx)
 	} else if a.ln != nil {
@@ -210,4 +253,49 @@ func configLabel(f *config.File) string {
 		return "embedded default"
 	}
 	return f.Path
+}
+
+// startUpstream starts the upstream command, if any, and waits until the
+// upstream answers /ok: hooklab serves nothing before its upstream does.
+func (a *App) startUpstream(ctx context.Context) error {
+	u := a.Server.Upstream()
+	if u == nil {
+		return nil
+	}
+	if len(a.cfg.UpstreamCommand) > 0 {
+		c, err := upstream.StartChild(upstream.ChildOptions{Argv: a.cfg.UpstreamCommand, OnLine: a.cfg.UpstreamOutput})
+		if err != nil {
+			return err
+		}
+		a.Child = c
+		u.Attach(c)
+	}
+	wait := a.cfg.UpstreamWait
+	switch {
+	case wait > 0:
+	case a.Child != nil:
+		wait = 60 * time.Second
+	default:
+		wait = 2 * time.Second
+	}
+	return u.WaitReady(ctx, wait)
+}
+
+// sameAddr reports whether the URL rawURL points at the listen address
+// addr (loopback names and addresses count as one).
+func sameAddr(rawURL, addr string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	uh, up, _ := net.SplitHostPort(u.Host)
+	ah, ap, _ := net.SplitHostPort(addr)
+	if up == "" || up != ap {
+		return false
+	}
+	loop := func(h string) bool {
+		ip := net.ParseIP(h)
+		return h == "localhost" || h == "" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+	}
+	return uh == ah || loop(uh) && loop(ah)
 }

@@ -105,7 +105,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.URL.Path = "/threads/" + strings.TrimPrefix(r.URL.Path, "/thread/")
 			r.URL.RawPath = ""
 		}
-		if p := canonPath(r.URL.Path); p != r.URL.Path && r.URL.RawPath == "" && !strings.HasPrefix(p, "/hooklab/sink/") {
+		// In upstream mode a forwarded path goes as it came.
+		if p := canonPath(r.URL.Path); p != r.URL.Path && r.URL.RawPath == "" && !strings.HasPrefix(p, "/hooklab/sink/") && (s.up == nil || ownPath(p)) {
 			r.URL.Path, r.URL.RawPath = p, ""
 		}
 		if strings.HasPrefix(r.URL.Path, "/hooklab/") {

@@ -37,6 +37,9 @@ func (s *Server) hooklabRoutes(mux *http.ServeMux) {
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 	body := map[string]any{"ok": true, "version": s.o.Version, "addr": s.o.Addr}
+	if s.up != nil {
+		body["upstream"] = s.up.Status()
+	}
 	if s.o.Store != nil {
 		body["seq"] = s.o.Store.LastSeq()
 		body["store"] = s.o.Store.Path()

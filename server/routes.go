@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"hooklab/server/crons"
 	"hooklab/server/engine"
 )
 
@@ -76,14 +75,14 @@ func (b *bufferedWriter) send() {
 
 // routes is the single route table of the server.
 func (s *Server) routes() http.Handler {
+	if s.up != nil {
+		return s.forwardingRoutes()
+	}
 	mux := http.NewServeMux()
 	assistantSearch, assistantCount := searchRoutes(s.eng.SearchAssistants, func(b engine.AssistantQuery) paging {
 		return paging{Limit: b.Limit, Offset: b.Offset}
 	})
 	threadSearch, threadCount := searchRoutes(s.eng.SearchThreads, func(b engine.ThreadRequest) paging {
-		return paging{Limit: b.Limit, Offset: b.Offset}
-	})
-	cronSearch, cronCount := searchRoutes(s.crons.Search, func(b crons.Query) paging {
 		return paging{Limit: b.Limit, Offset: b.Offset}
 	})
 	mux.Handle("GET /ok", s.h(s.handleOK))
@@ -122,17 +121,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /runs/wait", s.hs(s.handleRunCreate(modeWait)))
 	mux.Handle("POST /runs/batch", s.h(s.handleRunBatch))
 	mux.Handle("POST /runs/cancel", s.h(s.handleRunsCancel))
-	// /runs/crons/{cron_id} and /runs/{run_id}/stream overlap for the mux,
+	// /runs/{run_id}/join and /runs/{run_id}/stream overlap for the mux,
 	// so GETs of two segments below /runs/ share one dispatcher.
 	mux.Handle("GET /runs/{first}/{second}", s.hs(s.handleRunsGet2))
 	mux.Handle("GET /runs/{run_id}", s.h(s.handleRunGet))
 
-	mux.Handle("POST /runs/crons", s.h(s.handleCronCreate))
-	mux.Handle("POST /threads/{thread_id}/runs/crons", s.h(s.handleCronCreate))
-	mux.Handle("POST /runs/crons/search", s.h(cronSearch))
-	mux.Handle("POST /runs/crons/count", s.h(cronCount))
-	mux.Handle("PATCH /runs/crons/{cron_id}", s.h(s.handleCronPatch))
-	mux.Handle("DELETE /runs/crons/{cron_id}", s.h(s.handleCronDelete))
+	s.cronRoutes(mux)
 
 	s.hooklabRoutes(mux)
 	// Unknown paths and wrong methods answer in JSON too (the mux's own

@@ -34,6 +34,7 @@ import (
 	"hooklab/server/engine"
 	"hooklab/server/hub"
 	"hooklab/server/store"
+	"hooklab/server/upstream"
 )
 
 // Options are the Server's dependencies and settings.
@@ -52,6 +53,10 @@ type Options struct {
 	Addr       string
 	Logger     *slog.Logger
 	Now        func() time.Time // the clock crons are scheduled by; default time.Now
+	// Upstream, when its URL is set, forwards the LangGraph API to the
+	// developer's own server instead of running the engine; hooklab keeps
+	// its own API, the crons and every webhook.
+	Upstream upstream.Options
 }
 
 // Server is the LangGraph API and hooklab's own API over the run engine
@@ -59,7 +64,8 @@ type Options struct {
 type Server struct {
 	o       Options
 	live    *atomic.Pointer[config.Runtime]
-	eng     *engine.Engine
+	eng     *engine.Engine     // nil in upstream mode
+	up      *upstream.Upstream // nil unless in upstream mode
 	crons   *crons.Table
 	handler http.Handler
 	stop    context.CancelFunc // ends the scheduler
@@ -90,10 +96,26 @@ func New(o Options) (*Server, error) {
 		eo.Sender = o.Sender
 	}
 	var err error
-	if s.eng, err = engine.New(eo); err != nil {
-		return nil, err
+	if o.Upstream.URL != "" {
+		uo := o.Upstream
+		uo.CheckWebhook = func(r *http.Request, webhook string) error { return s.admitWebhook(r.Context(), webhook) }
+		uo.RunTimeout, uo.Logger = o.RunTimeout, o.Logger
+		if o.Sender != nil {
+			uo.Sender = o.Sender
+		}
+		if o.Store != nil {
+			uo.Recorder = o.Store
+		}
+		if s.up, err = upstream.New(uo); err != nil {
+			return nil, err
+		}
+		co.Runner = upstreamRunner{s.up}
+	} else {
+		if s.eng, err = engine.New(eo); err != nil {
+			return nil, err
+		}
+		co.Runner = engineRunner{s.eng}
 	}
-	co.Runner = engineRunner{s.eng}
 	var skipped map[string]error
 	s.crons, skipped, err = crons.New(co)
 	if err != nil {
@@ -112,9 +134,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Runtime is the config in force.
 func (s *Server) Runtime() *config.Runtime { return s.live.Load() }
 
+// Upstream is the developer's server hooklab forwards to, or nil.
+func (s *Server) Upstream() *upstream.Upstream { return s.up }
+
 // Start resumes stored runs and starts the cron scheduler.
 func (s *Server) Start() {
-	s.eng.Start()
+	if s.eng != nil {
+		s.eng.Start()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go s.crons.Run(ctx)
@@ -126,7 +153,19 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.stop != nil {
 		s.stop()
 	}
+	if s.up != nil {
+		// Runs still observed are reported lost; nothing is sent for them.
+		return s.up.Close()
+	}
 	return s.eng.Close(ctx)
+}
+
+// closing is closed once Close has begun (never in upstream mode).
+func (s *Server) closing() <-chan struct{} {
+	if s.eng == nil {
+		return nil
+	}
+	return s.eng.Closing()
 }
 
 // emit records an event: it is stored, then published.
@@ -180,4 +219,26 @@ func (r engineRunner) Fire(ctx context.Context, f crons.Firing) (string, error) 
 		return "", err
 	}
 	return h.ID(), nil
+}
+
+// upstreamRunner lets the cron table create its runs on the upstream. The
+// upstream resolves assistant and thread ids itself when a cron fires.
+type upstreamRunner struct{ u *upstream.Upstream }
+
+// AssistantID implements crons.Runner: the id as given.
+func (r upstreamRunner) AssistantID(_ context.Context, idOrGraph string) (string, error) {
+	return idOrGraph, nil
+}
+
+// CheckThread implements crons.Runner: the upstream checks at each firing.
+func (r upstreamRunner) CheckThread(context.Context, string) error { return nil }
+
+// Fire implements crons.Runner.
+func (r upstreamRunner) Fire(ctx context.Context, f crons.Firing) (string, error) {
+	webhook := ""
+	if f.Request.Webhook != nil {
+		webhook = *f.Request.Webhook
+	}
+	runID, _, err := r.u.CreateRun(ctx, upstream.CronRun{CronID: f.CronID, ThreadID: f.ThreadID, Body: f.Payload, Webhook: webhook})
+	return runID, err
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +28,8 @@ import (
 // devFlags are the flags of `hooklab dev` (and of `hooklab` alone).
 type devFlags struct {
 	addr, config, store, log string
+	upstream                 string
+	command                  []string // after --: the upstream to start
 	headless                 bool
 	runTimeout               time.Duration
 	maxBody                  int64
@@ -39,8 +43,13 @@ func devCommand(o *Options) *cobra.Command {
 		Long: "Serve the LangGraph API on --addr with the built-in echo graph for every graph in langgraph.json, " +
 			"send webhooks as LangGraph Platform does, and open the dashboard (or, with --headless or when " +
 			"stdout is not a terminal, print one JSON event per line).",
-		Args: noArgs("dev takes only flags (hooklab -h lists the commands)"),
-		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), o) },
+		Args: devArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				f.command = args[dash:]
+			}
+			return f.run(cmd.Context(), o)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:2024", "address to serve on")
@@ -49,6 +58,7 @@ func devCommand(o *Options) *cobra.Command {
 	fl.BoolVar(&f.headless, "headless", false, "no dashboard: one JSON event per line on stdout")
 	fl.DurationVar(&f.runTimeout, "run-timeout", time.Hour, "runs longer than this end with status timeout")
 	fl.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
+	fl.StringVar(&f.upstream, "upstream", "", "forward the LangGraph API to your own LangGraph server at this URL (with -- COMMAND ARGS... hooklab starts it)")
 	fl.StringVar(&f.log, "log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
 	return cmd
 }
@@ -56,6 +66,13 @@ func devCommand(o *Options) *cobra.Command {
 func (f *devFlags) run(ctx context.Context, o *Options) error {
 	if f.maxBody <= 0 {
 		return usagef("hooklab dev: --max-body %d: must be a positive number of bytes (default 33554432, 32 MiB)", f.maxBody)
+	}
+	if len(f.command) > 0 && f.upstream == "" {
+		port := commandPort(f.command)
+		if port == "" {
+			return usagef("hooklab dev: which URL does %q serve? pass --upstream, or give the upstream command --port", f.command[0])
+		}
+		f.upstream = "http://127.0.0.1:" + port
 	}
 	file, err := config.LoadOrDefault(f.config)
 	if err != nil {
@@ -76,13 +93,14 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 	app, err := server.Open(server.Config{
 		Runtime: rt, LookupEnv: o.LookupEnv, Addr: f.addr, StorePath: f.store, WatchEvery: time.Second,
 		RunTimeout: f.runTimeout, MaxBody: f.maxBody, Version: o.Version, Logger: logger, Resolver: o.Resolver,
+		Upstream: f.upstream, UpstreamCommand: f.command, UpstreamOutput: upstreamOutput(tui, o.Stderr, logger),
 	})
 	if err != nil {
-		return failed(err)
+		return startError(err)
 	}
 	if err := app.Start(ctx); err != nil {
 		closeApp(app)
-		return failed(err)
+		return startError(err)
 	}
 	var dashErr error
 	if tui {
@@ -99,6 +117,56 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 		return failed(fmt.Errorf("dashboard: %w", dashErr))
 	}
 	return nil
+}
+
+// devArgs allows arguments only after "--": the upstream command.
+func devArgs(cmd *cobra.Command, args []string) error {
+	n := len(args)
+	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+		n = dash
+	}
+	if n > 0 {
+		return usagef("%s: unexpected argument %q: dev takes only flags, and the upstream command after -- (hooklab -h lists the commands)", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// commandPort is the --port (or -p) an upstream command is given, or "".
+func commandPort(argv []string) string {
+	for i, a := range argv {
+		switch {
+		case (a == "--port" || a == "-p") && i+1 < len(argv):
+			return argv[i+1]
+		case strings.HasPrefix(a, "--port="):
+			return strings.TrimPrefix(a, "--port=")
+		}
+	}
+	return ""
+}
+
+// upstreamOutput is where the upstream command's output goes: stderr when
+// headless; under the dashboard, which shows it, only the log file.
+func upstreamOutput(tui bool, stderr io.Writer, logger *slog.Logger) func(string) {
+	if tui {
+		return func(line string) { logger.Info("upstream", "line", line) }
+	}
+	var mu sync.Mutex
+	return func(line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(stderr, "upstream | "+line)
+	}
+}
+
+// startError is the exit of a hooklab that could not start: 2 when the
+// fix is in how it was called (the upstream does not answer, a bad
+// --upstream), 1 otherwise (the address is taken, the store cannot open).
+func startError(err error) error {
+	var ue *server.UpstreamError
+	if errors.As(err, &ue) {
+		return &exitError{code: 2, err: err}
+	}
+	return failed(err)
 }
 
 // closeApp gives a hooklab 5 s to wind down.

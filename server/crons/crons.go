@@ -43,8 +43,11 @@ type Cron struct {
 // Firing is one run a cron creates.
 type Firing struct {
 	CronID   string
-	ThreadID string // "" for a stateless cron
-	Request  engine.RunRequest
+	ThreadID string            // "" for a stateless cron
+	Request  engine.RunRequest // Payload decoded
+	// Payload is the run's body as stored with the cron (webhook
+	// included), with on_completion set for a stateless cron.
+	Payload json.RawMessage
 }
 
 // Runner is what the table needs to check a cron's references and to

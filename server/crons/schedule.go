@@ -1,8 +1,10 @@
 package crons
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"hooklab/server/engine"
@@ -64,9 +66,12 @@ func (t *Table) Fire(ctx context.Context, id string) (string, error) {
 		t.mu.Unlock()
 		return "", err
 	}
-	payload, _ := store.Marshal(c.Payload) // a firing's input keeps "<" and "&" as written
 	threadID := deref(c.ThreadID)
-	onCompletion := deref(c.OnRunCompleted)
+	body := maps.Clone(c.Payload)
+	if threadID == "" {
+		body["on_completion"] = cmp.Or(deref(c.OnRunCompleted), "delete")
+	}
+	payload, _ := store.Marshal(body) // a firing's input keeps "<" and "&" as written
 	c.advance(t.o.Now())
 	ended := c.NextRunDate == nil
 	t.persist(c)
@@ -75,15 +80,9 @@ func (t *Table) Fire(ctx context.Context, id string) (string, error) {
 		t.emit(hub.CronInfo{CronID: id, Action: "ended"})
 	}
 
-	f := Firing{CronID: id, ThreadID: threadID}
+	f := Firing{CronID: id, ThreadID: threadID, Payload: payload}
 	if err := engine.Decode(payload, &f.Request, true); err != nil {
 		return "", fmt.Errorf("cron %s has an unreadable payload: %w", id, err)
-	}
-	if threadID == "" {
-		f.Request.OnCompletion = onCompletion
-		if f.Request.OnCompletion == "" {
-			f.Request.OnCompletion = "delete"
-		}
 	}
 	runID, err := t.o.Runner.Fire(ctx, f)
 	if err != nil {

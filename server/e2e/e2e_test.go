@@ -67,8 +67,16 @@ var listening = regexp.MustCompile(`listening on (http://[0-9.:]+)`)
 // waits until it answers /ok.
 func startHooklab(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startHooklabIn(t, "", 15*time.Second, env, args...)
+}
+
+// startHooklabIn is startHooklab in the working directory dir ("": the
+// test's), waiting up to wait for it to listen.
+func startHooklabIn(t *testing.T, dir string, wait time.Duration, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(hooklabBinary(t), append([]string{"dev", "--headless", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = dir
 	p := &proc{cmd: cmd, done: make(chan struct{})}
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = &lockedWriter{p: p, w: &p.stderr}
@@ -101,7 +109,7 @@ func startHooklab(t *testing.T, env []string, args ...string) *proc {
 	case p.URL = <-urlCh:
 	case <-p.done:
 		t.Fatalf("hooklab exited: %s", p.stderrText())
-	case <-time.After(15 * time.Second):
+	case <-time.After(wait):
 		t.Fatalf("hooklab did not start: %s", p.stderrText())
 	}
 	waitOK(t, p.URL)
