@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,12 @@ type Config struct {
 	Resolver   config.Resolver                 // DNS for the URL policy; nil: the system resolver
 	Backoff    func(attempt int) time.Duration // retry waits; nil: the platform's
 	Now        func() time.Time                // the clock crons are scheduled by; nil: time.Now
+	// AllowHosts are extra names a Host header may carry (--allow-host);
+	// the host of Addr is always allowed.
+	AllowHosts []string
+	// Token is required on hooklab's own API when set. Listening beyond
+	// loopback without one makes Open generate one (App.Token).
+	Token string
 }
 
 // App is a running hooklab: the store, the hub, the sender and the server,
@@ -60,6 +67,10 @@ type App struct {
 	// Handler is what Start serves: the server's handler, unless the
 	// caller wrapped it between Open and Start.
 	Handler http.Handler
+	// Exposed is true when the listener is not on loopback; Token is then
+	// what hooklab's own API requires (given or generated).
+	Exposed bool
+	Token   string
 
 	cfg       Config
 	ln        net.Listener
@@ -116,6 +127,11 @@ func Open(cfg Config) (*App, error) {
 			return nil, &ListenError{Addr: cfg.Addr, Err: errors.Unwrap(err)}
 		}
 		a.ln, a.Addr, a.URL = ln, ln.Addr().String(), "http://"+ln.Addr().String()
+		a.Exposed = exposed(ln.Addr())
+	}
+	a.Token = cfg.Token
+	if a.Exposed && a.Token == "" {
+		a.Token = newToken()
 	}
 	live := new(atomic.Pointer[config.Runtime])
 	live.Store(cfg.Runtime)
@@ -127,6 +143,7 @@ func Open(cfg Config) (*App, error) {
 		Store: a.Store, Hub: a.Hub, Sender: a.Sender, Live: live, LookupEnv: cfg.LookupEnv,
 		Resolver: cfg.Resolver, RunTimeout: cfg.RunTimeout, MaxBody: cfg.MaxBody, Heartbeat: cfg.Heartbeat,
 		Version: cfg.Version, Addr: a.Addr, Logger: cfg.Logger, Now: cfg.Now,
+		AllowHosts: append(slices.Clone(cfg.AllowHosts), listenHost(cfg.Addr)), Token: a.Token,
 	})
 	if err != nil {
 		if a.ln != nil {
@@ -137,7 +154,7 @@ func Open(cfg Config) (*App, error) {
 	}
 	a.Server, a.Handler = srv, srv.Handler()
 	// Relative webhook URLs are dispatched into the server's own handler.
-	a.Sender.SetLocal(srv.Handler())
+	a.Sender.SetLocal(srv.LocalHandler())
 	return a, nil
 }
 

@@ -52,6 +52,15 @@ type Options struct {
 	Addr       string
 	Logger     *slog.Logger
 	Now        func() time.Time // the clock crons are scheduled by; default time.Now
+	// AllowHosts are the names, besides IP addresses and localhost, that a
+	// Host header may carry (".example.com": the name and its subdomains).
+	AllowHosts []string
+	// Token, when set, is required on hooklab's own API (not the sink).
+	Token string
+	// ForwardsCORS reports a request whose CORS answer comes from
+	// elsewhere (an upstream LangGraph server it is forwarded to): the CORS
+	// layer then adds nothing and leaves its preflight alone. nil: none.
+	ForwardsCORS func(*http.Request) bool
 }
 
 // Server is the LangGraph API and hooklab's own API over the run engine
@@ -61,7 +70,8 @@ type Server struct {
 	live    *atomic.Pointer[config.Runtime]
 	eng     *engine.Engine
 	crons   *crons.Table
-	handler http.Handler
+	handler http.Handler       // served on the network: routes behind the guards
+	local   http.Handler       // relative webhooks: the LangGraph routes and the sink
 	stop    context.CancelFunc // ends the scheduler
 }
 
@@ -102,12 +112,16 @@ func New(o Options) (*Server, error) {
 	for id, err := range skipped {
 		o.Logger.Warn("skipping unreadable cron", "id", id, "err", err)
 	}
-	s.handler = s.routes()
+	routes := s.routes()
+	s.handler, s.local = s.protect(routes), localOnly(routes)
 	return s, nil
 }
 
-// Handler is the server's HTTP handler.
+// Handler is the server's HTTP handler, for the network.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// LocalHandler is the handler relative webhook URLs are dispatched into.
+func (s *Server) LocalHandler() http.Handler { return s.local }
 
 // Runtime is the config in force.
 func (s *Server) Runtime() *config.Runtime { return s.live.Load() }
