@@ -96,7 +96,7 @@ func (ts *testServer) waitReady(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(ts.URL + "/hooklab/healthz"); err == nil {
+		if resp, err := http.Get(ts.URL + "/ok"); err == nil { // /hooklab/ may need a token
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return
