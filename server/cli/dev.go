@@ -26,6 +26,8 @@ import (
 // devFlags are the flags of `hooklab dev` (and of `hooklab` alone).
 type devFlags struct {
 	addr, config, store, log string
+	token                    string
+	allowHosts               []string
 	headless                 bool
 	runTimeout               time.Duration
 	maxBody                  int64
@@ -50,12 +52,18 @@ func devCommand(o *Options) *cobra.Command {
 	fl.DurationVar(&f.runTimeout, "run-timeout", time.Hour, "runs longer than this end with status timeout")
 	fl.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
 	fl.StringVar(&f.log, "log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
+	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also answer requests whose Host is `NAME` (repeatable; .example.com: the name and its subdomains); IP addresses and localhost always are")
+	fl.StringVar(&f.token, "token", "", "require this token on hooklab's own API /hooklab/ (default $HOOKLAB_TOKEN; beyond loopback without one, a token is generated and printed)")
 	return cmd
 }
 
 func (f *devFlags) run(ctx context.Context, o *Options) error {
 	if f.maxBody <= 0 {
 		return usagef("hooklab dev: --max-body %d: must be a positive number of bytes (default 33554432, 32 MiB)", f.maxBody)
+	}
+	token, err := f.devToken(o)
+	if err != nil {
+		return err
 	}
 	file, err := config.LoadOrDefault(f.config)
 	if err != nil {
@@ -76,6 +84,7 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 	app, err := server.Open(server.Config{
 		Runtime: rt, LookupEnv: o.LookupEnv, Addr: f.addr, StorePath: f.store, WatchEvery: time.Second,
 		RunTimeout: f.runTimeout, MaxBody: f.maxBody, Version: o.Version, Logger: logger, Resolver: o.Resolver,
+		AllowHosts: f.allowHosts, Token: token,
 	})
 	if err != nil {
 		return failed(err)
@@ -84,6 +93,7 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 		closeApp(app)
 		return failed(err)
 	}
+	warnExposed(o.Stderr, app, token)
 	var dashErr error
 	if tui {
 		editor, _ := o.LookupEnv("EDITOR")
