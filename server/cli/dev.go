@@ -52,7 +52,7 @@ func devCommand(o *Options) *cobra.Command {
 	fl.DurationVar(&f.runTimeout, "run-timeout", time.Hour, "runs longer than this end with status timeout")
 	fl.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
 	fl.StringVar(&f.log, "log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
-	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also answer requests whose Host is `NAME` (repeatable; .example.com: the name and its subdomains); IP addresses and localhost always are")
+	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also answer requests whose Host is this name (repeatable; .example.com: the name and its subdomains); IP addresses and localhost always are")
 	fl.StringVar(&f.token, "token", "", "require this token on hooklab's own API /hooklab/ (default $HOOKLAB_TOKEN; beyond loopback without one, a token is generated and printed)")
 	return cmd
 }
