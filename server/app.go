@@ -51,6 +51,9 @@ type Config struct {
 	// Token is required on hooklab's own API when set. Listening beyond
 	// loopback without one makes Open generate one (App.Token).
 	Token string
+	// ForwardsCORS reports a request forwarded to an upstream LangGraph
+	// server, whose own CORS answer goes back as it is (Options.ForwardsCORS).
+	ForwardsCORS func(*http.Request) bool
 }
 
 // App is a running hooklab: the store, the hub, the sender and the server,
@@ -143,7 +146,7 @@ func Open(cfg Config) (*App, error) {
 		Store: a.Store, Hub: a.Hub, Sender: a.Sender, Live: live, LookupEnv: cfg.LookupEnv,
 		Resolver: cfg.Resolver, RunTimeout: cfg.RunTimeout, MaxBody: cfg.MaxBody, Heartbeat: cfg.Heartbeat,
 		Version: cfg.Version, Addr: a.Addr, Logger: cfg.Logger, Now: cfg.Now,
-		AllowHosts: append(slices.Clone(cfg.AllowHosts), listenHost(cfg.Addr)), Token: a.Token,
+		AllowHosts: append(slices.Clone(cfg.AllowHosts), listenHost(cfg.Addr)), Token: a.Token, ForwardsCORS: cfg.ForwardsCORS,
 	})
 	if err != nil {
 		if a.ln != nil {

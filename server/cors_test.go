@@ -89,12 +89,18 @@ func TestCORSDefaultEveryRoute(t *testing.T) {
 		_, h, _ = g.send(t, r[0], r[1], bodyFor(r[0]), map[string]string{"Content-Type": "application/json"}, "")
 		wantHeader(t, what+" without Origin", h, "Access-Control-Allow-Origin", "")
 	}
+	// A page on a public address asking for a private one (Chrome's
+	// private network access) is let through, as the platform's dev server does.
+	_, h, _ := g.send(t, "OPTIONS", "/threads", "", map[string]string{"Origin": "https://app.example.com",
+		"Access-Control-Request-Method": "POST", "Access-Control-Request-Private-Network": "true"}, "")
+	wantHeader(t, "private network preflight", h, "Access-Control-Allow-Private-Network", "true")
 	// OPTIONS that is no preflight reaches the routes (405).
-	if status, _, _ := g.send(t, "OPTIONS", "/threads", "", map[string]string{"Origin": pageOrigin}, ""); status != 405 {
+	status, _, _ := g.send(t, "OPTIONS", "/threads", "", map[string]string{"Origin": pageOrigin}, "")
+	if status != 405 {
 		t.Errorf("OPTIONS /threads without Access-Control-Request-Method = %d, want 405", status)
 	}
 	// hooklab's own API gets none, and its preflight is refused.
-	status, h, _ := g.send(t, "OPTIONS", "/hooklab/config", "", map[string]string{"Origin": pageOrigin, "Access-Control-Request-Method": "PUT"}, "")
+	status, h, _ = g.send(t, "OPTIONS", "/hooklab/config", "", map[string]string{"Origin": pageOrigin, "Access-Control-Request-Method": "PUT"}, "")
 	if status != 403 || h.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("preflight of PUT /hooklab/config = %d with Allow-Origin %q, want 403 and none", status, h.Get("Access-Control-Allow-Origin"))
 	}
