@@ -9,7 +9,9 @@
 // objects and executes runs; the cron table (server/crons) fires crons;
 // the sender delivers webhooks; the store keeps everything and publishes
 // events to the hub. The engine and the cron table each have their own
-// lock; the handlers and hooklab's own API have none.
+// lock; the handlers and hooklab's own API have none. In front of every
+// route (guard.go): the Host check, the rules that keep web pages out of
+// hooklab's own API, and CORS on the LangGraph routes (cors.go).
 //
 // The platform behaviour served here: errors are JSON {"detail": "..."}
 // with 422 for a schema violation, 404 for an unknown object, 409 for a
