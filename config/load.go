@@ -77,6 +77,9 @@ func Parse(path string, data []byte) (*File, error) {
 	if err := p.http(f, doc); err != nil {
 		return nil, err
 	}
+	if err := p.checkCORS(f, doc); err != nil {
+		return nil, err
+	}
 	if err := p.webhooks(f, doc); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,15 @@ type Config struct {
 	// (default 60 s for a command hooklab starts, which may take seconds
 	// to come up, and 2 s for a server that should be running already).
 	UpstreamWait time.Duration
+	// AllowHosts are extra names a Host header may carry (--allow-host);
+	// the host of Addr is always allowed.
+	AllowHosts []string
+	// Token is required on hooklab's own API when set. Listening beyond
+	// loopback without one makes Open generate one (App.Token).
+	Token string
+	// ForwardsCORS reports a request forwarded to an upstream LangGraph
+	// server, whose own CORS answer goes back as it is (Options.ForwardsCORS).
+	ForwardsCORS func(*http.Request) bool
 }
 
 // App is a running hooklab: the store, the hub, the sender and the server,
@@ -75,6 +85,10 @@ type App struct {
 	// Handler is what Start serves: the server's handler, unless the
 	// caller wrapped it between Open and Start.
 	Handler http.Handler
+	// Exposed is true when the listener is not on loopback; Token is then
+	// what hooklab's own API requires (given or generated).
+	Exposed bool
+	Token   string
 
 	// Child is the upstream started by hooklab, or nil.
 	Child *upstream.Child
@@ -149,6 +163,11 @@ func Open(cfg Config) (*App, error) {
 			return nil, &ListenError{Addr: cfg.Addr, Err: errors.Unwrap(err)}
 		}
 		a.ln, a.Addr, a.URL = ln, ln.Addr().String(), "http://"+ln.Addr().String()
+		a.Exposed = exposed(ln.Addr())
+	}
+	a.Token = cfg.Token
+	if a.Exposed && a.Token == "" {
+		a.Token = newToken()
 	}
 	live := new(atomic.Pointer[config.Runtime])
 	live.Store(cfg.Runtime)
@@ -160,6 +179,7 @@ func Open(cfg Config) (*App, error) {
 		Store: a.Store, Hub: a.Hub, Sender: a.Sender, Live: live, LookupEnv: cfg.LookupEnv,
 		Resolver: cfg.Resolver, RunTimeout: cfg.RunTimeout, MaxBody: cfg.MaxBody, Heartbeat: cfg.Heartbeat,
 		Version: cfg.Version, Addr: a.Addr, Logger: cfg.Logger, Now: cfg.Now,
+		AllowHosts: append(slices.Clone(cfg.AllowHosts), listenHost(cfg.Addr)), Token: a.Token, ForwardsCORS: cfg.ForwardsCORS,
 		Upstream: upstream.Options{URL: cfg.Upstream},
 	})
 	if err != nil {
@@ -174,7 +194,7 @@ func Open(cfg Config) (*App, error) {
 	}
 	a.Server, a.Handler = srv, srv.Handler()
 	// Relative webhook URLs are dispatched into the server's own handler.
-	a.Sender.SetLocal(srv.Handler())
+	a.Sender.SetLocal(srv.LocalHandler())
 	return a, nil
 }
 

@@ -30,7 +30,7 @@ func (s *Server) forwardingRoutes() http.Handler {
 	s.hooklabRoutes(own)
 	s.cronRoutes(own)
 	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !ownPath(r.URL.Path) {
+		if !servedHere(r.URL.Path) {
 			s.up.ServeHTTP(w, r)
 			return
 		}
@@ -42,8 +42,8 @@ func (s *Server) forwardingRoutes() http.Handler {
 	}))
 }
 
-// ownPath reports the paths hooklab serves itself in upstream mode.
-func ownPath(p string) bool {
+// servedHere reports the paths hooklab serves itself in upstream mode.
+func servedHere(p string) bool {
 	if strings.HasPrefix(p, "/hooklab/") || p == "/runs/crons" || strings.HasPrefix(p, "/runs/crons/") {
 		return true
 	}

@@ -40,6 +40,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		for _, route := range routes {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodPost, route, bytes.NewReader(body))
+			req.Host = "127.0.0.1" // httptest says example.com, which the Host guard refuses
 			h.ServeHTTP(rec, req)
 			if rec.Code >= 500 {
 				t.Fatalf("POST %s %q: %d %s", route, body, rec.Code, rec.Body.Bytes())

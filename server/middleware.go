@@ -106,7 +106,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.URL.RawPath = ""
 		}
 		// In upstream mode a forwarded path goes as it came.
-		if p := canonPath(r.URL.Path); p != r.URL.Path && r.URL.RawPath == "" && !strings.HasPrefix(p, "/hooklab/sink/") && (s.up == nil || ownPath(p)) {
+		if p := canonPath(r.URL.Path); p != r.URL.Path && r.URL.RawPath == "" && !strings.HasPrefix(p, "/hooklab/sink/") && (s.up == nil || servedHere(p)) {
 			r.URL.Path, r.URL.RawPath = p, ""
 		}
 		if strings.HasPrefix(r.URL.Path, "/hooklab/") {

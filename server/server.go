@@ -9,7 +9,9 @@
 // objects and executes runs; the cron table (server/crons) fires crons;
 // the sender delivers webhooks; the store keeps everything and publishes
 // events to the hub. The engine and the cron table each have their own
-// lock; the handlers and hooklab's own API have none.
+// lock; the handlers and hooklab's own API have none. In front of every
+// route (guard.go): the Host check, the rules that keep web pages out of
+// hooklab's own API, and CORS on the LangGraph routes (cors.go).
 //
 // The platform behaviour served here: errors are JSON {"detail": "..."}
 // with 422 for a schema violation, 404 for an unknown object, 409 for a
@@ -57,6 +59,15 @@ type Options struct {
 	// developer's own server instead of running the engine; hooklab keeps
 	// its own API, the crons and every webhook.
 	Upstream upstream.Options
+	// AllowHosts are the names, besides IP addresses and localhost, that a
+	// Host header may carry (".example.com": the name and its subdomains).
+	AllowHosts []string
+	// Token, when set, is required on hooklab's own API (not the sink).
+	Token string
+	// ForwardsCORS reports a request whose CORS answer comes from
+	// elsewhere (an upstream LangGraph server it is forwarded to): the CORS
+	// layer then adds nothing and leaves its preflight alone. nil: none.
+	ForwardsCORS func(*http.Request) bool
 }
 
 // Server is the LangGraph API and hooklab's own API over the run engine
@@ -67,7 +78,8 @@ type Server struct {
 	eng     *engine.Engine     // nil in upstream mode
 	up      *upstream.Upstream // nil unless in upstream mode
 	crons   *crons.Table
-	handler http.Handler
+	handler http.Handler       // served on the network: routes behind the guards
+	local   http.Handler       // relative webhooks: the LangGraph routes and the sink
 	stop    context.CancelFunc // ends the scheduler
 }
 
@@ -109,6 +121,10 @@ func New(o Options) (*Server, error) {
 		if s.up, err = upstream.New(uo); err != nil {
 			return nil, err
 		}
+		if s.o.ForwardsCORS == nil {
+			// The upstream answers CORS for what it serves.
+			s.o.ForwardsCORS = func(r *http.Request) bool { return !servedHere(r.URL.Path) }
+		}
 		co.Runner = upstreamRunner{s.up}
 	} else {
 		if s.eng, err = engine.New(eo); err != nil {
@@ -124,12 +140,16 @@ func New(o Options) (*Server, error) {
 	for id, err := range skipped {
 		o.Logger.Warn("skipping unreadable cron", "id", id, "err", err)
 	}
-	s.handler = s.routes()
+	routes := s.routes()
+	s.handler, s.local = s.protect(routes), localOnly(routes)
 	return s, nil
 }
 
-// Handler is the server's HTTP handler.
+// Handler is the server's HTTP handler, for the network.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// LocalHandler is the handler relative webhook URLs are dispatched into.
+func (s *Server) LocalHandler() http.Handler { return s.local }
 
 // Runtime is the config in force.
 func (s *Server) Runtime() *config.Runtime { return s.live.Load() }

@@ -27,7 +27,7 @@ func attachCommand(o *Options) *cobra.Command {
 			if len(args) == 1 {
 				target = args[0]
 			}
-			c, err := client.New(target)
+			c, err := client.New(target, client.WithToken(client.EnvToken(o.LookupEnv)))
 			if err != nil {
 				return usagef("hooklab attach: %v", err)
 			}
@@ -48,5 +48,6 @@ func attachCommand(o *Options) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&headless, "headless", false, "print JSON lines instead of opening the dashboard")
+	addTokenFlag(cmd, o)
 	return cmd
 }

@@ -147,7 +147,10 @@ func newRoot(o *Options) *cobra.Command {
 		}
 		return nil
 	}
-	root.AddCommand(dev, checkURLCommand(o), historyCommand(o), replayCommand(o), attachCommand(o), benchCommand(o), versionCommand(o))
+	history, replay := historyCommand(o), replayCommand(o)
+	addTokenFlag(history, o)
+	addTokenFlag(replay, o)
+	root.AddCommand(dev, checkURLCommand(o), history, replay, attachCommand(o), benchCommand(o), versionCommand(o))
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "help" {

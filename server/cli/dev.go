@@ -30,6 +30,8 @@ type devFlags struct {
 	addr, config, store, log string
 	upstream                 string
 	command                  []string // after --: the upstream to start
+	token                    string
+	allowHosts               []string
 	headless                 bool
 	runTimeout               time.Duration
 	maxBody                  int64
@@ -60,6 +62,8 @@ func devCommand(o *Options) *cobra.Command {
 	fl.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body accepted, in bytes (larger gets 413)")
 	fl.StringVar(&f.upstream, "upstream", "", "forward the LangGraph API to your own LangGraph server at this URL (with -- COMMAND ARGS... hooklab starts it)")
 	fl.StringVar(&f.log, "log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
+	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also answer requests whose Host is this name (repeatable; .example.com: the name and its subdomains); IP addresses and localhost always are")
+	fl.StringVar(&f.token, "token", "", "require this token on hooklab's own API /hooklab/ (default $HOOKLAB_TOKEN; beyond loopback without one, a token is generated and printed)")
 	return cmd
 }
 
@@ -73,6 +77,10 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 			return usagef("hooklab dev: which URL does %q serve? pass --upstream, or give the upstream command --port", f.command[0])
 		}
 		f.upstream = "http://127.0.0.1:" + port
+	}
+	token, err := f.devToken(o)
+	if err != nil {
+		return err
 	}
 	file, err := config.LoadOrDefault(f.config)
 	if err != nil {
@@ -93,6 +101,7 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 	app, err := server.Open(server.Config{
 		Runtime: rt, LookupEnv: o.LookupEnv, Addr: f.addr, StorePath: f.store, WatchEvery: time.Second,
 		RunTimeout: f.runTimeout, MaxBody: f.maxBody, Version: o.Version, Logger: logger, Resolver: o.Resolver,
+		AllowHosts: f.allowHosts, Token: token,
 		Upstream: f.upstream, UpstreamCommand: f.command, UpstreamOutput: upstreamOutput(tui, o.Stderr, logger),
 	})
 	if err != nil {
@@ -102,6 +111,7 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 		closeApp(app)
 		return startError(err)
 	}
+	warnExposed(o.Stderr, app, token)
 	var dashErr error
 	if tui {
 		editor, _ := o.LookupEnv("EDITOR")

@@ -34,6 +34,10 @@ type Client struct {
 	base string // http://host:port, no trailing slash
 	feed string // ws://host:port/hooklab/events
 	hc   *http.Client
+	// token is sent as Authorization: Bearer on hooklab's own API and the
+	// feed (a hooklab listening beyond loopback requires it); never on the
+	// LangGraph routes, which an upstream server may read it on.
+	token string
 
 	mu      sync.Mutex
 	rt      *config.Runtime // the config in force, as last fetched
@@ -66,10 +70,30 @@ func (e *APIError) Unwrap() error {
 	return nil
 }
 
+// Option is a setting of New.
+type Option func(*Client)
+
+// WithToken sends token to hooklab's own API and its feed ("" sends none).
+func WithToken(token string) Option {
+	return func(c *Client) { c.token = strings.TrimSpace(token) }
+}
+
+// TokenEnv is the environment variable hooklab's CLI reads the token from.
+const TokenEnv = "HOOKLAB_TOKEN"
+
+// EnvToken is the token set in the environment getenv reads (nil: none).
+func EnvToken(getenv func(string) (string, bool)) string {
+	if getenv == nil {
+		return ""
+	}
+	v, _ := getenv(TokenEnv)
+	return v
+}
+
 // New returns a client for the hooklab at target: a feed URL
 // (ws://host:port/hooklab/events), an http:// base, or host:port. It does
 // not touch the network; call Ping to see whether anything answers.
-func New(target string) (*Client, error) {
+func New(target string, opts ...Option) (*Client, error) {
 	base, err := baseURL(target)
 	if err != nil {
 		return nil, err
@@ -81,6 +105,9 @@ func New(target string) (*Client, error) {
 	tr.Proxy = nil
 	c := &Client{base: base, feed: feed, hc: &http.Client{Transport: tr}}
 	c.info = Info{Addr: strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://"), Remote: true}
+	for _, o := range opts {
+		o(c)
+	}
 	return c, nil
 }
 
@@ -134,6 +161,9 @@ func (c *Client) Ping(ctx context.Context) error {
 	var h health
 	if err := c.do(ctx, http.MethodGet, "/hooklab/healthz", nil, &h); err != nil {
 		var ae *APIError
+		if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) && ae.Detail != "" {
+			return fmt.Errorf("the hooklab at %s refused: %s", c.base, ae.Detail)
+		}
 		if errors.As(err, &ae) {
 			return fmt.Errorf("no hooklab answers at %s: GET /hooklab/healthz gave HTTP %d (is this a LangGraph server without hooklab?)", c.base, ae.Status)
 		}
@@ -197,10 +227,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	if in != nil {
+	if in != nil || method != http.MethodGet {
+		// hooklab refuses a state-changing request without it.
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	c.authorize(req.Header, path)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return transportErr(err)
@@ -230,6 +262,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s: cannot read the answer: %w", method, pathOnly(path), err)
 	}
 	return nil
+}
+
+// authorize adds the token to a request for path on hooklab's own API.
+func (c *Client) authorize(h http.Header, path string) {
+	if c.token != "" && strings.HasPrefix(path, "/hooklab/") {
+		h.Set("Authorization", "Bearer "+c.token)
+	}
 }
 
 // transportErr drops net/http's "Get \"url\":" prefix: callers name the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -60,10 +61,15 @@ func (f *feed) dial(ctx context.Context, withSince bool) (*websocket.Conn, error
 		u += "?since=" + strconv.FormatUint(f.last, 10)
 	}
 	d := websocket.Dialer{HandshakeTimeout: dialTimeout, ReadBufferSize: 32 << 10, WriteBufferSize: 1024}
-	conn, resp, err := d.DialContext(ctx, u, nil)
+	h := http.Header{}
+	f.c.authorize(h, "/hooklab/events")
+	conn, resp, err := d.DialContext(ctx, u, h)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return nil, &permanentError{fmt.Errorf("the hooklab at %s refused the event feed (HTTP 401): it needs its token (--token or %s)", f.c.base, TokenEnv)}
+			}
 			if resp.StatusCode/100 == 4 {
 				return nil, &permanentError{fmt.Errorf("the hooklab at %s refused the event feed (HTTP %d); is it a hooklab?", f.c.base, resp.StatusCode)}
 			}

@@ -151,7 +151,7 @@ func openSource(path string, getenv func(string) (string, bool), writable bool, 
 		return nil, &UsageError{cmd + ": an in-memory store keeps no history to read; pass --store with a file"}
 	}
 	if addr, ok := store.OwnerAddr(path); ok {
-		c, err := New(addr)
+		c, err := New(addr, WithToken(EnvToken(getenv)))
 		if err == nil {
 			return &source{path: path, owner: addr, c: c}, nil
 		}

@@ -51,14 +51,25 @@ type Lab struct {
 // it when the test ends. Retries wait 10 ms.
 func StartLab(t testing.TB, path string, f *config.File, getenv func(string) (string, bool)) *Lab {
 	t.Helper()
+	return StartLabWith(t, path, f, getenv, nil)
+}
+
+// StartLabWith is StartLab with the server.Config edited by edit (nil:
+// as it is), for a token or allowed hosts.
+func StartLabWith(t testing.TB, path string, f *config.File, getenv func(string) (string, bool), edit func(*server.Config)) *Lab {
+	t.Helper()
 	rt, err := config.Resolve(f, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := server.Open(server.Config{
+	cfg := server.Config{
 		Runtime: rt, LookupEnv: getenv, Addr: "127.0.0.1:0", StorePath: path, Version: "test",
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond },
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	app, err := server.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

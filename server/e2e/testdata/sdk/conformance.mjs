@@ -167,7 +167,7 @@ await step("crons: createForThread, create, search, update, delete", async () =>
   const up = await client.crons.update(c2.cron_id, { enabled: false });
   assert.equal(up.enabled, false);
   // Fire the thread cron now through hooklab's own route and see its webhook.
-  const fired = await fetch(`${apiUrl}/hooklab/crons/${c1.cron_id}/fire`, { method: "POST" }).then((r) => r.json());
+  const fired = await fetch(`${apiUrl}/hooklab/crons/${c1.cron_id}/fire`, { method: "POST", headers: { "content-type": "application/json" } }).then((r) => r.json());
   await waitFor(() => hooksFor(fired.run_id).length === 1, "cron webhook");
   await client.crons.delete(c1.cron_id);
   await client.crons.delete(c2.cron_id);
