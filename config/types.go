@@ -119,7 +119,8 @@ type File struct {
 	// platform ignores them too): usually a typo worth showing the user.
 	Warnings []string `json:"warnings,omitempty"`
 
-	raw rawDoc // every top-level key, in order, for save-back
+	raw  rawDoc // every top-level key, in order, for save-back
+	disk []byte // the file's bytes as loaded or last saved; nil when not read from a file
 }
 
 // HTTP holds the part of langgraph.json's `http` key hooklab uses.
