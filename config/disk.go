@@ -51,7 +51,9 @@ func (e *ConflictError) configError() *Error {
 	ce := &Error{File: e.Path, Key: "", Fix: "reload the file (your unsaved edit is dropped), or compare it with your edit and merge by hand"}
 	switch {
 	case e.Reason == ConflictInvalid && e.Problem != nil:
-		ce.Message = "not saved: the file on disk no longer loads (" + e.Problem.Error() + ")"
+		why := *e.Problem
+		why.Fix = ""
+		ce.Message = "not saved: the file on disk no longer loads (" + why.Error() + ")"
 		ce.Fix = "fix the file first (hooklab will not overwrite it), or compare it with your edit"
 	case e.Loaded == "":
 		ce.Message = "not saved: the file exists on disk and is not the one hooklab loaded"

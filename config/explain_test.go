@@ -180,4 +180,3 @@ func TestResolvePolicyNeedsNoEnvironment(t *testing.T) {
 		t.Fatalf("embedded default source = %q", p.DisableLoopback.Source)
 	}
 }
-

@@ -171,4 +171,8 @@ type Runtime struct {
 	Headers         []ResolvedHeader `json:"headers"`
 	AllowedFields   []string         `json:"allowed_fields,omitempty"`
 	DisableWebhooks bool             `json:"disable_webhooks"`
+	// Problem is set while File.Path on disk does not load (a reload or
+	// a save found it broken): this config stays in force until it is
+	// fixed. A dashboard shows it as a banner.
+	Problem *Problem `json:"problem,omitempty"`
 }

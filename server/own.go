@@ -30,6 +30,7 @@ func (s *Server) hooklabRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /hooklab/deliveries/{id}/replay", s.hs(s.handleReplay))
 	mux.Handle("GET /hooklab/config", s.h(s.handleConfigGet))
 	mux.Handle("PUT /hooklab/config", s.h(s.handleConfigPut))
+	mux.Handle("POST /hooklab/config/reload", s.h(s.handleConfigReload))
 	mux.Handle("POST /hooklab/check-url", s.h(s.handleCheckURL))
 	mux.Handle("POST /hooklab/crons/{cron_id}/fire", s.hs(s.handleCronFire))
 	mux.Handle("/hooklab/sink/{name...}", s.hs(s.handleSink))
@@ -43,6 +44,9 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.o.Store.Err(); err != nil {
 			body["store_error"] = err.Error()
 		}
+	}
+	if p := s.Runtime().Problem; p != nil {
+		body["config_problem"] = p
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
