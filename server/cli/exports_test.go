@@ -147,4 +147,3 @@ func TestHistoryShowsReplayOfAndReplayDiff(t *testing.T) {
 		t.Fatalf("REPLAY_OF column is not aligned:\n%s", out)
 	}
 }
-
