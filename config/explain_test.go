@@ -23,41 +23,62 @@ var explainCorpus = []string{
 // TestExplainKeepsThePlatformsDecision: Explain changes nothing Check
 // decides, and what it adds is consistent with it.
 func TestExplainKeepsThePlatformsDecision(t *testing.T) {
-	res := testResolver()
 	for _, bits := range []uint16{0, 0xffff, 1, 1 | 32, 1 | 2 | 4 | 64 | 128, 1 | 8 | 16 | 32 | 64 | 128, 1 | 256 | 40<<9} {
-		p := fuzzPolicy(bits)
 		for _, raw := range explainCorpus {
-			c := p.Check(context.Background(), raw, res)
-			e := p.Explain(context.Background(), raw, CheckOptions{Resolver: res})
-			if c.Failed != nil || c.Rest != nil {
-				t.Fatalf("Check carries Explain's fields: %+v", c)
-			}
-			core := e
-			core.Failed, core.Rest = nil, nil
-			if !reflect.DeepEqual(c, core) {
-				t.Fatalf("bits %x %q: Explain differs from Check\n%+v\n%+v", bits, raw, c, core)
-			}
-			if c.Allowed != (len(e.Failed) == 0) || len(e.Rest) > 0 && c.Allowed {
-				t.Fatalf("%q: allowed=%v with failures %+v", raw, c.Allowed, e.Failed)
-			}
-			for i, f := range e.Failed {
-				if f.Reported != (i == 0) || f.Because == "" {
-					t.Fatalf("%q: failure %d = %+v", raw, i, f)
-				}
-			}
-			if len(e.Failed) > 0 && (e.Failed[0].Rule != c.Rule || e.Failed[0].Message != c.Message || e.Failed[0].Hint != c.Hint) {
-				t.Fatalf("%q: the reported failure is not the platform's: %+v vs %+v", raw, e.Failed[0], c)
-			}
-			failing := 0
-			for _, ch := range append(append([]Check(nil), e.Checks...), e.Rest...) {
-				if !ch.Passed {
-					failing++
-				}
-			}
-			if failing != len(e.Failed) {
-				t.Fatalf("%q: %d failing checks, %d failures", raw, failing, len(e.Failed))
-			}
+			explainAgrees(t, fuzzPolicy(bits), raw)
 		}
+	}
+}
+
+func FuzzPolicyExplain(f *testing.F) {
+	for _, s := range explainCorpus {
+		f.Add(s, uint16(0))
+		f.Add(s, uint16(0xffff))
+		f.Add(s, uint16(1|2|4|64|128))
+	}
+	f.Fuzz(func(t *testing.T, raw string, bits uint16) {
+		explainAgrees(t, fuzzPolicy(bits), raw)
+	})
+}
+
+// explainAgrees fails unless p's Explain of raw is its Check plus
+// failures and later checks that are consistent with it.
+func explainAgrees(t *testing.T, p Policy, raw string) {
+	t.Helper()
+	res := testResolver()
+	c := p.Check(context.Background(), raw, res)
+	e := p.Explain(context.Background(), raw, CheckOptions{Resolver: res})
+	if c.Failed != nil || c.Rest != nil {
+		t.Fatalf("Check carries Explain's fields: %+v", c)
+	}
+	core := e
+	core.Failed, core.Rest = nil, nil
+	if !reflect.DeepEqual(c, core) {
+		t.Fatalf("%q: Explain differs from Check\n%+v\n%+v", raw, c, core)
+	}
+	if c.Allowed != (len(e.Failed) == 0) || len(e.Rest) > 0 && c.Allowed {
+		t.Fatalf("%q: allowed=%v with failures %+v", raw, c.Allowed, e.Failed)
+	}
+	for i, f := range e.Failed {
+		if f.Reported != (i == 0) || f.Because == "" {
+			t.Fatalf("%q: failure %d = %+v", raw, i, f)
+		}
+	}
+	if len(e.Failed) > 0 && (e.Failed[0].Rule != c.Rule || e.Failed[0].Message != c.Message || e.Failed[0].Hint != c.Hint) {
+		t.Fatalf("%q: the reported failure is not the platform's: %+v vs %+v", raw, e.Failed[0], c)
+	}
+	var failing []string
+	for _, ch := range append(append([]Check(nil), e.Checks...), e.Rest...) {
+		if !ch.Passed {
+			failing = append(failing, ch.Rule)
+		}
+	}
+	var failed []string
+	for _, f := range e.Failed {
+		failed = append(failed, f.Rule)
+	}
+	if !reflect.DeepEqual(failing, failed) {
+		t.Fatalf("%q: failing checks %v, failures %v", raw, failing, failed)
 	}
 }
 

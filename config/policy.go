@@ -152,7 +152,7 @@ func (p Policy) decide(ctx context.Context, raw string, o CheckOptions, all bool
 			return x.d
 		}
 		x.pass(RuleLoopback, lb.Value, lb.Source, "relative URL: dispatched in-process")
-		x.d.Relative = true
+		x.d.Relative = x.d.Allowed // as Check, which stops at an earlier failure
 		return x.d
 	}
 	x.pass(RuleLoopback, lb.Value, lb.Source, "absolute URL: loopback hosts are checked by the address rule")
