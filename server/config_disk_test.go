@@ -186,4 +186,11 @@ func TestConfigDryRunNamesLoosenings(t *testing.T) {
 	if data, _ := os.ReadFile(path); strings.Contains(string(data), "8443") {
 		t.Fatal("a dry run wrote the file")
 	}
+	// In process, the same answer from the draft itself.
+	draft := ts.Srv.Runtime().File.Clone()
+	draft.Webhooks.URL.AllowedPorts = []int{443, 8443}
+	draft.Webhooks.URL.RequireHTTPS = nil // the default with a url object: true, as in the file
+	if ls, err := ts.Srv.Loosenings(context.Background(), draft); err != nil || len(ls) != 1 || ls[0].Text != "port added: 8443" {
+		t.Fatalf("Loosenings = %+v, %v", ls, err)
+	}
 }

@@ -163,6 +163,14 @@ func (s *Server) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 	return nil
 }
 
+// Loosenings names every way f's webhooks config is looser than the
+// langgraph.json it was loaded from (config.File.Loosenings): what the
+// dashboard asks the user to confirm before a save. It matches the remote
+// client's method of the same name.
+func (s *Server) Loosenings(_ context.Context, f *config.File) ([]config.Loosening, error) {
+	return f.Loosenings(), nil
+}
+
 // ReloadConfig reads langgraph.json again and puts it in force, as the
 // watcher does when the file changes: the "reload" answer to a refused
 // save. A file that does not load is reported (the config's Problem, and
