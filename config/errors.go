@@ -11,12 +11,12 @@ import (
 // how to fix it. Error() always renders on one line so a CLI can print it as
 // is and a dashboard can show it in a status bar.
 type Error struct {
-	File    string // the file that holds the problem ("embedded default" for Default())
-	Key     string // dotted key path, e.g. webhooks.url.allowed_ports[1]; "" for syntax errors
-	Message string // what is wrong; platform messages are kept verbatim
-	Fix     string // how to fix it
-	Line    int    // 1-based line for syntax errors, else 0
-	Column  int    // 1-based column (in characters) for syntax errors, else 0
+	File    string `json:"file"`             // the file that holds the problem ("embedded default" for Default())
+	Key     string `json:"key,omitempty"`    // dotted key path, e.g. webhooks.url.allowed_ports[1]; "" for syntax errors
+	Message string `json:"message"`          // what is wrong; platform messages are kept verbatim
+	Fix     string `json:"fix,omitempty"`    // how to fix it
+	Line    int    `json:"line,omitempty"`   // 1-based line for syntax errors, else 0
+	Column  int    `json:"column,omitempty"` // 1-based column (in characters) for syntax errors, else 0
 }
 
 // Error renders "file[:line:col]: key: message; fix: fix" on one line. The

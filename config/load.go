@@ -55,6 +55,7 @@ func unwrapPathErr(err error) string {
 // that has no file, such as the embedded default). Every error is an *Error.
 func Parse(path string, data []byte) (*File, error) {
 	label := fileLabel(path)
+	orig := data
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // editors on Windows add a BOM
 	var probe any
 	if err := json.Unmarshal(data, &probe); err != nil {
@@ -67,6 +68,9 @@ func Parse(path string, data []byte) (*File, error) {
 	}
 	doc.indent = detectIndent(data)
 	f := &File{Path: path, raw: doc}
+	if path != "" {
+		f.disk = bytes.Clone(orig)
+	}
 	p := parser{file: label}
 	if err := p.graphs(f, doc); err != nil {
 		return nil, err

@@ -64,19 +64,42 @@ func EffectivePolicy(w Webhooks) Policy {
 	return p
 }
 
-// decider accumulates the checks of one decision.
-type decider struct{ d Decision }
+// decider accumulates the checks of one decision. With all set it keeps
+// going after the first failure (Explain): later checks go to Rest and
+// every failure to Failed.
+type decider struct {
+	d      Decision
+	all    bool
+	failed bool
+}
+
+// record puts c where it belongs: Checks up to the first failure, Rest after.
+func (x *decider) record(c Check) {
+	if x.failed {
+		x.d.Rest = append(x.d.Rest, c)
+		return
+	}
+	x.d.Checks = append(x.d.Checks, c)
+}
 
 // pass records a passed check.
 func (x *decider) pass(rule string, value any, source, detail string) {
-	x.d.Checks = append(x.d.Checks, Check{Rule: rule, Passed: true, Value: value, Source: source, Detail: detail})
+	x.record(Check{Rule: rule, Passed: true, Value: value, Source: source, Detail: detail})
 }
 
-// fail records the failing check and ends the decision.
-func (x *decider) fail(rule string, value any, source, detail, msg, hint string) Decision {
-	x.d.Checks = append(x.d.Checks, Check{Rule: rule, Passed: false, Value: value, Source: source, Detail: detail})
-	x.d.Allowed, x.d.Rule, x.d.Message, x.d.Hint = false, rule, msg, hint
-	return x.d
+// fail records a failing check and reports whether the decision ends
+// here: always for Check (the first failure wins), never for Explain. The
+// first failure is the decision's Rule, Message and Hint.
+func (x *decider) fail(rule string, value any, source, detail, msg, hint string) (stop bool) {
+	x.record(Check{Rule: rule, Passed: false, Value: value, Source: source, Detail: detail})
+	if !x.failed {
+		x.d.Allowed, x.d.Rule, x.d.Message, x.d.Hint = false, rule, msg, hint
+	}
+	if x.all {
+		x.d.Failed = append(x.d.Failed, newFailure(rule, value, source, detail, msg, hint, !x.failed))
+	}
+	x.failed = true
+	return !x.all
 }
 
 // Check runs the URL policy on raw, in order (see the package doc), stopping at the
@@ -91,33 +114,54 @@ func (x *decider) fail(rule string, value any, source, detail, msg, hint string)
 // URL scheme must be http or https"), and an out-of-range port fails the port
 // rule ("Invalid webhook port '<p>'"), since neither could be delivered.
 func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
-	x := &decider{d: Decision{URL: raw, Allowed: true, Checks: make([]Check, 0, 7)}}
+	return p.decide(ctx, raw, CheckOptions{Resolver: r}, false)
+}
+
+// Explain is Check for a person asking why: the decision is the same
+// (Allowed, Rule, Message, Hint and Checks are exactly Check's), and the
+// checks the platform skips after its first failure run anyway, so Failed
+// lists every check that fails (the platform's first, marked Reported)
+// and Rest the checks after the first failure. With o.Offline host names
+// are not resolved and AddressNotRun says the address check did not run.
+// Only a URL that cannot be read further (relative, no host, not parsable)
+// ends early.
+func (p Policy) Explain(ctx context.Context, raw string, o CheckOptions) Decision {
+	return p.decide(ctx, raw, o, true)
+}
+
+// decide is Check (all false) and Explain (all true).
+func (p Policy) decide(ctx context.Context, raw string, o CheckOptions, all bool) Decision {
+	x := &decider{d: Decision{URL: raw, Allowed: true, Checks: make([]Check, 0, 7)}, all: all}
 
 	n := utf8.RuneCountInString(raw) // Python's len() counts characters
 	limit := p.MaxURLLength
 	if limit.Value > 0 && n > limit.Value {
-		return x.fail(RuleLength, limit.Value, limit.Source, fmt.Sprintf("%d characters", n), "Webhook URL too long",
-			fmt.Sprintf("shorten the URL or raise webhooks.url.max_url_length (now %d)", limit.Value))
+		if x.fail(RuleLength, limit.Value, limit.Source, fmt.Sprintf("%d characters", n), "Webhook URL too long",
+			fmt.Sprintf("shorten the URL or raise webhooks.url.max_url_length (now %d)", limit.Value)) {
+			return x.d
+		}
+	} else {
+		x.pass(RuleLength, limit.Value, limit.Source, fmt.Sprintf("%d characters", n))
 	}
-	x.pass(RuleLength, limit.Value, limit.Source, fmt.Sprintf("%d characters", n))
 
 	lb := p.DisableLoopback
 	if strings.HasPrefix(raw, "/") {
+		// A relative URL is dispatched in-process: no later check applies.
 		if lb.Value {
-			return x.fail(RuleLoopback, lb.Value, lb.Source, "relative URL", "Loopback webhooks are disabled",
-				loopbackHint(lb.Source))
+			x.fail(RuleLoopback, lb.Value, lb.Source, "relative URL", "Loopback webhooks are disabled", loopbackHint(lb.Source))
+			return x.d
 		}
 		x.pass(RuleLoopback, lb.Value, lb.Source, "relative URL: dispatched in-process")
-		x.d.Relative = true
+		x.d.Relative = x.d.Allowed // as Check, which stops at an earlier failure
 		return x.d
 	}
 	x.pass(RuleLoopback, lb.Value, lb.Source, "absolute URL: loopback hosts are checked by the address rule")
 
 	hs := p.RequireHTTPS
 	scheme := leadingScheme(raw)
-	if hs.Value && scheme != "https" {
-		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(scheme), "Webhook must use https",
-			httpsHint(hs.Source))
+	httpsFailed := hs.Value && scheme != "https"
+	if httpsFailed && x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(scheme), "Webhook must use https", httpsHint(hs.Source)) {
+		return x.d
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -125,58 +169,78 @@ func (p Policy) Check(ctx context.Context, raw string, r Resolver) Decision {
 		// later checks (and what could not be sent anyway): the port is read
 		// from the text, and the URL fails where it is at fault, port or
 		// hostname, in the order of the checks.
-		x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+scheme)
+		if !httpsFailed {
+			x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+scheme)
+		}
 		ps, _ := badPort(err)
 		if ps == "" {
 			ps = rawPort(raw)
 		}
-		if !p.checkPort(x, scheme, ps) {
+		if p.checkPort(x, scheme, ps) {
 			return x.d
 		}
-		return x.fail(RuleHostname, "", SourceAlways, "", "Invalid webhook URL: "+urlErr(err),
+		x.fail(RuleHostname, "", SourceAlways, "", "Invalid webhook URL: "+urlErr(err),
 			"write an absolute http:// or https:// URL, or a path starting with /")
+		return x.d
 	}
-	if u.Scheme != "http" && u.Scheme != "https" && u.Host != "" {
+	switch {
+	case httpsFailed:
+	case u.Scheme != "http" && u.Scheme != "https" && u.Host != "":
 		// A URL without a host (mailto:, "example.com/hook") fails the
 		// hostname check below, as on the platform.
-		return x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(u.Scheme), "Webhook URL scheme must be http or https",
-			"write an absolute http:// or https:// URL, or a path starting with /")
+		if x.fail(RuleHTTPS, hs.Value, hs.Source, "scheme "+strconv.Quote(u.Scheme), "Webhook URL scheme must be http or https",
+			"write an absolute http:// or https:// URL, or a path starting with /") {
+			return x.d
+		}
+	default:
+		x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+u.Scheme)
 	}
-	x.pass(RuleHTTPS, hs.Value, hs.Source, "scheme "+u.Scheme)
-	if !p.checkPort(x, u.Scheme, u.Port()) {
+	if p.checkPort(x, u.Scheme, u.Port()) {
 		return x.d
 	}
 
 	host := normHost(u.Hostname())
 	if host == "" {
-		return x.fail(RuleHostname, u.Hostname(), SourceAlways, "", fmt.Sprintf("Invalid webhook hostname '%s'", u.Hostname()),
+		x.fail(RuleHostname, u.Hostname(), SourceAlways, "", fmt.Sprintf("Invalid webhook hostname '%s'", u.Hostname()),
 			"give the URL a host name, e.g. https://hooks.example.com/path")
+		return x.d
 	}
 	x.pass(RuleHostname, host, SourceAlways, "")
 
 	doms := p.AllowedDomains
 	if len(doms.Value) > 0 && !domainAllowed(host, doms.Value) {
-		return x.fail(RuleDomain, doms.Value, doms.Source, "host "+host, "Webhook domain not allowed",
-			fmt.Sprintf("add %q (or a *.parent wildcard) to webhooks.url.allowed_domains", host))
+		if x.fail(RuleDomain, doms.Value, doms.Source, "host "+host, "Webhook domain not allowed",
+			fmt.Sprintf("add %q (or a *.parent wildcard) to webhooks.url.allowed_domains", host)) {
+			return x.d
+		}
+	} else {
+		x.pass(RuleDomain, doms.Value, doms.Source, "host "+host)
 	}
-	x.pass(RuleDomain, doms.Value, doms.Source, "host "+host)
 
-	addrs, reason, hint, ok := p.checkHost(ctx, host, r)
+	if o.Offline && p.needsLookup(host) {
+		pv := p.DisablePrivateIPs
+		x.record(Check{Rule: RuleAddress, Passed: true, Value: pv.Value, Source: pv.Source,
+			Detail: "not run: offline, " + host + " was not resolved"})
+		x.d.AddressNotRun = true
+		return x.d
+	}
+	addrs, reason, hint, ok := p.checkHost(ctx, host, o.Resolver)
 	pv := p.addressSetting(reason)
 	if !ok {
 		msg := "Webhook host blocked: " + reason
 		if reason == "" {
 			msg = "Failed to resolve webhook host"
 		}
-		return x.fail(RuleAddress, pv.Value, pv.Source, addrs, msg, hint)
+		x.fail(RuleAddress, pv.Value, pv.Source, addrs, msg, hint)
+		return x.d
 	}
 	x.pass(RuleAddress, pv.Value, pv.Source, addrs)
 	return x.d
 }
 
 // checkPort runs the port rule on the port text of a URL ("" for the
-// scheme's default) and reports whether it passed.
-func (p Policy) checkPort(x *decider, scheme, ps string) bool {
+// scheme's default) and reports whether the decision ends here.
+func (p Policy) checkPort(x *decider, scheme, ps string) (stop bool) {
 	ports := p.AllowedPorts
 	port := 80
 	if scheme == "https" {
@@ -185,19 +249,17 @@ func (p Policy) checkPort(x *decider, scheme, ps string) bool {
 	if ps != "" {
 		v, err := strconv.ParseUint(ps, 10, 16) // digits only: no sign
 		if err != nil || v == 0 {
-			x.fail(RulePort, ports.Value, ports.Source, "port "+ps, fmt.Sprintf("Invalid webhook port '%s'", ps),
+			return x.fail(RulePort, ports.Value, ports.Source, "port "+ps, fmt.Sprintf("Invalid webhook port '%s'", ps),
 				"use a port between 1 and 65535")
-			return false
 		}
 		port = int(v)
 	}
 	if len(ports.Value) > 0 && !slices.Contains(ports.Value, port) {
-		x.fail(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port), fmt.Sprintf("Webhook port %d not allowed", port),
+		return x.fail(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port), fmt.Sprintf("Webhook port %d not allowed", port),
 			fmt.Sprintf("use one of the ports in webhooks.url.allowed_ports, or add %d to it", port))
-		return false
 	}
 	x.pass(RulePort, ports.Value, ports.Source, fmt.Sprintf("port %d", port))
-	return true
+	return false
 }
 
 // rawPort reads the port text of a URL Go could not parse, as urlparse

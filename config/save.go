@@ -24,6 +24,7 @@ func (f *File) Clone() *File {
 	}
 	c.Webhooks = f.Webhooks.clone()
 	c.raw = f.raw.clone()
+	c.disk = bytes.Clone(f.disk)
 	return &c
 }
 
@@ -138,6 +139,11 @@ func setOrDel(obj *rawDoc, key string, present bool, val func() json.RawMessage)
 // path, or to f.Path when path is "", or to ./langgraph.json for the embedded
 // default. A symlink is written through, the file mode is kept, and on
 // success f points at the written file (Path set, Embedded false).
+//
+// A file on disk is never lost: Save refuses with a *ConflictError when
+// the target exists and holds neither what f was loaded from (or last
+// saved as) nor what Save would write, because it no longer parses or
+// was changed by someone else. Reload it (Load) to take the change.
 func (f *File) Save(path string) error {
 	if err := f.Validate(); err != nil {
 		return err
@@ -156,6 +162,9 @@ func (f *File) Save(path string) error {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		target = real
 	}
+	if err := f.checkDisk(path, target, data); err != nil {
+		return err
+	}
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(target); err == nil {
 		mode = st.Mode().Perm()
@@ -165,7 +174,7 @@ func (f *File) Save(path string) error {
 	}
 	doc, _ := decodeObject(data)
 	doc.indent = detectIndent(data)
-	f.raw, f.Path, f.Embedded = doc, path, false
+	f.raw, f.Path, f.Embedded, f.disk = doc, path, false, data
 	return nil
 }
 

@@ -159,3 +159,26 @@ func Resolve(f *File, lookup func(string) (string, bool)) (*Runtime, error) {
 func (r *Runtime) CheckURL(ctx context.Context, raw string, res Resolver) Decision {
 	return r.Policy.Check(ctx, raw, res)
 }
+
+// ResolvePolicy validates f and its header templates without reading the
+// environment (every reference must be well formed and carry env_prefix,
+// but need not be set) and returns the URL policy in force. It is what a
+// URL check needs: `hooklab check-url` works without the header secrets.
+func ResolvePolicy(f *File) (Policy, error) {
+	if err := f.Validate(); err != nil {
+		return Policy{}, err
+	}
+	set := func(string) (string, bool) { return "", true }
+	prefix := f.Webhooks.EnvPrefixInForce()
+	for _, h := range f.Webhooks.Headers {
+		if _, _, err := resolveTemplate(h.Template, prefix, set); err != nil {
+			te := err.(*templateError)
+			return Policy{}, &Error{File: fileLabel(f.Path), Key: "webhooks.headers." + h.Name, Message: te.msg, Fix: te.fix}
+		}
+	}
+	p := EffectivePolicy(f.Webhooks)
+	if f.Embedded {
+		p = p.relabel(SourceExplicit, SourceEmbedded)
+	}
+	return p, nil
+}

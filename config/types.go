@@ -58,7 +58,10 @@ type Check struct {
 }
 
 // Decision is the outcome of the URL policy for one URL. Checks lists the
-// checks that ran, in order, up to and including the one that failed.
+// checks that ran, in order, up to and including the one that failed:
+// Rule, Message and Hint are that first failure, the one the platform
+// reports. An explained decision (Policy.Explain) also carries every
+// failure and the checks the platform would not have run.
 type Decision struct {
 	URL      string  `json:"url"`
 	Allowed  bool    `json:"allowed"`
@@ -67,6 +70,15 @@ type Decision struct {
 	Hint     string  `json:"hint,omitempty"`
 	Relative bool    `json:"relative,omitempty"`
 	Checks   []Check `json:"checks"`
+	// Failed lists every failing check in order (Explain only); the first
+	// is the platform's (Reported) and repeats Rule and Message.
+	Failed []Failure `json:"failed,omitempty"`
+	// Rest are the checks after the first failure (Explain only).
+	Rest []Check `json:"rest,omitempty"`
+	// AddressNotRun says the address check was skipped: the test was
+	// offline and the host is a name that would have to be resolved. The
+	// address check is then listed as passed, its detail saying "not run".
+	AddressNotRun bool `json:"address_not_run,omitempty"`
 }
 
 // Header is one configured webhook header, as written in langgraph.json.
@@ -107,7 +119,8 @@ type File struct {
 	// platform ignores them too): usually a typo worth showing the user.
 	Warnings []string `json:"warnings,omitempty"`
 
-	raw rawDoc // every top-level key, in order, for save-back
+	raw  rawDoc // every top-level key, in order, for save-back
+	disk []byte // the file's bytes as loaded or last saved; nil when not read from a file
 }
 
 // HTTP holds the part of langgraph.json's `http` key hooklab uses.
@@ -158,4 +171,8 @@ type Runtime struct {
 	Headers         []ResolvedHeader `json:"headers"`
 	AllowedFields   []string         `json:"allowed_fields,omitempty"`
 	DisableWebhooks bool             `json:"disable_webhooks"`
+	// Problem is set while File.Path on disk does not load (a reload or
+	// a save found it broken): this config stays in force until it is
+	// fixed. A dashboard shows it as a banner.
+	Problem *Problem `json:"problem,omitempty"`
 }

@@ -71,6 +71,23 @@ func recordHeaders(hs []sendHeader) ([]Header, []string) {
 	return out, secrets
 }
 
+// headerTemplates are rt's templates of the secret headers named, in
+// that order: kept with a delivery, so exports name the variables that
+// were in force when it was made.
+func headerTemplates(rt *config.Runtime, secrets []string) []config.Header {
+	if rt.File == nil || len(secrets) == 0 {
+		return nil
+	}
+	var out []config.Header
+	for _, name := range secrets {
+		i := slices.IndexFunc(rt.File.Webhooks.Headers, func(h config.Header) bool { return strings.EqualFold(h.Name, name) })
+		if i >= 0 {
+			out = append(out, config.Header{Name: name, Template: rt.File.Webhooks.Headers[i].Template})
+		}
+	}
+	return out
+}
+
 // restoreHeaders rebuilds the real headers of a stored delivery: secret
 // values are never in the store, so they are taken again from the
 // templates resolved now (the current Runtime), by name; other headers are

@@ -49,19 +49,26 @@ const (
 // templates are stored masked; SecretHeaders names them so a replay can
 // re-resolve them from the environment.
 type Delivery struct {
-	ID            string           `json:"id"`
-	RunID         string           `json:"run_id"`
-	ThreadID      string           `json:"thread_id,omitempty"`
-	CronID        string           `json:"cron_id,omitempty"`
-	URL           string           `json:"url"`
-	Outcome       string           `json:"outcome"`
-	Reason        string           `json:"reason,omitempty"`
-	Attempts      int              `json:"attempts"`
-	Status        int              `json:"status,omitempty"`
-	DurationMS    float64          `json:"duration_ms,omitempty"`
-	ReplayOf      string           `json:"replay_of,omitempty"`
-	Headers       []Header         `json:"headers"`
-	SecretHeaders []string         `json:"secret_headers,omitempty"`
+	ID            string   `json:"id"`
+	RunID         string   `json:"run_id"`
+	ThreadID      string   `json:"thread_id,omitempty"`
+	CronID        string   `json:"cron_id,omitempty"`
+	URL           string   `json:"url"`
+	Outcome       string   `json:"outcome"`
+	Reason        string   `json:"reason,omitempty"`
+	Attempts      int      `json:"attempts"`
+	Status        int      `json:"status,omitempty"`
+	DurationMS    float64  `json:"duration_ms,omitempty"`
+	ReplayOf      string   `json:"replay_of,omitempty"`
+	Headers       []Header `json:"headers"`
+	SecretHeaders []string `json:"secret_headers,omitempty"`
+	// HeaderTemplates are the templates the secret headers came from, as
+	// configured when the delivery was made, so an export can print
+	// ${VAR} references whatever config is in force later.
+	HeaderTemplates []config.Header `json:"header_templates,omitempty"`
+	// Origin is http://host:port of the hooklab that sent a relative URL
+	// (into its own handler); "" for absolute URLs, or when it did not serve.
+	Origin        string           `json:"origin,omitempty"`
 	Body          json.RawMessage  `json:"body"`
 	Decision      *config.Decision `json:"decision,omitempty"`
 	AttemptLog    []Attempt        `json:"attempt_log,omitempty"`

@@ -27,7 +27,8 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (Delivery, error) {
 	if err != nil {
 		return Delivery{}, fmt.Errorf("replay %s: %w", r.ID, err)
 	}
-	hs, err := restoreHeaders(s.runtime(), orig.Headers, orig.SecretHeaders)
+	rt := s.runtime()
+	hs, err := restoreHeaders(rt, orig.Headers, orig.SecretHeaders)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("replay %s: %w: %w", r.ID, ErrInvalid, err)
 	}
@@ -54,6 +55,8 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (Delivery, error) {
 		t.d.Body, t.stamp = SetSentAt(orig.Body, now), true
 	}
 	t.d.Headers, t.d.SecretHeaders = recordHeaders(hs)
+	t.d.HeaderTemplates = headerTemplates(rt, t.d.SecretHeaders)
+	t.d.Origin = s.origin(t.d.URL)
 	s.rec.PutDelivery(t.d)
 	s.rec.Append(KindDelivery, t.d.Info())
 

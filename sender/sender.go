@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -237,7 +238,24 @@ func (s *Sender) jobTask(j Job) *task {
 		Body: Payload(run, now, rt.AllowedFields),
 	}
 	t.d.Headers, t.d.SecretHeaders = recordHeaders(t.headers)
+	t.d.HeaderTemplates = headerTemplates(rt, t.d.SecretHeaders)
+	t.d.Origin = s.origin(j.URL)
 	return t
+}
+
+// servedAddr is what a Recorder may also tell: the address its hooklab
+// serves on (the history store knows it). A relative URL is dispatched
+// into that hooklab, so a delivery keeps it to be exported as a full URL.
+type servedAddr interface{ ServedAddr() string }
+
+// origin is the base URL a relative webhook URL went to, "" for an
+// absolute URL or when the Recorder cannot tell.
+func (s *Sender) origin(url string) string {
+	a, ok := s.rec.(servedAddr)
+	if !strings.HasPrefix(url, "/") || !ok || a.ServedAddr() == "" {
+		return ""
+	}
+	return "http://" + a.ServedAddr()
 }
 
 func (s *Sender) isClosing() bool {

@@ -230,7 +230,7 @@ func TestCORSAnyOriginWithoutCredentials(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g.Srv.reloadConfig(path, data)
+	g.Srv.reloadConfig(path, data, false)
 	_, h, _ = g.send(t, "POST", "/threads", `{}`, map[string]string{"Origin": pageOrigin, "Content-Type": "application/json"}, "")
 	wantHeader(t, "after the edit", h, "Access-Control-Allow-Origin", pageOrigin)
 	wantHeader(t, "after the edit", h, "Access-Control-Allow-Credentials", "true")

@@ -30,6 +30,7 @@ func (s *Server) hooklabRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /hooklab/deliveries/{id}/replay", s.hs(s.handleReplay))
 	mux.Handle("GET /hooklab/config", s.h(s.handleConfigGet))
 	mux.Handle("PUT /hooklab/config", s.h(s.handleConfigPut))
+	mux.Handle("POST /hooklab/config/reload", s.h(s.handleConfigReload))
 	mux.Handle("POST /hooklab/check-url", s.h(s.handleCheckURL))
 	mux.Handle("POST /hooklab/crons/{cron_id}/fire", s.hs(s.handleCronFire))
 	mux.Handle("/hooklab/sink/{name...}", s.hs(s.handleSink))
@@ -46,6 +47,9 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.o.Store.Err(); err != nil {
 			body["store_error"] = err.Error()
 		}
+	}
+	if p := s.Runtime().Problem; p != nil {
+		body["config_problem"] = p
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
@@ -127,7 +131,26 @@ func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleDelivery(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.Delivery(r.Context(), r.PathValue("id"))
-	return answer(w, d, err)
+	return answerFound(w, d, err)
+}
+
+// AmbiguousAnswer is the 409 answer to a delivery id prefix that matches
+// more than one delivery: the candidates, newest first.
+type AmbiguousAnswer struct {
+	Detail     string   `json:"detail"`
+	Candidates []string `json:"candidates"`
+	More       bool     `json:"more"`
+}
+
+// answerFound is answer for a delivery looked up by id or prefix: an
+// ambiguous prefix is a 409 naming the candidates.
+func answerFound(w http.ResponseWriter, v any, err error) error {
+	var ae *store.AmbiguousError
+	if errors.As(err, &ae) {
+		writeDetailed(w, http.StatusConflict, AmbiguousAnswer{Detail: err.Error(), Candidates: ae.Candidates, More: ae.More}, err.Error())
+		return nil
+	}
+	return answer(w, v, err)
 }
 
 // replayBody is the body of POST /hooklab/deliveries/{id}/replay. Headers
@@ -158,17 +181,22 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) error {
 		return engine.Invalid("body", "must be valid JSON")
 	}
 	d, err := s.Replay(r.Context(), rp)
-	return answer(w, d, err)
+	return answerFound(w, d, err)
+}
+
+// checkURLBody is the body of POST /hooklab/check-url. With offline, host
+// names are not resolved and the decision says the address check did not run.
+type checkURLBody struct {
+	URL     string `json:"url"`
+	Offline bool   `json:"offline"`
 }
 
 func (s *Server) handleCheckURL(w http.ResponseWriter, r *http.Request) error {
-	var b struct {
-		URL string `json:"url"`
-	}
+	var b checkURLBody
 	if err := decodeJSON(r, &b, false); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.CheckURL(r.Context(), b.URL))
+	writeJSON(w, http.StatusOK, s.TestURL(r.Context(), b.URL, b.Offline))
 	return nil
 }
 
@@ -195,10 +223,11 @@ func (s *Server) History(ctx context.Context, q store.Query) ([]hub.Event, error
 	return s.o.Store.Events(ctx, q)
 }
 
-// Delivery returns one stored delivery; an unknown id is an error that
-// matches store.ErrNotFound.
+// Delivery returns one stored delivery by its id or a unique prefix of
+// it; an unknown id is an error that matches store.ErrNotFound, an
+// ambiguous prefix a *store.AmbiguousError naming the candidates.
 func (s *Server) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
-	d, err := s.o.Store.Delivery(ctx, id)
+	d, err := s.o.Store.FindDelivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, &detailed{fmt.Sprintf("delivery '%s' not found", id), err}
 	}
@@ -206,7 +235,13 @@ func (s *Server) Delivery(ctx context.Context, id string) (sender.Delivery, erro
 }
 
 // Replay sends a stored delivery again and returns the new delivery.
+// r.ID may be a unique prefix, as for Delivery.
 func (s *Server) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
+	orig, err := s.Delivery(ctx, r.ID)
+	if err != nil {
+		return sender.Delivery{}, err
+	}
+	r.ID = orig.ID
 	d, err := s.o.Sender.Replay(ctx, r)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -217,9 +252,35 @@ func (s *Server) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, 
 	return d, err
 }
 
-// CheckURL runs the URL policy in force on raw.
+// CheckURL explains the URL policy in force for raw (config.Policy.Explain):
+// the platform's decision and every check that fails.
 func (s *Server) CheckURL(ctx context.Context, raw string) config.Decision {
-	return s.Runtime().Policy.Check(ctx, raw, s.o.Resolver)
+	return s.TestURL(ctx, raw, false)
+}
+
+// TestURL is CheckURL with the URL tester's offline option: host names
+// are not resolved, and the decision says the address check did not run.
+func (s *Server) TestURL(ctx context.Context, raw string, offline bool) config.Decision {
+	return s.Runtime().Policy.Explain(ctx, raw, config.CheckOptions{Resolver: s.o.Resolver, Offline: offline})
+}
+
+// URLTester is a URL-tester session over the policy in force: it
+// resolves each host name once (config.ResolveCache) however often the
+// URL is tested again while it is typed.
+type URLTester struct {
+	s     *Server
+	cache *config.ResolveCache
+}
+
+// NewURLTester starts a URL-tester session.
+func (s *Server) NewURLTester() *URLTester {
+	return &URLTester{s: s, cache: config.NewResolveCache(s.o.Resolver, 0)}
+}
+
+// Test explains the policy in force for raw, resolving through the
+// session's cache unless offline.
+func (t *URLTester) Test(ctx context.Context, raw string, offline bool) config.Decision {
+	return t.s.Runtime().Policy.Explain(ctx, raw, config.CheckOptions{Resolver: t.cache, Offline: offline})
 }
 
 // Crons lists every cron.

@@ -12,7 +12,8 @@ import (
 
 // WatchConfig reloads langgraph.json when it changes on disk. A file that no
 // longer loads (invalid JSON, a bad key, a missing variable) is reported as
-// an event with the error's line and column, and the running config stays in
+// an event with the error's line and column, and as the config's Problem
+// (GET /hooklab/config) until it is fixed; the running config stays in
 // force. Polling keeps it dependency-free and works on every filesystem.
 func (s *Server) WatchConfig(ctx context.Context, path string, every time.Duration) {
 	last, _ := os.ReadFile(path)
@@ -36,31 +37,60 @@ func (s *Server) WatchConfig(ctx context.Context, path string, every time.Durati
 			continue
 		}
 		last, seen = data, nil
-		s.reloadConfig(path, data)
+		_ = s.reloadConfig(path, data, false)
 	}
 }
 
-// reloadConfig applies a changed file, or reports why it cannot.
-func (s *Server) reloadConfig(path string, data []byte) {
+// reloadConfig applies the file's new bytes, or reports why it cannot.
+// A file that says what is in force already is taken quietly (so the next
+// save compares the disk with these bytes), unless it fixes a Problem or
+// always is set; then a "reloaded" event tells the dashboard.
+func (s *Server) reloadConfig(path string, data []byte, always bool) error {
 	f, err := config.Parse(path, data)
 	if err == nil {
 		// Graphs are fixed for the life of the process; only webhook
 		// settings are applied live.
-		cur := s.Runtime().File
+		cur := s.Runtime()
 		next := f.Clone()
-		next.Graphs = cur.Graphs
-		if rt, rerr := config.Resolve(next, s.o.LookupEnv); rerr != nil {
-			err = rerr
-		} else if sameFile(cur, next) {
-			return
-		} else {
+		next.Graphs = cur.File.Graphs
+		rt, rerr := config.Resolve(next, s.o.LookupEnv)
+		if rerr == nil {
+			same := sameFile(cur.File, next)
 			s.live.Store(rt)
-			s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reloaded", Path: path})
+			if !same || always || cur.Problem != nil {
+				s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reloaded", Path: path})
+			}
+			return nil
+		}
+		err = rerr
+	}
+	s.reportBroken(path, err)
+	return err
+}
+
+// reportBroken records that the file at path does not load: the config's
+// Problem and a reload-failed event.
+func (s *Server) reportBroken(path string, err error) {
+	s.setProblem(config.NewProblem(path, err, time.Now().UTC()))
+	s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reload-failed", Path: path,
+		Error: err.Error() + " (the running config stays in force until the file is fixed)"})
+}
+
+// setProblem puts p on the config in force (a copy of it: a Runtime is
+// never changed once in force), keeping a Problem already there for the
+// same file so its Since stays the first time it was seen.
+func (s *Server) setProblem(p *config.Problem) {
+	for {
+		cur := s.live.Load()
+		if cur.Problem != nil && cur.Problem.Message == p.Message {
+			return
+		}
+		next := *cur
+		next.Problem = p
+		if s.live.CompareAndSwap(cur, &next) {
 			return
 		}
 	}
-	s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reload-failed", Path: path,
-		Error: err.Error() + " (the running config stays in force until the file is fixed)"})
 }
 
 func sameFile(a, b *config.File) bool {

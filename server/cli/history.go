@@ -20,8 +20,11 @@ func historyCommand(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List stored deliveries, newest first, or print one as a curl command",
-		Long: "List the stored webhook deliveries, newest first. It asks the hooklab that owns the store " +
-			"when one is running, else reads the file.",
+		Long: "List the stored webhook deliveries, newest first, with the delivery each replays. It asks the " +
+			"hooklab that owns the store when one is running, else reads the file. --curl takes an id or a " +
+			"unique prefix of one (the 8 characters the dashboard shows) and prints templated headers as " +
+			"${VAR} from the templates in force when the delivery was made, and a relative URL with the " +
+			"address of the hooklab that sent it.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("hooklab history: unexpected argument %q (did you mean --curl %s?)", args[0], args[0])
@@ -40,8 +43,8 @@ func historyCommand(o *Options) *cobra.Command {
 	fl.BoolVar(&h.JSON, "json", false, "print a JSON array instead of a table")
 	fl.IntVar(&h.Limit, "limit", 50, "how many deliveries to show (1-10000)")
 	fl.StringVar(&h.StorePath, "store", "", "history database (default under $XDG_STATE_HOME/hooklab)")
-	fl.StringVar(&h.CurlID, "curl", "", "print this delivery as a runnable curl command")
-	fl.StringVar(&h.ConfigPath, "config", "", "the langgraph.json whose header templates --curl prints (default ./langgraph.json when it exists)")
+	fl.StringVar(&h.CurlID, "curl", "", "print this delivery (an id or a unique prefix) as a runnable curl command")
+	fl.StringVar(&h.ConfigPath, "config", "", "header templates for --curl of a delivery recorded before hooklab kept them with it")
 	return cmd
 }
 
@@ -55,7 +58,9 @@ func replayCommand(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "replay ID",
 		Short: "Send a stored delivery again and print the outcome",
-		Long: "Send a stored delivery again: as it was, to another URL, with another body or headers. It " +
+		Long: "Send a stored delivery again: as it was, to another URL, with another body or headers. ID may " +
+			"be a unique prefix (the 8 characters the dashboard shows). --diff prints what the replay changed, " +
+			"the diff the dashboard shows. It " +
 			"goes through the hooklab that owns the store when one is running, else sends the delivery " +
 			"itself with the config of --config (else ./langgraph.json, else the embedded default), " +
 			"re-resolving secret headers from the environment. Exit 1 unless it is delivered.",
@@ -105,6 +110,7 @@ func replayCommand(o *Options) *cobra.Command {
 	fl.StringVar(&r.StorePath, "store", "", "history database (default under $XDG_STATE_HOME/hooklab)")
 	fl.StringVar(&cfgPath, "config", "", "the langgraph.json of a replay sent from here (default ./langgraph.json when it exists)")
 	fl.BoolVar(&r.JSON, "json", false, "print the new delivery as JSON")
+	fl.BoolVar(&r.Diff, "diff", false, "print what the replay changed against the original (request and response)")
 	return cmd
 }
 

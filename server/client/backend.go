@@ -105,11 +105,20 @@ func (c *Client) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, 
 	return d, err
 }
 
-// CheckURL is the dashboard's: the URL policy of the remote hooklab.
-// When the hooklab cannot be asked, the answer is "not allowed", saying why.
+// CheckURL is the dashboard's: the URL policy of the remote hooklab,
+// explained (every failing check). When the hooklab cannot be asked, the
+// answer is "not allowed", saying why.
 func (c *Client) CheckURL(ctx context.Context, raw string) config.Decision {
+	return c.TestURL(ctx, raw, false)
+}
+
+// TestURL is CheckURL with the URL tester's offline option: the remote
+// hooklab does not resolve host names and says the address check did
+// not run.
+func (c *Client) TestURL(ctx context.Context, raw string, offline bool) config.Decision {
 	var d config.Decision
-	if err := c.do(ctx, http.MethodPost, "/hooklab/check-url", map[string]string{"url": raw}, &d); err != nil {
+	body := map[string]any{"url": raw, "offline": offline}
+	if err := c.do(ctx, http.MethodPost, "/hooklab/check-url", body, &d); err != nil {
 		return config.Decision{URL: raw, Allowed: false,
 			Message: fmt.Sprintf("cannot ask the hooklab at %s: %v", c.base, err)}
 	}
@@ -148,10 +157,7 @@ func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	wh := WebhooksJSON(f.Webhooks)
-	if wh == nil {
-		wh = json.RawMessage("{}") // cleared, not left out (which keeps the running one)
-	}
+	wh := webhooksOrEmpty(f.Webhooks)
 	body := struct {
 		Webhooks json.RawMessage `json:"webhooks"`
 		HTTP     map[string]bool `json:"http"`
@@ -162,16 +168,10 @@ func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 		Save:     save,
 	}
 	var rt config.Runtime
-	if err := c.do(ctx, http.MethodPut, "/hooklab/config", body, &rt); err != nil {
+	if err := c.putConfig(ctx, body, &rt); err != nil {
 		return err
 	}
-	if rt.File == nil {
-		rt.File = &config.File{}
-	}
-	c.mu.Lock()
-	c.rt = &rt
-	c.info.ConfigPath, c.info.Embedded = rt.File.Path, rt.File.Embedded
-	c.mu.Unlock()
+	c.setConfig(&rt)
 	return nil
 }
 

@@ -1,10 +1,12 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"text/tabwriter"
@@ -34,14 +36,16 @@ type HistoryOptions struct {
 	StorePath  string // default: store.DefaultPath
 	Limit      int    // 1-10000
 	JSON       bool   // a JSON array instead of a table
-	CurlID     string // print this delivery as a curl command instead
-	ConfigPath string // langgraph.json whose header templates --curl uses
+	CurlID     string // print this delivery (its id or a unique prefix) as a curl command instead
+	ConfigPath string // langgraph.json whose header templates --curl uses for deliveries that kept none
 	Getenv     func(string) (string, bool)
 }
 
-// History prints the stored deliveries, newest first, or one of them as a
-// runnable curl command. It asks the hooklab that owns the store when one
-// is running, else reads the file. Errors start with "hooklab history:".
+// History prints the stored deliveries, newest first, or one of them (by
+// id or unique prefix) as a runnable curl command. It asks the hooklab
+// that owns the store when one is running, else reads the file. Errors
+// start with "hooklab history:"; an ambiguous prefix is a *UsageError
+// naming the candidates.
 func History(ctx context.Context, o HistoryOptions, stdout, stderr io.Writer) error {
 	src, err := openSource(o.StorePath, o.Getenv, false, "hooklab history")
 	if err != nil {
@@ -52,11 +56,11 @@ func History(ctx context.Context, o HistoryOptions, stdout, stderr io.Writer) er
 	if o.CurlID != "" {
 		d, err := src.delivery(ctx, o.CurlID)
 		if err != nil {
-			return fmt.Errorf("hooklab history: %s", describe(err, o.CurlID))
+			return lookupError("hooklab history", err, o.CurlID)
 		}
 		templates, err := headerTemplates(o.ConfigPath)
 		if err != nil {
-			fmt.Fprintln(stderr, "hooklab history: warning:", err, "(secret headers are printed masked)")
+			fmt.Fprintln(stderr, "hooklab history: warning:", err, "(its templates are not used)")
 		}
 		fmt.Fprint(stdout, CurlCommand(d, src.addr(), templates))
 		return nil
@@ -109,14 +113,14 @@ func writeTable(w io.Writer, ds []sender.Delivery) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tOUTCOME\tATTEMPTS\tSTATUS\tURL\tID")
+	fmt.Fprintln(tw, "TIME\tOUTCOME\tATTEMPTS\tSTATUS\tURL\tID\tREPLAY_OF")
 	for _, d := range ds {
-		status := "-"
+		status, replayOf := "-", cmp.Or(d.ReplayOf, "-")
 		if d.Status != 0 {
 			status = strconv.Itoa(d.Status)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", d.CreatedAt.Local().Format("2006-01-02 15:04:05"),
-			d.Outcome, d.Attempts, status, d.URL, d.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.CreatedAt.Local().Format("2006-01-02 15:04:05"),
+			d.Outcome, d.Attempts, status, d.URL, d.ID, replayOf)
 	}
 	tw.Flush()
 }
@@ -127,6 +131,17 @@ func describe(err error, id string) string {
 		return fmt.Sprintf("no delivery %q in the history (list them with `hooklab history`)", id)
 	}
 	return err.Error()
+}
+
+// lookupError is cmd's error for a delivery id that found nothing, or
+// more than one delivery: an ambiguous prefix is a usage error (exit 2)
+// that names the candidates, from the store or from the owner's 409.
+func lookupError(cmd string, err error, id string) error {
+	var ae *APIError
+	if errors.Is(err, store.ErrAmbiguous) || errors.As(err, &ae) && ae.Status == http.StatusConflict {
+		return &UsageError{Msg: cmd + ": " + err.Error()}
+	}
+	return fmt.Errorf("%s: %s", cmd, describe(err, id))
 }
 
 // source is where a command reads deliveries: the hooklab that owns the
@@ -228,5 +243,5 @@ func (s *source) delivery(ctx context.Context, id string) (sender.Delivery, erro
 		}
 		return d, err
 	}
-	return s.st.Delivery(ctx, id)
+	return s.st.FindDelivery(ctx, id)
 }

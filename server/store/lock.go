@@ -143,7 +143,9 @@ func lockHeld(abs string) bool {
 }
 
 // SetOwnerAddr records the address this process serves the store on.
+// ServedAddr reports it back in this process, for any store.
 func (s *Store) SetOwnerAddr(addr string) error {
+	s.served.Store(&addr)
 	if s.lock == nil {
 		if s.memory {
 			return nil
@@ -156,4 +158,14 @@ func (s *Store) SetOwnerAddr(addr string) error {
 		return ErrClosed
 	}
 	return s.lock.write(owner{PID: os.Getpid(), Addr: addr})
+}
+
+// ServedAddr is the address given to SetOwnerAddr: where the hooklab
+// recording into this store serves its API (and so where a relative
+// webhook URL it sent went); "" until it is set.
+func (s *Store) ServedAddr() string {
+	if p := s.served.Load(); p != nil {
+		return *p
+	}
+	return ""
 }

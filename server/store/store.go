@@ -103,6 +103,7 @@ type Store struct {
 	journal *journal // file stores only (see journal.go)
 
 	lastSeq atomic.Uint64
+	served  atomic.Pointer[string] // SetOwnerAddr's address
 	stats   struct {
 		queued, written, batches, errors, coalesced, dropped atomic.Uint64
 	}
