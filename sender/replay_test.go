@@ -162,3 +162,40 @@ func TestReplayRetriesLikeAFirstDelivery(t *testing.T) {
 		t.Fatalf("replay %s %d", d.Outcome, d.Attempts)
 	}
 }
+
+func TestDiffReplay(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	orig := sender.Delivery{ID: "aaaaaaaa-1111", URL: "http://127.0.0.1:9/h", Outcome: sender.OutcomeFailed,
+		Headers: []sender.Header{{Name: "Authorization", Value: "Bear…"}}, Body: json.RawMessage(`{"a":1}`),
+		AttemptLog: []sender.Attempt{{URL: "http://127.0.0.1:9/h", RequestHeaders: []sender.Header{{Name: "Authorization", Value: "Bear…"}},
+			RequestBody: json.RawMessage(`{"a":1}`), Status: 500, ResponseHeaders: []sender.Header{{Name: "Content-Type", Value: "text/plain"}},
+			ResponseBody: "boom", StartedAt: at}}}
+	rep := orig
+	rep.ID, rep.Outcome, rep.ReplayOf = "bbbbbbbb-2222", sender.OutcomeDelivered, orig.ID
+	rep.AttemptLog = []sender.Attempt{orig.AttemptLog[0]}
+	rep.AttemptLog[0].RequestBody, rep.AttemptLog[0].Status, rep.AttemptLog[0].ResponseBody = json.RawMessage(`{"a":2}`), 200, `{"ok":true}`
+
+	d := sender.DiffReplay(orig, rep)
+	wantOrig := "POST http://127.0.0.1:9/h\nAuthorization: Bear…\n\n{\n  \"a\": 1\n}\n\n=== response: failed 500\nContent-Type: text/plain\n\nboom\n"
+	if d.Original != wantOrig {
+		t.Fatalf("original text:\n%q\nwant\n%q", d.Original, wantOrig)
+	}
+	for _, s := range []string{"--- original aaaaaaaa\n", "+++ replay bbbbbbbb\n", "-  \"a\": 1\n", "+  \"a\": 2\n",
+		"-=== response: failed 500\n", "+=== response: delivered 200\n", "-boom\n", "+{\n+  \"ok\": true\n+}\n"} {
+		if !strings.Contains(d.Unified, s) {
+			t.Errorf("diff lacks %q:\n%s", s, d.Unified)
+		}
+	}
+	if d.Text() != d.Unified {
+		t.Fatal("Text of a diff is not the diff")
+	}
+	same := sender.DiffReplay(orig, orig)
+	if same.Unified != "" || same.Text() != "(request and response are identical)\n" {
+		t.Fatalf("identical: %+v", same)
+	}
+	// Nothing sent yet: the stored request, and the outcome alone.
+	pending := sender.Delivery{URL: "/x", Outcome: sender.OutcomePending, Body: json.RawMessage(`null`)}
+	if got := sender.DeliveryText(pending); got != "POST /x\n\nnull\n\n=== response: pending\n" {
+		t.Fatalf("pending text %q", got)
+	}
+}

@@ -21,28 +21,28 @@ import (
 // person understands, be retried when the platform would retry it, and
 // leave no goroutine behind once the sender and the receiver are closed.
 
-// hostileTarget is a started misbehaving receiver.
-type hostileTarget struct {
+// misbehavingTarget is a started misbehaving receiver.
+type misbehavingTarget struct {
 	url   string
 	hits  func() int64 // connections it accepted: one per attempt
 	close func()
 }
 
-func rawTarget(scheme string, serve func(c net.Conn, quit <-chan struct{})) func(t *testing.T) hostileTarget {
-	return func(t *testing.T) hostileTarget {
+func rawTarget(scheme string, serve func(c net.Conn, quit <-chan struct{})) func(t *testing.T) misbehavingTarget {
+	return func(t *testing.T) misbehavingTarget {
 		r := newRawReceiver(t, scheme, serve)
-		return hostileTarget{url: r.URL, hits: r.conns.Load, close: r.Close}
+		return misbehavingTarget{url: r.URL, hits: r.conns.Load, close: r.Close}
 	}
 }
 
-func httpTarget(tls bool, scheme string, h http.HandlerFunc) func(t *testing.T) hostileTarget {
-	return func(t *testing.T) hostileTarget {
+func httpTarget(tls bool, scheme string, h http.HandlerFunc) func(t *testing.T) misbehavingTarget {
+	return func(t *testing.T) misbehavingTarget {
 		srv := newQuietServer(t, tls, h)
 		url := srv.URL
 		if scheme != "" { // the right server, the wrong protocol
 			url = scheme + strings.TrimPrefix(url, "http")
 		}
-		return hostileTarget{url: url + "/hook", hits: srv.conns.Load, close: srv.Close}
+		return misbehavingTarget{url: url + "/hook", hits: srv.conns.Load, close: srv.Close}
 	}
 }
 
@@ -52,12 +52,12 @@ func loopbackPolicy() *config.Runtime {
 	return policyRuntime(config.Policy{DisableLoopback: explicit(false), MaxURLLength: explicit(2048)})
 }
 
-func TestHostileReceivers(t *testing.T) {
+func TestMisbehavingReceivers(t *testing.T) {
 	const to = 300 * time.Millisecond
 	timeout := "timeout after 300ms (whole request)"
 	cases := []struct {
 		name     string
-		target   func(t *testing.T) hostileTarget
+		target   func(t *testing.T) misbehavingTarget
 		connect  time.Duration // ConnectTimeout; default 2 s
 		bigBody  bool          // a 1 MiB payload, more than a slow reader takes in
 		outcome  string
