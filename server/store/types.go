@@ -1,5 +1,6 @@
 // Package store is hooklab's durable history on SQLite (modernc.org/sqlite,
-// pure Go): the API's objects (assistants, threads, runs, crons), webhook
+// pure Go): the API's objects (assistants, threads, runs, crons, and the
+// items of the LangGraph store API), webhook
 // deliveries and the event log.
 //
 // Writes never wait for the disk: Put, Delete, Append and PutDelivery queue
@@ -39,6 +40,8 @@ const (
 	Threads    Table = "threads"
 	Runs       Table = "runs"
 	Crons      Table = "crons"
+	// StoreItems holds the items of the LangGraph store API.
+	StoreItems Table = "store_items"
 )
 
 // Record is one stored API object.
