@@ -76,8 +76,12 @@ type Engine struct {
 
 	mu         sync.Mutex
 	assistants map[string]*Assistant
+	versions   map[string][]AssistantVersion // by assistant id, oldest first
 	threads    map[string]*threadState
 	runs       map[string]*runState
+
+	items items // the store API's items, under their own lock
+	feeds feeds // the threads' join streams, under their own lock
 }
 
 // New builds an engine and loads the stored objects.
@@ -91,11 +95,15 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		o:          o,
 		assistants: map[string]*Assistant{},
+		versions:   map[string][]AssistantVersion{},
 		threads:    map[string]*threadState{},
 		runs:       map[string]*runState{},
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
 	if err := e.load(); err != nil {
+		return nil, err
+	}
+	if err := e.loadItems(); err != nil {
 		return nil, err
 	}
 	e.ensureSystemAssistants()
@@ -194,11 +202,16 @@ func (e *Engine) load() error {
 		}
 	}
 	each(store.Assistants, func(b json.RawMessage) error {
-		var a Assistant
-		if err := json.Unmarshal(b, &a); err != nil {
+		var rec assistantRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
 			return err
 		}
+		a := rec.Assistant
 		e.assistants[a.AssistantID] = &a
+		if len(rec.Versions) == 0 {
+			rec.Versions = []AssistantVersion{versionOf(&a)} // stored before versions were kept
+		}
+		e.versions[a.AssistantID] = rec.Versions
 		return nil
 	})
 	each(store.Threads, func(b json.RawMessage) error {
@@ -206,7 +219,14 @@ func (e *Engine) load() error {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return err
 		}
-		e.threads[rec.ThreadID] = &threadState{Thread: rec.Thread, history: rec.History, temporary: rec.Temporary}
+		t := &threadState{Thread: rec.Thread, history: rec.History, temporary: rec.Temporary}
+		if t.Interrupts == nil {
+			t.Interrupts = map[string]any{}
+		}
+		for i := range t.history {
+			t.history[i] = upgradeState(t.history[i])
+		}
+		e.threads[rec.ThreadID] = t
 		return nil
 	})
 	each(store.Runs, func(b json.RawMessage) error {
@@ -242,7 +262,8 @@ func (e *Engine) ensureSystemAssistants() {
 			Version: 1, Name: g,
 		}
 		e.assistants[id] = a
-		e.persist(store.Assistants, id, "", a)
+		e.versions[id] = []AssistantVersion{versionOf(a)}
+		e.persistAssistant(a)
 	}
 }
 
