@@ -47,3 +47,8 @@ func NotFound(what, id string) *Error {
 func threadNotFound(id string) *Error {
 	return Errorf(ErrNotFound, "Thread with ID %s not found", id)
 }
+
+// runNotFound is the 404 for an unknown run.
+func runNotFound(id string) *Error {
+	return Errorf(ErrNotFound, "Run %s not found", id)
+}
