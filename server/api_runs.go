@@ -209,7 +209,7 @@ func (s *Server) handleRunJoinStream(w http.ResponseWriter, r *http.Request) err
 		from = n
 	}
 	var filter map[string]bool
-	if modes := r.URL.Query()["stream_mode"]; len(modes) > 0 {
+	if modes := queryList(r.URL.Query(), "stream_mode"); len(modes) > 0 {
 		filter = map[string]bool{}
 		for _, m := range modes {
 			if m == "messages-tuple" {

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -91,18 +92,8 @@ func (s *Server) handleThreadCopy(w http.ResponseWriter, r *http.Request) error 
 // handleThreadJoin serves GET /threads/{id}/stream: every event of the
 // thread's runs and state updates, until the client leaves.
 func (s *Server) handleThreadJoin(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var modes []string
 	// stream_modes is the platform's parameter; the JS SDK sends stream_mode.
-	for _, name := range []string{"stream_modes", "stream_mode"} {
-		for _, v := range q[name] {
-			for _, m := range strings.Split(v, ",") {
-				if m = strings.TrimSpace(m); m != "" {
-					modes = append(modes, m)
-				}
-			}
-		}
-	}
+	modes := queryList(r.URL.Query(), "stream_modes", "stream_mode")
 	sub, replay, err := s.eng.JoinThread(r.PathValue("thread_id"), modes, r.Header.Get("Last-Event-ID"))
 	if err != nil {
 		return err
@@ -111,4 +102,25 @@ func (s *Server) handleThreadJoin(w http.ResponseWriter, r *http.Request) error 
 	sseHeaders(w)
 	writeFeedSSE(w, r, sub, replay, s.o.Heartbeat)
 	return nil
+}
+
+// queryList reads a list from query parameters: repeated, comma-separated,
+// or a JSON array (as the JS SDK encodes a list).
+func queryList(q url.Values, names ...string) []string {
+	var out []string
+	for _, name := range names {
+		for _, v := range q[name] {
+			var list []string
+			if strings.HasPrefix(v, "[") && json.Unmarshal([]byte(v), &list) == nil {
+				out = append(out, list...)
+				continue
+			}
+			for _, m := range strings.Split(v, ",") {
+				if m = strings.TrimSpace(m); m != "" {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
 }

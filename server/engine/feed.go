@@ -67,12 +67,17 @@ func (e *Engine) publishThread(threadID, name string, v any) {
 	e.feeds.mu.Unlock()
 }
 
-// runDone tells the thread's join streams that a run ended.
-func (e *Engine) runDone(threadID, runID string) {
-	e.publishThread(threadID, "metadata", struct {
+// runDone tells the thread's join streams that r ended, and keeps the
+// event with r for a replay. The caller holds e.mu.
+func (e *Engine) runDone(r *runState) {
+	b := MustJSON(struct {
 		Status string `json:"status"`
 		RunID  string `json:"run_id"`
-	}{"run_done", runID})
+	}{"run_done", r.RunID})
+	e.feeds.mu.Lock()
+	r.doneEvent = &FeedEvent{ID: e.feeds.nextIDLocked(), Name: "metadata", Data: b}
+	e.feeds.publishLocked(r.ThreadID, *r.doneEvent)
+	e.feeds.mu.Unlock()
 }
 
 // closeFeeds ends the join streams of a deleted thread.
@@ -209,10 +214,10 @@ func (e *Engine) JoinThread(id string, modes []string, lastEventID string) (*Fee
 	if lastEventID != "" && lastEventID != "-" && !lastEventIDForm.MatchString(lastEventID) {
 		return nil, nil, Invalid("Last-Event-ID", "Invalid last-event-id: must be a valid Redis stream ID (\"<ms>-<seq>\", as this stream's ids are)")
 	}
-	var streams []*Stream
+	var runs []*runState
+	var done []*FeedEvent
 	if lastEventID != "" {
 		e.mu.Lock()
-		var runs []*runState
 		for _, r := range e.runs {
 			if r.ThreadID == id && r.Kwargs.Resumable {
 				runs = append(runs, r)
@@ -220,7 +225,7 @@ func (e *Engine) JoinThread(id string, modes []string, lastEventID string) (*Fee
 		}
 		sortRuns(runs)
 		for _, r := range runs {
-			streams = append(streams, r.stream)
+			done = append(done, r.doneEvent)
 		}
 		e.mu.Unlock()
 	}
@@ -230,13 +235,18 @@ func (e *Engine) JoinThread(id string, modes []string, lastEventID string) (*Fee
 	var replay []FeedEvent
 	if lastEventID != "" {
 		cursor := parseFeedID(lastEventID)
-		for _, st := range streams {
-			evs, _, _, _ := st.Since(0)
+		keep := func(fe FeedEvent) {
+			if fe.ID != "" && cursor.before(parseFeedID(fe.ID)) && s.wants(fe) {
+				replay = append(replay, fe)
+			}
+		}
+		for i, r := range runs {
+			evs, _, _, _ := r.stream.Since(0)
 			for _, ev := range evs {
-				fe := FeedEvent{ID: ev.FeedID, Name: ev.Name, Data: ev.Data}
-				if ev.FeedID != "" && cursor.before(parseFeedID(ev.FeedID)) && s.wants(fe) {
-					replay = append(replay, fe)
-				}
+				keep(FeedEvent{ID: ev.FeedID, Name: ev.Name, Data: ev.Data})
+			}
+			if done[i] != nil {
+				keep(*done[i])
 			}
 		}
 		slices.SortStableFunc(replay, func(a, b FeedEvent) int {

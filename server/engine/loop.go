@@ -205,13 +205,16 @@ func (l *loop) run(ctx context.Context) graphResult {
 					next = append(next, n)
 				}
 			}
-			if len(next) == 0 && cmd.update != nil {
-				// Writes with nothing left to run: kept as a checkpoint of their own.
-				l.checkpoint("loop", []string{}, nil)
-				l.step++
-			}
 		}
 		l.emitValues()
+		if cmd != nil && len(next) == 0 && cmd.update != nil {
+			// Writes with nothing left to run: kept as a checkpoint of their own.
+			l.checkpoint("loop", []string{}, nil)
+			l.step++
+		} else {
+			// The superstep resumed from starts with its checkpoint again.
+			l.emitCheckpoint(l.head)
+		}
 	} else {
 		next = []string{nodeStart}
 		var writes map[string]any

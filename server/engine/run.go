@@ -31,6 +31,7 @@ type runState struct {
 	cancelAction string                  // ActionInterrupt or ActionRollback once cancelled
 	result       graphResult
 	waitBody     json.RawMessage
+	doneEvent    *FeedEvent // its run_done event on the thread's join stream
 	startedAt    time.Time
 	endedAt      time.Time
 }
@@ -144,6 +145,7 @@ func (e *Engine) enqueueLocked(t *threadState, r *runState) error {
 
 // finishPendingLocked records a pending run cancelled before it started.
 func (e *Engine) finishPendingLocked(r *runState, action string) {
+	e.runDone(r)
 	if action == ActionRollback {
 		delete(e.runs, r.RunID)
 		e.unpersist(store.Runs, r.RunID)
@@ -286,7 +288,7 @@ func (e *Engine) finish(t *threadState, r *runState, res graphResult, ctx contex
 	if e.threads[t.ThreadID] == t {
 		e.settleThreadLocked(t, threadStatus)
 	}
-	e.runDone(t.ThreadID, r.RunID)
+	e.runDone(r)
 	if r.Kwargs.Temporary && len(t.queue) == 0 && t.active == nil && e.threads[t.ThreadID] == t {
 		// A temporary thread goes with its run, as on the platform.
 		e.dropThreadLocked(t)
