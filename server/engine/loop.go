@@ -116,6 +116,7 @@ type loop struct {
 	saving bool        // checkpoints are kept on the thread
 	head   ThreadState // the latest checkpoint (Checkpoint nil when none)
 	state  map[string]any
+	vals   json.RawMessage // state encoded, nil until needed after a change
 	step   int
 	stop   int
 	meta   map[string]any // the run's part of every checkpoint's metadata
@@ -182,7 +183,7 @@ func (l *loop) run(ctx context.Context) graphResult {
 	limit := recursionLimit(k.Config)
 	hasHead := l.head.Checkpoint != nil
 	if hasHead {
-		l.state = decodeState(l.head.Values)
+		l.state, l.vals = decodeState(l.head.Values), l.head.Values
 		l.step = stepOf(l.head) + 1
 	} else {
 		l.state = map[string]any{"messages": []any{}}
@@ -193,7 +194,7 @@ func (l *loop) run(ctx context.Context) graphResult {
 	var resume any
 	hasResume := false
 	if cmd != nil {
-		l.state = applyUpdate(l.state, cmd.update)
+		l.setState(applyUpdate(l.state, cmd.update))
 		resume, hasResume = cmd.resume, cmd.hasResume
 	}
 	var next []string
@@ -276,7 +277,7 @@ func (l *loop) run(ctx context.Context) graphResult {
 		var produced []any
 		for _, node := range next {
 			if upd, ok := writes[node].(map[string]any); ok {
-				l.state = applyUpdate(l.state, upd)
+				l.setState(applyUpdate(l.state, upd))
 				if node != nodeStart {
 					produced = append(produced, asList(upd["messages"])...)
 				}
@@ -305,6 +306,17 @@ func (l *loop) run(ctx context.Context) graphResult {
 	return l.result(nil)
 }
 
+func (l *loop) setState(state map[string]any) { l.state, l.vals = state, nil }
+
+// values is the state encoded once per change: the values event, the
+// checkpoint and the result share it.
+func (l *loop) values() json.RawMessage {
+	if l.vals == nil {
+		l.vals = MustJSON(l.state)
+	}
+	return l.vals
+}
+
 // nodesHit reports whether an interrupt_before/after list ("*" or node
 // names) names one of nodes.
 func nodesHit(raw json.RawMessage, nodes []string) bool {
@@ -326,7 +338,7 @@ func nodesHit(raw json.RawMessage, nodes []string) bool {
 
 // result is the run's outcome once it stopped without an error.
 func (l *loop) result(interrupts []any) graphResult {
-	vals, _ := marshal(l.state)
+	vals := l.values()
 	next := l.head.Next
 	if next == nil {
 		next = []string{}
@@ -353,7 +365,7 @@ func (l *loop) checkpoint(source string, next []string, writes map[string]any) {
 	} else {
 		meta["writes"] = nil
 	}
-	vals, _ := marshal(l.state)
+	vals := l.values()
 	st := newCheckpoint(l.r.ThreadID, l.head.Checkpoint, vals, next, meta)
 	l.head = st
 	if l.saving {
@@ -391,11 +403,9 @@ func (l *loop) recordTask(node string, fn func(*Task)) {
 		l.head.Interrupts = n
 	}
 	if l.saving {
+		// Stored with the next checkpoint, or when the run ends.
 		l.e.mu.Lock()
 		l.t.setHead(l.head)
-		if l.e.threads[l.t.ThreadID] == l.t {
-			l.e.persistThread(l.t)
-		}
 		l.e.mu.Unlock()
 	}
 }

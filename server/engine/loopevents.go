@@ -86,7 +86,11 @@ type taskEnd struct {
 	Interrupts []any   `json:"interrupts"`
 }
 
-func (l *loop) emitValues() { l.em.send("values", "values", l.state) }
+func (l *loop) emitValues() {
+	if l.em.modes["values"] {
+		l.em.e.runEvent(l.em.r, "values", l.values())
+	}
+}
 
 // emitInterrupt reports a stop at an interrupt: an updates event, and,
 // when the run did not ask for updates, a values event as the platform
