@@ -144,6 +144,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	e.stop()
 	e.mu.Unlock()
+	e.closeAllFeeds() // join streams end, so the HTTP server can shut down
 	done := make(chan struct{})
 	go func() { e.runsWG.Wait(); close(done) }()
 	select {

@@ -37,6 +37,7 @@ type feeds struct {
 	lastMs int64
 	seq    int64
 	subs   map[string]map[*FeedSub]struct{}
+	closed bool // the engine is closing: no new join streams
 }
 
 // nextIDLocked is a new event id. The caller holds f.mu.
@@ -87,6 +88,19 @@ func (e *Engine) closeFeeds(threadID string) {
 		s.close()
 	}
 	delete(e.feeds.subs, threadID)
+	e.feeds.mu.Unlock()
+}
+
+// closeAllFeeds ends every join stream (hooklab is stopping).
+func (e *Engine) closeAllFeeds() {
+	e.feeds.mu.Lock()
+	for _, subs := range e.feeds.subs {
+		for s := range subs {
+			s.close()
+		}
+	}
+	e.feeds.subs = nil
+	e.feeds.closed = true
 	e.feeds.mu.Unlock()
 }
 
@@ -259,6 +273,10 @@ func (e *Engine) JoinThread(id string, modes []string, lastEventID string) (*Fee
 			}
 			return 0
 		})
+	}
+	if e.feeds.closed {
+		s.closed = true
+		return s, nil, nil
 	}
 	if e.feeds.subs == nil {
 		e.feeds.subs = map[string]map[*FeedSub]struct{}{}
