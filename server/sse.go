@@ -56,16 +56,11 @@ func writeSSE(w http.ResponseWriter, r *http.Request, buf *engine.Stream, from i
 		select {
 		case <-wake:
 		case <-tick.C:
-			// A comment line alone: no blank line after it, because the JS SDK
-			// dispatches an empty event on a blank line once it has seen an id.
-			if _, err := w.Write([]byte(": heartbeat\r\n")); err != nil {
+			if err := writeHeartbeat(w, fl); err != nil {
 				if onGone != nil {
 					onGone()
 				}
 				return
-			}
-			if fl != nil {
-				fl.Flush()
 			}
 		case <-r.Context().Done():
 			if onGone != nil {
@@ -138,10 +133,9 @@ func writeFeedSSE(w http.ResponseWriter, r *http.Request, sub *engine.FeedSub, r
 		select {
 		case <-wake:
 		case <-tick.C:
-			if _, err := w.Write([]byte(": heartbeat\r\n")); err != nil {
+			if writeHeartbeat(w, fl) != nil {
 				return
 			}
-			flush()
 		case <-r.Context().Done():
 			return
 		}
@@ -150,4 +144,17 @@ func writeFeedSSE(w http.ResponseWriter, r *http.Request, sub *engine.FeedSub, r
 			return
 		}
 	}
+}
+
+// writeHeartbeat writes the keep-alive comment and flushes it. A comment
+// line alone: no blank line after it, because the JS SDK dispatches an
+// empty event on a blank line once it has seen an id.
+func writeHeartbeat(w http.ResponseWriter, fl http.Flusher) error {
+	if _, err := w.Write([]byte(": heartbeat\r\n")); err != nil {
+		return err
+	}
+	if fl != nil {
+		fl.Flush()
+	}
+	return nil
 }
