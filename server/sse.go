@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"hooklab/server/engine"
@@ -30,7 +31,8 @@ func writeSSE(w http.ResponseWriter, r *http.Request, buf *engine.Stream, from i
 		out = out[:0]
 		for _, e := range evs {
 			pos++
-			if filter != nil && !filter[e.Name] && e.Name != "metadata" && e.Name != "error" {
+			if filter != nil && !filter[e.Name] && e.Name != "metadata" && e.Name != "error" &&
+				!(filter["messages"] && strings.HasPrefix(e.Name, "messages")) { // messages/partial etc.
 				continue
 			}
 			id := ""

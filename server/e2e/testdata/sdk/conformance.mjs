@@ -522,6 +522,10 @@ await step("Last-Event-ID -1 replays a resumable stream from the start", async (
   assert.deepEqual(all.map((c) => c.id), ["1", "2", "3", "4"]);
   const rest = await gather(client.runs.joinStream(t.thread_id, run.run_id, { lastEventId: "2" }));
   assert.deepEqual(rest.map((c) => c.id), ["3", "4"]);
+  const mixed = await client.runs.create(t.thread_id, "agent", { input: one, streamResumable: true, streamMode: ["messages", "values"] });
+  await client.runs.join(t.thread_id, mixed.run_id);
+  const onlyMessages = await gather(client.runs.joinStream(t.thread_id, mixed.run_id, { lastEventId: "-1", streamMode: ["messages"] }));
+  assert.deepEqual(onlyMessages.map((c) => c.event), ["metadata", "messages/metadata", "messages/partial", "messages/complete"]);
 });
 
 await step("the [messages, values] stream ends with messages/complete", async () => {
