@@ -1,9 +1,8 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
+	"strings"
 
 	"hooklab/server/engine"
 )
@@ -52,7 +51,46 @@ func (s *Server) handleAssistantPatch(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) handleAssistantDelete(w http.ResponseWriter, r *http.Request) error {
-	return noContent(w, s.eng.DeleteAssistant(r.PathValue("assistant_id")))
+	deleteThreads := strings.EqualFold(r.URL.Query().Get("delete_threads"), "true")
+	return noContent(w, s.eng.DeleteAssistant(r.PathValue("assistant_id"), deleteThreads))
+}
+
+func (s *Server) handleAssistantGraph(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.eng.AssistantGraph(r.PathValue("assistant_id"), r.URL.Query().Get("xray"))
+	return answer(w, g, err)
+}
+
+func (s *Server) handleAssistantSchemas(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.eng.AssistantSchemas(r.PathValue("assistant_id"))
+	return answer(w, sc, err)
+}
+
+func (s *Server) handleAssistantSubgraphs(w http.ResponseWriter, r *http.Request) error {
+	sg, err := s.eng.AssistantSubgraphs(r.PathValue("assistant_id"))
+	return answer(w, sg, err)
+}
+
+func (s *Server) handleAssistantVersions(w http.ResponseWriter, r *http.Request) error {
+	var b engine.VersionQuery
+	if err := decodeJSON(r, &b, true); err != nil {
+		return err
+	}
+	vs, err := s.eng.AssistantVersions(r.PathValue("assistant_id"), b)
+	return answer(w, vs, err)
+}
+
+func (s *Server) handleAssistantLatest(w http.ResponseWriter, r *http.Request) error {
+	var b struct {
+		Version *int `json:"version"`
+	}
+	if err := decodeJSON(r, &b, false); err != nil {
+		return err
+	}
+	if b.Version == nil {
+		return engine.Invalid("version", "required; the version number to make the latest")
+	}
+	a, err := s.eng.SetLatestVersion(r.PathValue("assistant_id"), *b.Version)
+	return answer(w, a, err)
 }
 
 func (s *Server) handleThreadCreate(w http.ResponseWriter, r *http.Request) error {
@@ -80,50 +118,6 @@ func (s *Server) handleThreadPatch(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handleThreadDelete(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, s.eng.DeleteThread(r.PathValue("thread_id")))
-}
-
-func (s *Server) handleThreadState(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.eng.ThreadState(r.PathValue("thread_id"))
-	return answer(w, st, err)
-}
-
-func (s *Server) handleThreadUpdateState(w http.ResponseWriter, r *http.Request) error {
-	var b struct {
-		Values json.RawMessage `json:"values"`
-		AsNode string          `json:"as_node"`
-	}
-	if err := decodeJSON(r, &b, false); err != nil {
-		return err
-	}
-	cp, err := s.eng.UpdateThreadState(r.PathValue("thread_id"), b.Values, b.AsNode)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp})
-	return nil
-}
-
-func (s *Server) handleThreadHistory(w http.ResponseWriter, r *http.Request) error {
-	limit := 10
-	if r.Method == http.MethodPost {
-		var b struct {
-			Limit *int `json:"limit"`
-		}
-		if err := decodeJSON(r, &b, true); err != nil {
-			return err
-		}
-		if b.Limit != nil {
-			limit = *b.Limit
-		}
-	} else if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return engine.Invalid("limit", "must be an integer, got %q", v)
-		}
-		limit = n
-	}
-	h, err := s.eng.ThreadHistory(r.PathValue("thread_id"), limit)
-	return answer(w, h, err)
 }
 
 // answer writes v as a 200, or returns err.

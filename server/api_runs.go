@@ -59,6 +59,10 @@ func (s *Server) handleRunCreate(mode createMode) handlerFunc {
 			writeSSE(w, r, run.Stream(), 0, run.Resumable(), nil, s.o.Heartbeat, run.Disconnected)
 			run.Stream().Detach() // attached by CreateRun
 		case modeWait:
+			// As the platform: a stateless wait names the run under its
+			// (temporary) thread.
+			base = "/threads/" + created.ThreadID + "/runs/" + created.RunID
+			w.Header().Set("Content-Location", base)
 			w.Header().Set("Location", base+"/join")
 			s.writeWait(w, r, run)
 		default:
@@ -192,15 +196,15 @@ func (s *Server) handleRunJoinStream(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	from := 0
-	if v := r.Header.Get("Last-Event-ID"); v != "" {
+	if v := r.Header.Get("Last-Event-ID"); v != "" && v != "-1" { // -1: replay from the start
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return engine.Invalid("Last-Event-ID", "must be an event id this server sent (a number), got %q", v)
+			return engine.Invalid("Last-Event-ID", "must be an event id this server sent (a number), or -1 to replay from the start; got %q", v)
 		}
 		from = n
 	}
 	var filter map[string]bool
-	if modes := r.URL.Query()["stream_mode"]; len(modes) > 0 {
+	if modes := queryList(r.URL.Query(), "stream_mode"); len(modes) > 0 {
 		filter = map[string]bool{}
 		for _, m := range modes {
 			if m == "messages-tuple" {

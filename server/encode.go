@@ -43,6 +43,8 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, engine.ErrRejected):
 		return http.StatusBadRequest
+	case errors.Is(err, engine.ErrPartial):
+		return http.StatusCreated
 	}
 	return http.StatusInternalServerError
 }

@@ -183,7 +183,8 @@ func TestRestartKeepsObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h, err := srv2.eng.ThreadHistory(tid, 50); err != nil || len(h) == 0 {
+	fifty := 50
+	if h, err := srv2.eng.ThreadHistory(tid, engine.HistoryQuery{Limit: &fifty}); err != nil || len(h) == 0 {
 		t.Errorf("thread %s not restored with its history: %v", tid, err)
 	}
 	if r, err := srv2.eng.Run("", run.RunID); err != nil || r.Status != "success" {

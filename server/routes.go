@@ -94,6 +94,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /assistants/{assistant_id}", s.h(s.handleAssistantGet))
 	mux.Handle("PATCH /assistants/{assistant_id}", s.h(s.handleAssistantPatch))
 	mux.Handle("DELETE /assistants/{assistant_id}", s.h(s.handleAssistantDelete))
+	mux.Handle("GET /assistants/{assistant_id}/graph", s.h(s.handleAssistantGraph))
+	mux.Handle("GET /assistants/{assistant_id}/schemas", s.h(s.handleAssistantSchemas))
+	mux.Handle("GET /assistants/{assistant_id}/subgraphs", s.h(s.handleAssistantSubgraphs))
+	mux.Handle("GET /assistants/{assistant_id}/subgraphs/{namespace}", s.h(s.handleAssistantSubgraphs))
+	mux.Handle("POST /assistants/{assistant_id}/versions", s.h(s.handleAssistantVersions))
+	mux.Handle("POST /assistants/{assistant_id}/latest", s.h(s.handleAssistantLatest))
 
 	mux.Handle("POST /threads", s.h(s.handleThreadCreate))
 	mux.Handle("POST /threads/search", s.h(threadSearch))
@@ -101,8 +107,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /threads/{thread_id}", s.h(s.handleThreadGet))
 	mux.Handle("PATCH /threads/{thread_id}", s.h(s.handleThreadPatch))
 	mux.Handle("DELETE /threads/{thread_id}", s.h(s.handleThreadDelete))
+	mux.Handle("POST /threads/{thread_id}/copy", s.h(s.handleThreadCopy))
 	mux.Handle("GET /threads/{thread_id}/state", s.h(s.handleThreadState))
 	mux.Handle("POST /threads/{thread_id}/state", s.h(s.handleThreadUpdateState))
+	mux.Handle("GET /threads/{thread_id}/state/{checkpoint_id}", s.h(s.handleThreadState))
+	mux.Handle("POST /threads/{thread_id}/state/checkpoint", s.h(s.handleThreadStateAt))
+	mux.Handle("GET /threads/{thread_id}/stream", s.hs(s.handleThreadJoin))
 	mux.Handle("GET /threads/{thread_id}/history", s.h(s.handleThreadHistory))
 	mux.Handle("POST /threads/{thread_id}/history", s.h(s.handleThreadHistory))
 
@@ -127,6 +137,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /runs/{run_id}", s.h(s.handleRunGet))
 
 	s.cronRoutes(mux)
+
+	mux.Handle("PUT /store/items", s.h(s.handleItemPut))
+	mux.Handle("GET /store/items", s.h(s.handleItemGet))
+	mux.Handle("DELETE /store/items", s.h(s.handleItemDelete))
+	mux.Handle("POST /store/items/search", s.h(s.handleItemSearch))
+	mux.Handle("POST /store/namespaces", s.h(s.handleNamespaces))
 
 	s.hooklabRoutes(mux)
 	// Unknown paths and wrong methods answer in JSON too (the mux's own

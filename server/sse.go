@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"hooklab/server/engine"
@@ -30,20 +31,15 @@ func writeSSE(w http.ResponseWriter, r *http.Request, buf *engine.Stream, from i
 		out = out[:0]
 		for _, e := range evs {
 			pos++
-			if filter != nil && !filter[e.Name] && e.Name != "metadata" && e.Name != "error" {
+			if filter != nil && !filter[e.Name] && e.Name != "metadata" && e.Name != "error" &&
+				!(filter["messages"] && strings.HasPrefix(e.Name, "messages")) { // messages/partial etc.
 				continue
 			}
-			out = append(out, "event: "...)
-			out = append(out, e.Name...)
-			out = append(out, "\r\ndata: "...)
-			out = append(out, e.Data...)
-			out = append(out, "\r\n"...)
+			id := ""
 			if withIDs {
-				out = append(out, "id: "...)
-				out = strconv.AppendInt(out, int64(pos), 10)
-				out = append(out, "\r\n"...)
+				id = strconv.Itoa(pos)
 			}
-			out = append(out, "\r\n"...)
+			out = appendSSE(out, e.Name, e.Data, id)
 		}
 		if len(out) > 0 {
 			if _, err := w.Write(out); err != nil {
@@ -62,16 +58,11 @@ func writeSSE(w http.ResponseWriter, r *http.Request, buf *engine.Stream, from i
 		select {
 		case <-wake:
 		case <-tick.C:
-			// A comment line alone: no blank line after it, because the JS SDK
-			// dispatches an empty event on a blank line once it has seen an id.
-			if _, err := w.Write([]byte(": heartbeat\r\n")); err != nil {
+			if err := writeHeartbeat(w, fl); err != nil {
 				if onGone != nil {
 					onGone()
 				}
 				return
-			}
-			if fl != nil {
-				fl.Flush()
 			}
 		case <-r.Context().Done():
 			if onGone != nil {
@@ -87,4 +78,85 @@ func sseHeaders(w http.ResponseWriter) {
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+}
+
+// appendSSE appends one event frame: "event: NAME\r\ndata: JSON\r\n",
+// "id: ID\r\n" when id is not "", then a blank line.
+func appendSSE(out []byte, name string, data []byte, id string) []byte {
+	out = append(out, "event: "...)
+	out = append(out, name...)
+	out = append(out, "\r\ndata: "...)
+	out = append(out, data...)
+	out = append(out, "\r\n"...)
+	if id != "" {
+		out = append(out, "id: "...)
+		out = append(out, id...)
+		out = append(out, "\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+// writeFeedSSE streams a thread's join stream: the replayed events, then
+// every new one, each with its id, until the client leaves or the stream
+// ends (the thread was deleted, or the client fell too far behind).
+func writeFeedSSE(w http.ResponseWriter, r *http.Request, sub *engine.FeedSub, replay []engine.FeedEvent, heartbeat time.Duration) {
+	fl, _ := w.(http.Flusher)
+	w.WriteHeader(http.StatusOK)
+	flush := func() {
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	flush()
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	out := make([]byte, 0, 4096)
+	evs := replay
+	for {
+		out = out[:0]
+		for _, e := range evs {
+			out = appendSSE(out, e.Name, e.Data, e.ID)
+		}
+		if len(out) > 0 {
+			if _, err := w.Write(out); err != nil {
+				return
+			}
+			flush()
+		}
+		var over bool
+		var wake <-chan struct{}
+		evs, over, wake = sub.Next()
+		if len(evs) > 0 {
+			continue
+		}
+		if over {
+			return
+		}
+		select {
+		case <-wake:
+		case <-tick.C:
+			if writeHeartbeat(w, fl) != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+		evs, over, _ = sub.Next()
+		if over {
+			return
+		}
+	}
+}
+
+// writeHeartbeat writes the keep-alive comment and flushes it. A comment
+// line alone: no blank line after it, because the JS SDK dispatches an
+// empty event on a blank line once it has seen an id.
+func writeHeartbeat(w http.ResponseWriter, fl http.Flusher) error {
+	if _, err := w.Write([]byte(": heartbeat\r\n")); err != nil {
+		return err
+	}
+	if fl != nil {
+		fl.Flush()
+	}
+	return nil
 }

@@ -1,14 +1,20 @@
 package engine
 
 import (
+	"maps"
 	"sort"
 	"strings"
 
 	"hooklab/server/store"
 )
 
-// AssistantRequest is the body of POST /assistants, PATCH
-// /assistants/{id} and the assistant search and count routes.
+// Assistants, as the platform keeps them: every create and update makes a
+// version (1, then the highest plus one) that can be listed and made the
+// latest again; context and config.configurable mirror each other (the
+// one given is copied into the other; giving both is refused).
+
+// AssistantRequest is the body of POST /assistants and PATCH
+// /assistants/{id}.
 type AssistantRequest struct {
 	AssistantID *string        `json:"assistant_id"`
 	GraphID     *string        `json:"graph_id"`
@@ -31,6 +37,47 @@ type AssistantQuery struct {
 	SortOrder string         `json:"sort_order"`
 }
 
+// assistantRecord is how an assistant is stored: with its versions.
+type assistantRecord struct {
+	Assistant
+	Versions []AssistantVersion `json:"versions,omitempty"`
+}
+
+func assistantNotFound(id string) *Error {
+	return Errorf(ErrNotFound, "Assistant %s not found", id)
+}
+
+func (e *Engine) persistAssistant(a *Assistant) {
+	e.persist(store.Assistants, a.AssistantID, "", assistantRecord{Assistant: *a, Versions: e.versions[a.AssistantID]})
+}
+
+// versionOf is the version an assistant's current fields make.
+func versionOf(a *Assistant) AssistantVersion {
+	return AssistantVersion{
+		AssistantID: a.AssistantID, Version: a.Version, GraphID: a.GraphID, Config: a.Config, Context: a.Context,
+		Metadata: a.Metadata, CreatedAt: a.UpdatedAt, Name: a.Name, Description: a.Description,
+	}
+}
+
+// mirrorContext applies the platform's rule between context and
+// config.configurable, returning the config and context to keep.
+func mirrorContext(config, context map[string]any) (map[string]any, map[string]any, error) {
+	conf, _ := config["configurable"].(map[string]any)
+	switch {
+	case len(conf) > 0 && len(context) > 0:
+		return nil, nil, checkContext(config, MustJSON(context))
+	case len(context) > 0:
+		config = maps.Clone(config)
+		if config == nil {
+			config = map[string]any{}
+		}
+		config["configurable"] = maps.Clone(context)
+	case len(conf) > 0:
+		context = maps.Clone(conf)
+	}
+	return config, context, nil
+}
+
 // CreateAssistant creates an assistant of a served graph; with if_exists
 // do_nothing an existing one is returned instead of a conflict.
 func (e *Engine) CreateAssistant(b AssistantRequest) (Assistant, error) {
@@ -41,6 +88,10 @@ func (e *Engine) CreateAssistant(b AssistantRequest) (Assistant, error) {
 		return Assistant{}, NotFound("graph", *b.GraphID)
 	}
 	if err := OneOf("if_exists", b.IfExists, "raise", "do_nothing"); err != nil {
+		return Assistant{}, err
+	}
+	config, context, err := mirrorContext(b.Config, b.Context)
+	if err != nil {
 		return Assistant{}, err
 	}
 	id := NewID()
@@ -56,19 +107,20 @@ func (e *Engine) CreateAssistant(b AssistantRequest) (Assistant, error) {
 		if b.IfExists == "do_nothing" {
 			return *old, nil
 		}
-		return Assistant{}, Errorf(ErrConflict, "assistant '%s' already exists; pass if_exists \"do_nothing\" to reuse it", id)
+		return Assistant{}, Errorf(ErrConflict, "Assistant %s already exists; pass if_exists \"do_nothing\" to reuse it", id)
 	}
 	t := Now()
 	a := &Assistant{
-		AssistantID: id, GraphID: *b.GraphID, Config: orEmpty(b.Config), Context: orEmpty(b.Context),
-		CreatedAt: t, UpdatedAt: t, Metadata: orEmpty(b.Metadata), Version: 1, Name: *b.GraphID,
+		AssistantID: id, GraphID: *b.GraphID, Config: orEmpty(config), Context: orEmpty(context),
+		CreatedAt: t, UpdatedAt: t, Metadata: orEmpty(b.Metadata), Version: 1, Name: "Untitled",
 		Description: b.Description,
 	}
 	if b.Name != nil {
 		a.Name = *b.Name
 	}
 	e.assistants[id] = a
-	e.persist(store.Assistants, id, "", a)
+	e.versions[id] = []AssistantVersion{versionOf(a)}
+	e.persistAssistant(a)
 	return *a, nil
 }
 
@@ -91,13 +143,13 @@ func (e *Engine) Assistant(idOrGraph string) (Assistant, error) {
 	defer e.mu.Unlock()
 	a, ok := e.assistantLocked(idOrGraph)
 	if !ok {
-		return Assistant{}, NotFound("assistant", idOrGraph)
+		return Assistant{}, assistantNotFound(idOrGraph)
 	}
 	return *a, nil
 }
 
-// SearchAssistants lists the assistants b matches, sorted as b asks; the
-// caller pages. Each is a snapshot.
+// SearchAssistants lists the assistants b matches (name: a case-insensitive
+// substring), sorted as b asks; the caller pages. Each is a snapshot.
 func (e *Engine) SearchAssistants(b AssistantQuery) ([]Assistant, error) {
 	if err := OneOf("sort_order", b.SortOrder, "asc", "desc"); err != nil {
 		return nil, err
@@ -105,10 +157,11 @@ func (e *Engine) SearchAssistants(b AssistantQuery) ([]Assistant, error) {
 	if err := OneOf("sort_by", b.SortBy, "assistant_id", "graph_id", "name", "created_at", "updated_at"); err != nil {
 		return nil, err
 	}
+	name := strings.ToLower(b.Name)
 	e.mu.Lock()
 	var out []Assistant
 	for _, a := range e.assistants {
-		if (b.GraphID == "" || a.GraphID == b.GraphID) && (b.Name == "" || strings.Contains(a.Name, b.Name)) && subset(b.Metadata, a.Metadata) {
+		if (b.GraphID == "" || a.GraphID == b.GraphID) && strings.Contains(strings.ToLower(a.Name), name) && subset(b.Metadata, a.Metadata) {
 			out = append(out, *a)
 		}
 	}
@@ -121,9 +174,9 @@ func (e *Engine) SearchAssistants(b AssistantQuery) ([]Assistant, error) {
 		case "assistant_id":
 			less = x.AssistantID < y.AssistantID
 		case "graph_id":
-			less = x.GraphID < y.GraphID
+			less = strings.ToLower(x.GraphID) < strings.ToLower(y.GraphID)
 		case "name":
-			less = x.Name < y.Name
+			less = strings.ToLower(x.Name) < strings.ToLower(y.Name)
 		case "updated_at":
 			less = x.UpdatedAt.Before(y.UpdatedAt.Time)
 		default:
@@ -134,48 +187,139 @@ func (e *Engine) SearchAssistants(b AssistantQuery) ([]Assistant, error) {
 	return out, nil
 }
 
-// PatchAssistant changes the fields b sets and bumps the version.
+// PatchAssistant changes the fields b sets and makes a new version:
+// metadata is merged, config replaced when given non-empty, the others
+// replaced when given.
 func (e *Engine) PatchAssistant(id string, b AssistantRequest) (Assistant, error) {
 	if b.GraphID != nil && !e.HasGraph(*b.GraphID) {
 		return Assistant{}, NotFound("graph", *b.GraphID)
 	}
+	config, context, err := mirrorContext(b.Config, b.Context)
+	if err != nil {
+		return Assistant{}, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, ok := e.assistantLocked(id)
 	if !ok {
-		return Assistant{}, NotFound("assistant", id)
+		return Assistant{}, assistantNotFound(id)
 	}
+	next := *a
 	if b.GraphID != nil {
-		a.GraphID = *b.GraphID
+		next.GraphID = *b.GraphID
 	}
-	if b.Config != nil {
-		a.Config = b.Config
+	if len(config) > 0 {
+		next.Config = config
 	}
-	if b.Context != nil {
-		a.Context = b.Context
+	if context != nil {
+		next.Context = context
 	}
-	a.Metadata = patchedMetadata(a.Metadata, b.Metadata)
+	next.Metadata = patchedMetadata(a.Metadata, b.Metadata)
 	if b.Name != nil {
-		a.Name = *b.Name
+		next.Name = *b.Name
 	}
 	if b.Description != nil {
-		a.Description = b.Description
+		next.Description = b.Description
 	}
-	a.Version++
-	a.UpdatedAt = Now()
-	e.persist(store.Assistants, a.AssistantID, "", a)
+	versions := e.versions[a.AssistantID]
+	next.Version = 1
+	for _, v := range versions {
+		next.Version = max(next.Version, v.Version+1)
+	}
+	next.UpdatedAt = Now()
+	*a = next
+	e.versions[a.AssistantID] = append(versions[:len(versions):len(versions)], versionOf(a))
+	e.persistAssistant(a)
 	return *a, nil
 }
 
-// DeleteAssistant deletes an assistant.
-func (e *Engine) DeleteAssistant(id string) error {
+// VersionQuery is the body of POST /assistants/{id}/versions.
+type VersionQuery struct {
+	Metadata map[string]any `json:"metadata"`
+	Limit    *int           `json:"limit"`
+	Offset   int            `json:"offset"`
+}
+
+// AssistantVersions lists an assistant's versions, newest first; none to
+// list is a 404, as on the platform.
+func (e *Engine) AssistantVersions(id string, q VersionQuery) ([]AssistantVersion, error) {
+	limit := 10
+	if q.Limit != nil {
+		limit = *q.Limit
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, Invalid("limit", "must be between 1 and 1000, got %d", limit)
+	}
+	if q.Offset < 0 {
+		return nil, Invalid("offset", "must not be negative, got %d", q.Offset)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, ok := e.assistantLocked(id)
 	if !ok {
-		return NotFound("assistant", id)
+		return nil, assistantNotFound(id)
+	}
+	var out []AssistantVersion
+	for _, v := range e.versions[a.AssistantID] {
+		if subset(q.Metadata, v.Metadata) {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version > out[j].Version })
+	lo := min(q.Offset, len(out))
+	out = out[lo:min(lo+limit, len(out))]
+	if len(out) == 0 {
+		return nil, assistantNotFound(id)
+	}
+	return out, nil
+}
+
+// SetLatestVersion makes version the assistant's current one: its config,
+// metadata, name and description come back (context and graph stay).
+func (e *Engine) SetLatestVersion(id string, version int) (Assistant, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.assistantLocked(id)
+	if !ok {
+		return Assistant{}, assistantNotFound(id)
+	}
+	for _, v := range e.versions[a.AssistantID] {
+		if v.Version == version {
+			next := *a
+			next.Config, next.Metadata, next.Version, next.Name, next.Description = v.Config, v.Metadata, v.Version, v.Name, v.Description
+			next.UpdatedAt = Now()
+			*a = next
+			e.persistAssistant(a)
+			return *a, nil
+		}
+	}
+	return Assistant{}, Errorf(ErrNotFound, "Version %d not found for assistant %s", version, a.AssistantID)
+}
+
+// DeleteAssistant deletes an assistant and its versions, cancelling its
+// runs; with deleteThreads, the threads whose metadata names it as their
+// assistant_id go too, with their runs.
+func (e *Engine) DeleteAssistant(id string, deleteThreads bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.assistantLocked(id)
+	if !ok {
+		return Errorf(ErrNotFound, "Assistant with ID %s not found", id)
+	}
+	if deleteThreads {
+		for _, t := range e.threads {
+			if t.Metadata["assistant_id"] == a.AssistantID {
+				e.dropThreadLocked(t)
+			}
+		}
+	}
+	for _, r := range e.runs {
+		if r.AssistantID == a.AssistantID && !r.ended() {
+			e.cancelRunLocked(r, ActionInterrupt)
+		}
 	}
 	delete(e.assistants, a.AssistantID)
+	delete(e.versions, a.AssistantID)
 	e.unpersist(store.Assistants, a.AssistantID)
 	return nil
 }

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
+	"strings"
 )
 
 // RunSpec is a run to create.
@@ -41,17 +43,29 @@ func (e *Engine) CreateRun(ctx context.Context, spec RunSpec) (*Handle, Run, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	a, ok := e.assistantLocked(*b.AssistantID)
+	if !ok {
+		return nil, Run{}, Errorf(ErrNotFound, "Thread or assistant not found. No assistant or graph %q: use an assistant id or one of the graphs in langgraph.json (%s)",
+			*b.AssistantID, strings.Join(e.o.Graphs, ", "))
+	}
 	var t *threadState
 	if spec.ThreadID == "" {
-		t = newThread(NewID(), nil)
-		t.temporary = true
-	} else if t = e.threads[spec.ThreadID]; t == nil || t.temporary {
-		if b.IfNotExists != "create" {
-			return nil, Run{}, Errorf(ErrNotFound, "thread '%s' not found; create it first or pass if_not_exists \"create\"", spec.ThreadID)
+		// As the platform: a stateless run gets a thread of its own, an
+		// ordinary thread while the run exists.
+		md := map[string]any{"graph_id": a.GraphID, "assistant_id": a.AssistantID}
+		if cm, ok := b.Config["metadata"].(map[string]any); ok {
+			maps.Copy(md, cm)
 		}
-		t = newThread(spec.ThreadID, nil)
+		maps.Copy(md, b.Metadata)
+		t = newThread(NewID(), md)
+		t.temporary = true
+	} else if t = e.threads[spec.ThreadID]; t == nil {
+		if b.IfNotExists != "create" {
+			return nil, Run{}, Errorf(ErrNotFound, "Thread or assistant not found. Thread with ID %s not found: create it first or pass if_not_exists \"create\"", spec.ThreadID)
+		}
+		t = newThread(spec.ThreadID, map[string]any{"graph_id": a.GraphID, "assistant_id": a.AssistantID})
 	}
-	run, err := e.newRunLocked(b, modes, t.ThreadID, webhook, spec.Headers)
+	run, err := e.newRunLocked(b, a, modes, t, webhook, spec.Headers)
 	if err != nil {
 		return nil, Run{}, err
 	}
@@ -62,11 +76,12 @@ func (e *Engine) CreateRun(ctx context.Context, spec RunSpec) (*Handle, Run, err
 	if spec.Stream {
 		run.stream.Attach()
 	}
-	if _, ok := e.threads[t.ThreadID]; !ok {
+	_, existed := e.threads[t.ThreadID]
+	if !existed {
 		e.threads[t.ThreadID] = t
 	}
 	if err := e.enqueueLocked(t, run); err != nil {
-		if len(t.queue) == 0 && t.active == nil && t.temporary {
+		if !existed {
 			delete(e.threads, t.ThreadID)
 		}
 		return nil, Run{}, err
@@ -90,45 +105,71 @@ func (e *Engine) CheckRun(ctx context.Context, b *RunRequest) error {
 	return err
 }
 
-// newRunLocked builds the run of b on threadID. The caller holds e.mu.
-func (e *Engine) newRunLocked(b *RunRequest, modes []string, threadID, webhook string, headers map[string]string) (*runState, error) {
-	a, ok := e.assistantLocked(*b.AssistantID)
-	if !ok {
-		return nil, NotFound("assistant", *b.AssistantID)
-	}
+// newRunLocked builds the run of b on thread t with assistant a. The
+// caller holds e.mu.
+//
+// As the platform: the run's context is the assistant's context with the
+// run's over it (the run's configurable stands for its context when it
+// sends none); its configurable is the assistant's, then the thread's,
+// then the run's (or the run's context), then the request's x-* headers
+// and the run's ids.
+func (e *Engine) newRunLocked(b *RunRequest, a *Assistant, modes []string, t *threadState, webhook string, headers map[string]string) (*runState, error) {
 	runID := NewID()
 	cfg := maps.Clone(a.Config)
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
 	maps.Copy(cfg, b.Config)
+	runConf, _ := b.Config["configurable"].(map[string]any)
+	var runCtx map[string]any
+	if len(b.Context) > 0 {
+		json.Unmarshal(b.Context, &runCtx)
+	}
+	if len(runCtx) > 0 {
+		runConf = runCtx
+	} else {
+		runCtx = runConf
+	}
 	conf := map[string]any{}
-	if c, ok := cfg["configurable"].(map[string]any); ok {
+	if c, ok := a.Config["configurable"].(map[string]any); ok {
 		maps.Copy(conf, c)
 	}
+	if c, ok := t.Config["configurable"].(map[string]any); ok {
+		maps.Copy(conf, c)
+	}
+	maps.Copy(conf, runConf)
 	for k, v := range headers {
 		conf[k] = v
 	}
-	conf["run_id"], conf["thread_id"], conf["graph_id"], conf["assistant_id"] = runID, threadID, a.GraphID, a.AssistantID
+	conf["run_id"], conf["thread_id"], conf["graph_id"], conf["assistant_id"] = runID, t.ThreadID, a.GraphID, a.AssistantID
 	cfg["configurable"] = conf
+	merged := maps.Clone(a.Context)
+	if merged == nil {
+		merged = map[string]any{}
+	}
+	maps.Copy(merged, runCtx)
 	var wh *string
 	if webhook != "" {
 		wh = &webhook
 	}
-	t := Now()
+	now := Now()
 	run := Run{
-		RunID: runID, ThreadID: threadID, AssistantID: a.AssistantID, CreatedAt: t, UpdatedAt: t,
+		RunID: runID, ThreadID: t.ThreadID, AssistantID: a.AssistantID, CreatedAt: now, UpdatedAt: now,
 		Metadata: orEmpty(b.Metadata), Status: RunPending, MultitaskStrategy: orDefault(b.MultitaskStrategy, "enqueue"),
 		Kwargs: Kwargs{
-			Input: b.Input, Command: b.Command, Config: cfg, Context: b.Context, StreamMode: modes,
+			Input: b.Input, Command: b.Command, Config: cfg, Context: MustJSON(merged), StreamMode: modes,
 			InterruptBefore: b.InterruptBefore, InterruptAfter: b.InterruptAfter, Webhook: wh,
 			FeedbackKeys: b.FeedbackKeys, Subgraphs: b.StreamSubgraphs,
 			Resumable: b.StreamResumable, Durability: orDefault(b.Durability, "async"),
 		},
 	}
-	opts := runOpts{OnCompletion: orDefault(b.OnCompletion, "delete"), OnDisconnect: orDefault(b.OnDisconnect, "continue"), GraphID: a.GraphID}
+	opts := runOpts{OnCompletion: orDefault(b.OnCompletion, "delete"), OnDisconnect: orDefault(b.OnDisconnect, "continue"),
+		GraphID: a.GraphID, CheckpointID: b.startCheckpoint()}
 	if b.AfterSeconds != nil {
 		opts.AfterSeconds = *b.AfterSeconds
+	}
+	if t.Status != ThreadBusy {
+		t.Metadata = patchedMetadata(t.Metadata, map[string]any{"graph_id": a.GraphID, "assistant_id": a.AssistantID})
 	}
 	return newRunState(runRecord{Run: run, runOpts: opts}), nil
 }

@@ -1,8 +1,9 @@
 // Package engine is hooklab's run engine: the LangGraph assistants,
-// threads and runs, kept in memory and written through to the store, and
-// the built-in echo graph that executes every run. It knows nothing of
-// HTTP: the server package decodes requests, calls the engine and maps its
-// errors (ErrNotFound, ErrConflict, ErrInvalid, ErrRejected) to statuses.
+// threads, runs, checkpoints and store items, kept in memory and written
+// through to the store, and the built-in echo graph that executes every
+// run. It knows nothing of HTTP: the server package decodes requests,
+// calls the engine and maps its errors (ErrNotFound, ErrConflict,
+// ErrInvalid, ErrRejected, ErrPartial) to statuses.
 //
 // The platform facts it reproduces:
 //   - every graph in langgraph.json has a system assistant whose id is the
@@ -15,13 +16,32 @@
 //   - a run ends as success (also when it stops at an interrupt: the thread
 //     becomes interrupted), error, timeout (past the run timeout),
 //     interrupted (cancelled with action interrupt) or rollback (cancelled
-//     with action rollback: the run is deleted);
-//   - a stateless run gets a temporary thread, deleted with the run at the
-//     end unless on_completion is keep; its webhook carries values null;
-//   - a run cancelled while still pending sends no webhook.
+//     with action rollback: the run and the checkpoints it wrote are
+//     deleted);
+//   - a run cancelled while still pending sends no webhook;
+//   - a run writes checkpoints as a LangGraph graph does (loop.go), and a
+//     thread's state, history, copy and updates are made of them
+//     (checkpoints.go, state.go).
 //
-// One mutex guards every object. Webhooks are handed to the Sender after
-// it is released, so a slow receiver never holds the engine.
+// Temporary threads. A stateless run (POST /runs, /runs/stream,
+// /runs/wait, /runs/batch) gets a thread of its own, as on the platform:
+// an ordinary thread, with metadata {"graph_id", "assistant_id"} plus the
+// run's config.metadata and metadata, busy while the run exists. So while
+// the run is pending or running its thread is listed by POST
+// /threads/search and /threads/count, and answers GET /threads/{id},
+// GET /threads/{id}/runs, /threads/{id}/runs/{run_id} and the run's join
+// and stream routes, and GET /threads/{id}/stream; the run object, the
+// stream's run id and POST /runs/wait's Content-Location
+// (/threads/{id}/runs/{run_id}) name it. With on_completion "delete" (the
+// default) the run is temporary (kwargs.temporary true): it keeps no
+// checkpoint, and when it ends its thread and the run are deleted, after
+// which those routes answer 404. With on_completion "keep" the thread is
+// an ordinary one for good: it keeps its checkpoints and stays listed,
+// idle. A stateless run's webhook carries values null either way.
+//
+// One mutex guards every object (the store items and the threads' join
+// streams have their own). Webhooks are handed to the Sender after it is
+// released, so a slow receiver never holds the engine.
 package engine
 
 import (
@@ -76,8 +96,12 @@ type Engine struct {
 
 	mu         sync.Mutex
 	assistants map[string]*Assistant
+	versions   map[string][]AssistantVersion // by assistant id, oldest first
 	threads    map[string]*threadState
 	runs       map[string]*runState
+
+	items items // the store API's items, under their own lock
+	feeds feeds // the threads' join streams, under their own lock
 }
 
 // New builds an engine and loads the stored objects.
@@ -91,11 +115,15 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		o:          o,
 		assistants: map[string]*Assistant{},
+		versions:   map[string][]AssistantVersion{},
 		threads:    map[string]*threadState{},
 		runs:       map[string]*runState{},
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
 	if err := e.load(); err != nil {
+		return nil, err
+	}
+	if err := e.loadItems(); err != nil {
 		return nil, err
 	}
 	e.ensureSystemAssistants()
@@ -116,6 +144,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	e.stop()
 	e.mu.Unlock()
+	e.closeAllFeeds() // join streams end, so the HTTP server can shut down
 	done := make(chan struct{})
 	go func() { e.runsWG.Wait(); close(done) }()
 	select {
@@ -194,11 +223,16 @@ func (e *Engine) load() error {
 		}
 	}
 	each(store.Assistants, func(b json.RawMessage) error {
-		var a Assistant
-		if err := json.Unmarshal(b, &a); err != nil {
+		var rec assistantRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
 			return err
 		}
+		a := rec.Assistant
 		e.assistants[a.AssistantID] = &a
+		if len(rec.Versions) == 0 {
+			rec.Versions = []AssistantVersion{versionOf(&a)} // stored before versions were kept
+		}
+		e.versions[a.AssistantID] = rec.Versions
 		return nil
 	})
 	each(store.Threads, func(b json.RawMessage) error {
@@ -206,7 +240,14 @@ func (e *Engine) load() error {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return err
 		}
-		e.threads[rec.ThreadID] = &threadState{Thread: rec.Thread, history: rec.History, temporary: rec.Temporary}
+		t := &threadState{Thread: rec.Thread, history: rec.History, temporary: rec.Temporary}
+		if t.Interrupts == nil {
+			t.Interrupts = map[string]any{}
+		}
+		for i := range t.history {
+			t.history[i] = upgradeState(t.history[i])
+		}
+		e.threads[rec.ThreadID] = t
 		return nil
 	})
 	each(store.Runs, func(b json.RawMessage) error {
@@ -242,7 +283,8 @@ func (e *Engine) ensureSystemAssistants() {
 			Version: 1, Name: g,
 		}
 		e.assistants[id] = a
-		e.persist(store.Assistants, id, "", a)
+		e.versions[id] = []AssistantVersion{versionOf(a)}
+		e.persistAssistant(a)
 	}
 }
 

@@ -12,6 +12,7 @@ var (
 	ErrConflict = errors.New("conflict")       // the object is busy, exists already, or has ended
 	ErrInvalid  = errors.New("invalid")        // a field breaks the schema (the platform's 422)
 	ErrRejected = errors.New("not acceptable") // well-formed but refused, like a Python ValueError (400)
+	ErrPartial  = errors.New("partly done")    // created, but what came with it failed (the platform's 201 with a detail)
 )
 
 // Error is an error with a detail written for the client: it names the
@@ -40,4 +41,14 @@ func Invalid(field, format string, args ...any) *Error {
 // NotFound is an ErrNotFound for the object what with id.
 func NotFound(what, id string) *Error {
 	return Errorf(ErrNotFound, "%s '%s' not found", what, id)
+}
+
+// threadNotFound is the platform's 404 for an unknown thread.
+func threadNotFound(id string) *Error {
+	return Errorf(ErrNotFound, "Thread with ID %s not found", id)
+}
+
+// runNotFound is the 404 for an unknown run.
+func runNotFound(id string) *Error {
+	return Errorf(ErrNotFound, "Run %s not found", id)
 }

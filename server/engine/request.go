@@ -29,6 +29,10 @@ type RunRequest struct {
 	OnDisconnect      string          `json:"on_disconnect"`
 	AfterSeconds      *float64        `json:"after_seconds"`
 	Durability        string          `json:"durability"`
+	// Checkpoint (or CheckpointID) is the checkpoint of the thread a run
+	// starts from, instead of the latest.
+	Checkpoint   map[string]any `json:"checkpoint,omitempty"`
+	CheckpointID string         `json:"checkpoint_id,omitempty"`
 }
 
 // streamModes are the stream modes a run accepts.
@@ -72,8 +76,24 @@ func (b *RunRequest) Validate() ([]string, error) {
 	if len(b.Context) > 0 && !isNull(b.Context) && b.Context[0] != '{' {
 		return nil, Invalid("context", "expected an object")
 	}
+	if err := checkContext(b.Config, b.Context); err != nil {
+		return nil, err
+	}
+	if v, ok := b.Config["recursion_limit"]; ok && v != nil {
+		if n, isNum := v.(float64); !isNum || n < 1 || n != float64(int64(n)) {
+			return nil, Invalid("config.recursion_limit", "must be a whole number of at least 1, got %v", v)
+		}
+	}
 	if len(b.Command) > 0 && !isNull(b.Command) && b.Command[0] != '{' {
 		return nil, Invalid("command", "expected an object such as {\"resume\": ...}")
+	}
+	if _, err := parseCommand(b.Command); err != nil {
+		return nil, err
+	}
+	if b.Checkpoint != nil {
+		if _, ok := b.Checkpoint["checkpoint_id"].(string); !ok && b.Checkpoint["checkpoint_id"] != nil {
+			return nil, Invalid("checkpoint.checkpoint_id", "expected a checkpoint id string")
+		}
 	}
 	if len(b.FeedbackKeys) > 0 && !isNull(b.FeedbackKeys) {
 		var keys []string
@@ -144,4 +164,28 @@ func orDefault(v, d string) string {
 		return d
 	}
 	return v
+}
+
+// checkContext refuses a body that sets both config.configurable and
+// context, as the platform does (context replaces configurable).
+func checkContext(config map[string]any, context json.RawMessage) error {
+	conf, _ := config["configurable"].(map[string]any)
+	var ctx map[string]any
+	if len(context) > 0 {
+		json.Unmarshal(context, &ctx)
+	}
+	if len(conf) > 0 && len(ctx) > 0 {
+		return Errorf(ErrRejected, "Cannot specify both configurable and context. Prefer setting context alone. "+
+			"Context was introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable.")
+	}
+	return nil
+}
+
+// startCheckpoint is the checkpoint id a run body names ("" for none).
+func (b *RunRequest) startCheckpoint() string {
+	if b.CheckpointID != "" {
+		return b.CheckpointID
+	}
+	id, _ := b.Checkpoint["checkpoint_id"].(string)
+	return id
 }

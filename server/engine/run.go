@@ -31,6 +31,7 @@ type runState struct {
 	cancelAction string                  // ActionInterrupt or ActionRollback once cancelled
 	result       graphResult
 	waitBody     json.RawMessage
+	doneEvent    *FeedEvent // its run_done event on the thread's join stream
 	startedAt    time.Time
 	endedAt      time.Time
 }
@@ -43,6 +44,8 @@ type runOpts struct {
 	AfterSeconds float64 `json:"after_seconds,omitempty"`
 	CronID       string  `json:"cron_id,omitempty"`
 	GraphID      string  `json:"graph_id,omitempty"`
+	// CheckpointID is the checkpoint the run starts from ("" for the latest).
+	CheckpointID string `json:"checkpoint_id,omitempty"`
 }
 
 // runRecord is how a run is stored.
@@ -142,6 +145,7 @@ func (e *Engine) enqueueLocked(t *threadState, r *runState) error {
 
 // finishPendingLocked records a pending run cancelled before it started.
 func (e *Engine) finishPendingLocked(r *runState, action string) {
+	e.runDone(r)
 	if action == ActionRollback {
 		delete(e.runs, r.RunID)
 		e.unpersist(store.Runs, r.RunID)
@@ -194,18 +198,17 @@ func (e *Engine) execute(ctx context.Context, cancel context.CancelCauseFunc, t 
 	r.Status = RunRunning
 	r.startedAt = time.Now().UTC()
 	r.UpdatedAt = Time{r.startedAt}
-	prev := t.Values
 	e.persistRun(r)
 	e.emitRun(r, "")
 	e.mu.Unlock()
 
-	em := emitter{buf: r.stream, modes: modeSet(r.Kwargs.StreamMode), runID: r.RunID}
+	em := emitter{e: e, r: r, modes: modeSet(r.Kwargs.StreamMode), runID: r.RunID}
 	em.send("", "metadata", struct { // a struct keeps the platform's key order
 		RunID   string `json:"run_id"`
 		Attempt int    `json:"attempt"`
 	}{r.RunID, 1})
 	runCtx, stop := context.WithTimeoutCause(ctx, e.o.RunTimeout, context.DeadlineExceeded)
-	res := runEcho(runCtx, r.Kwargs, r.GraphID, prev, em)
+	res := e.runGraph(runCtx, t, r, em)
 	stop()
 	e.finish(t, r, res, runCtx)
 }
@@ -236,7 +239,7 @@ func (e *Engine) outcome(r *runState, res graphResult, ctx context.Context) (Run
 		return RunInterrupted, graphResult{}
 	case errors.Is(cause, context.DeadlineExceeded):
 		res = graphResult{Err: &sender.RunError{Error: "TimeoutError", Message: fmt.Sprintf("run exceeded the run timeout of %s (--run-timeout)", e.o.RunTimeout)}}
-		r.stream.add("error", MustJSON(res.Err))
+		e.runEvent(r, "error", MustJSON(res.Err))
 		return RunTimeout, res
 	case res.Err != nil:
 		return RunError, res
@@ -263,21 +266,7 @@ func (e *Engine) finish(t *threadState, r *runState, res graphResult, ctx contex
 	r.Status = status
 	r.UpdatedAt = Time{r.endedAt}
 	r.result = res
-	threadStatus := ThreadIdle
-	switch status {
-	case RunSuccess:
-		next := []string{}
-		if len(res.Interrupts) > 0 {
-			threadStatus = ThreadInterrupted
-			next = []string{"echo"}
-			t.Interrupts = map[string]any{r.RunID: res.Interrupts}
-		} else {
-			t.Interrupts = map[string]any{}
-		}
-		t.checkpoint(res.Values, next, res.Interrupts, map[string]any{"source": "loop", "step": len(t.history) + 1, "run_id": r.RunID, "graph_id": r.GraphID})
-	case RunError, RunTimeout:
-		threadStatus = ThreadError
-	}
+	threadStatus := e.settleRunLocked(t, r, status, res)
 	r.waitBody = waitBody(status, res, t.Values)
 	values := json.RawMessage(nil)
 	if !r.Stateless && status != RunRollback {
@@ -299,11 +288,10 @@ func (e *Engine) finish(t *threadState, r *runState, res graphResult, ctx contex
 	if e.threads[t.ThreadID] == t {
 		e.settleThreadLocked(t, threadStatus)
 	}
-	if r.Stateless && r.OnCompletion != "keep" && len(t.queue) == 0 {
-		delete(e.runs, r.RunID)
-		e.unpersist(store.Runs, r.RunID)
-		delete(e.threads, t.ThreadID)
-		e.unpersist(store.Threads, t.ThreadID)
+	e.runDone(r)
+	if r.Kwargs.Temporary && len(t.queue) == 0 && t.active == nil && e.threads[t.ThreadID] == t {
+		// A temporary thread goes with its run, as on the platform.
+		e.dropThreadLocked(t)
 	}
 	e.startNextLocked(t)
 	job := sender.Job{URL: r.webhook(), Run: sender.RunResult{
@@ -322,6 +310,35 @@ func (e *Engine) finish(t *threadState, r *runState, res graphResult, ctx contex
 			e.o.Logger.Error("webhook not queued", "run_id", r.RunID, "err", err)
 		}
 	}
+}
+
+// settleRunLocked updates a thread from the outcome of its run and returns
+// the status it takes once nothing else runs on it: interrupted when the
+// run stopped with nodes still to run, error when it failed (its error is
+// kept on the thread), idle otherwise. A rolled-back run's checkpoints
+// are removed. The caller holds e.mu.
+func (e *Engine) settleRunLocked(t *threadState, r *runState, status RunStatus, res graphResult) ThreadStatus {
+	if status == RunRollback {
+		t.dropRun(r.RunID)
+	}
+	if len(t.history) > 0 {
+		t.Values = t.history[0].Values
+	} else if res.Values != nil {
+		t.Values = res.Values // a temporary run keeps no checkpoint
+	}
+	switch status {
+	case RunSuccess:
+		t.Interrupts, t.Error = taskInterrupts(res.Tasks), nil
+		if len(res.Next) > 0 {
+			return ThreadInterrupted
+		}
+	case RunError, RunTimeout:
+		t.Interrupts, t.Error = map[string]any{}, MustJSON(res.Err)
+		return ThreadError
+	default:
+		t.Interrupts, t.Error = map[string]any{}, nil
+	}
+	return ThreadIdle
 }
 
 // settleThreadLocked sets a thread's status once nothing runs on it.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -78,9 +79,14 @@ func (e *Engine) runLocked(threadID, runID string) (*runState, error) {
 	if !ValidUUID(runID) {
 		return nil, Invalid("run_id", "must be a UUID, got %q", runID)
 	}
+	if _, ok := e.threads[threadID]; threadID != "" && !ok {
+		if run, ok := e.runs[runID]; !ok || run.ThreadID != threadID {
+			return nil, threadNotFound(threadID)
+		}
+	}
 	run, ok := e.runs[runID]
 	if !ok || (threadID != "" && run.ThreadID != threadID) {
-		return nil, NotFound("run", runID)
+		return nil, runNotFound(runID)
 	}
 	return run, nil
 }
@@ -138,6 +144,9 @@ func (e *Engine) DeleteRun(threadID, runID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	run, err := e.runLocked(threadID, runID)
+	if errors.Is(err, ErrNotFound) && ValidUUID(threadID) && e.threads[threadID] != nil {
+		return Errorf(ErrNotFound, "Run not found") // the platform's words
+	}
 	if err != nil {
 		return err
 	}
@@ -192,7 +201,7 @@ func (e *Engine) CancelRuns(threadID string, runIDs []string, status, action str
 	for _, id := range ids {
 		run, ok := e.runs[id]
 		if !ok || (threadID != "" && run.ThreadID != threadID) {
-			return NotFound("run", id)
+			return runNotFound(id)
 		}
 		targets = append(targets, run)
 	}

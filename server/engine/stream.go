@@ -4,10 +4,12 @@ import (
 	"sync"
 )
 
-// Event is one event of a run's stream: its name and JSON data.
+// Event is one event of a run's stream: its name, its JSON data and its
+// id in the thread's join stream.
 type Event struct {
-	Name string
-	Data []byte
+	Name   string
+	Data   []byte
+	FeedID string
 }
 
 // Stream holds a run's stream so late joiners and reconnecting clients
@@ -34,13 +36,13 @@ func StreamOf(events []Event) *Stream {
 	return b
 }
 
-func (b *Stream) add(name string, data []byte) {
+func (b *Stream) add(name string, data []byte, feedID string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return
 	}
-	b.events = append(b.events, Event{name, data})
+	b.events = append(b.events, Event{name, data, feedID})
 	close(b.notify)
 	b.notify = make(chan struct{})
 }

@@ -12,7 +12,7 @@ import (
 // Bounds of the states kept per thread: in memory, and in the store (a
 // thread's values can grow with every run, so bytes are bounded too).
 const (
-	maxHistory         = 50
+	maxHistory         = 200
 	maxHistoryBytes    = 1 << 20
 	storedHistoryBytes = 256 << 10
 )
@@ -67,42 +67,6 @@ func newThread(id string, metadata map[string]any) *threadState {
 	}}
 }
 
-// current is the thread's latest state.
-func (t *threadState) current() ThreadState {
-	if len(t.history) > 0 {
-		return t.history[0]
-	}
-	return ThreadState{
-		Values: json.RawMessage("{}"), Next: []string{}, Tasks: []any{}, Metadata: map[string]any{},
-		Checkpoint: Checkpoint{ThreadID: t.ThreadID}, Interrupts: []any{},
-	}
-}
-
-// checkpoint appends a new state to the thread's history.
-func (t *threadState) checkpoint(values json.RawMessage, next []string, interrupts []any, meta map[string]any) Checkpoint {
-	var parent *Checkpoint
-	if len(t.history) > 0 {
-		p := t.history[0].Checkpoint
-		parent = &p
-	}
-	if next == nil {
-		next = []string{}
-	}
-	if interrupts == nil {
-		interrupts = []any{}
-	}
-	cp := Checkpoint{ThreadID: t.ThreadID, CheckpointID: NewID()}
-	st := ThreadState{
-		Values: values, Next: next, Tasks: []any{}, Checkpoint: cp, Metadata: orEmpty(meta),
-		CreatedAt: Now(), ParentCheckpoint: parent, Interrupts: interrupts,
-	}
-	// A new slice each time: snapshots handed to the store keep the old one.
-	t.history = boundHistory(append([]ThreadState{st}, t.history[:min(len(t.history), maxHistory-1)]...), 1, maxHistoryBytes)
-	t.Values = values
-	t.UpdatedAt = st.CreatedAt
-	return cp
-}
-
 // ThreadRequest is the body of POST /threads, PATCH /threads/{id} and the
 // thread search and count routes.
 type ThreadRequest struct {
@@ -116,6 +80,8 @@ type ThreadRequest struct {
 	Offset    int            `json:"offset"`
 	SortBy    string         `json:"sort_by"`
 	SortOrder string         `json:"sort_order"`
+	// Supersteps (POST /threads) build the new thread's history.
+	Supersteps []Superstep `json:"supersteps"`
 }
 
 // CreateThread creates a thread; with if_exists do_nothing an existing one
@@ -137,11 +103,17 @@ func (e *Engine) CreateThread(b ThreadRequest) (Thread, error) {
 		if b.IfExists == "do_nothing" {
 			return old.Thread, nil
 		}
-		return Thread{}, Errorf(ErrConflict, "thread '%s' already exists; pass if_exists \"do_nothing\" to reuse it", id)
+		return Thread{}, Errorf(ErrConflict, "Thread with ID %s already exists; pass if_exists \"do_nothing\" to reuse it", id)
 	}
 	t := newThread(id, b.Metadata)
 	e.threads[id] = t
 	e.persistThread(t)
+	if len(b.Supersteps) > 0 {
+		if err := e.applySupersteps(t, b.Supersteps); err != nil {
+			// As the platform: the thread stays, and the answer says so.
+			return t.Thread, Errorf(ErrPartial, "Thread %s was created, but there were problems updating the state: %s", id, err.Error())
+		}
+	}
 	return t.Thread, nil
 }
 
@@ -152,8 +124,8 @@ func (e *Engine) threadLocked(id string) (*threadState, error) {
 		return nil, Invalid("thread_id", "must be a UUID, got %q", id)
 	}
 	t, ok := e.threads[id]
-	if !ok || t.temporary {
-		return nil, NotFound("thread", id)
+	if !ok {
+		return nil, threadNotFound(id)
 	}
 	return t, nil
 }
@@ -177,7 +149,7 @@ func (e *Engine) SearchThreads(b ThreadRequest) ([]Thread, error) {
 	e.mu.Lock()
 	var out []Thread
 	for _, t := range e.threads {
-		if t.temporary || (b.Status != "" && string(t.Status) != b.Status) || (len(ids) > 0 && !ids[t.ThreadID]) || !subset(b.Metadata, t.Metadata) {
+		if (b.Status != "" && string(t.Status) != b.Status) || (len(ids) > 0 && !ids[t.ThreadID]) || !subset(b.Metadata, t.Metadata) {
 			continue
 		}
 		if len(b.Values) > 0 {
@@ -262,58 +234,7 @@ func (e *Engine) dropThreadLocked(t *threadState) {
 	}
 	delete(e.threads, t.ThreadID)
 	e.unpersist(store.Threads, t.ThreadID)
-}
-
-// ThreadState is a thread's latest state.
-func (e *Engine) ThreadState(id string) (ThreadState, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.threadLocked(id)
-	if err != nil {
-		return ThreadState{}, err
-	}
-	return t.current(), nil
-}
-
-// UpdateThreadState merges values into a thread's state as node asNode
-// would, and returns the new checkpoint.
-func (e *Engine) UpdateThreadState(id string, values json.RawMessage, asNode string) (Checkpoint, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.threadLocked(id)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	vals := t.current().Values
-	if len(values) > 0 && !isNull(values) {
-		merged, err := mergeValues(vals, values)
-		if err != nil {
-			return Checkpoint{}, Invalid("values", "%v", err)
-		}
-		vals = merged
-	}
-	cp := t.checkpoint(vals, nil, nil, map[string]any{"source": "update", "step": len(t.history), "writes": map[string]any{asNode: values}})
-	t.Status = ThreadIdle
-	e.persistThread(t)
-	return cp, nil
-}
-
-// ThreadHistory lists a thread's states, newest first, at most limit.
-func (e *Engine) ThreadHistory(id string, limit int) ([]ThreadState, error) {
-	if limit < 0 {
-		return nil, Invalid("limit", "must not be negative, got %d", limit)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.threadLocked(id)
-	if err != nil {
-		return nil, err
-	}
-	out := t.history[:min(limit, len(t.history))]
-	if out == nil {
-		out = []ThreadState{}
-	}
-	return out, nil
+	e.closeFeeds(t.ThreadID)
 }
 
 func jsonEqual(a, b any) bool {

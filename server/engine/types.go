@@ -54,43 +54,77 @@ type Assistant struct {
 	GraphID     string         `json:"graph_id"`
 	Config      map[string]any `json:"config"`
 	Context     map[string]any `json:"context"`
+	Metadata    map[string]any `json:"metadata"`
+	Name        string         `json:"name"`
 	CreatedAt   Time           `json:"created_at"`
 	UpdatedAt   Time           `json:"updated_at"`
-	Metadata    map[string]any `json:"metadata"`
 	Version     int            `json:"version"`
+	Description *string        `json:"description"`
+}
+
+// AssistantVersion is one version of an assistant: every update makes one.
+type AssistantVersion struct {
+	AssistantID string         `json:"assistant_id"`
+	Version     int            `json:"version"`
+	GraphID     string         `json:"graph_id"`
+	Config      map[string]any `json:"config"`
+	Context     map[string]any `json:"context"`
+	Metadata    map[string]any `json:"metadata"`
+	CreatedAt   Time           `json:"created_at"`
 	Name        string         `json:"name"`
 	Description *string        `json:"description"`
 }
 
 // Thread is the API's thread object.
 type Thread struct {
-	ThreadID   string          `json:"thread_id"`
-	CreatedAt  Time            `json:"created_at"`
-	UpdatedAt  Time            `json:"updated_at"`
-	Metadata   map[string]any  `json:"metadata"`
-	Status     ThreadStatus    `json:"status"`
-	Config     map[string]any  `json:"config"`
-	Values     json.RawMessage `json:"values"`
-	Interrupts map[string]any  `json:"interrupts"`
+	ThreadID       string          `json:"thread_id"`
+	CreatedAt      Time            `json:"created_at"`
+	UpdatedAt      Time            `json:"updated_at"`
+	StateUpdatedAt Time            `json:"state_updated_at"`
+	Metadata       map[string]any  `json:"metadata"`
+	Status         ThreadStatus    `json:"status"`
+	Config         map[string]any  `json:"config"`
+	Values         json.RawMessage `json:"values"`
+	Interrupts     map[string]any  `json:"interrupts"`
+	// Error is the last run's error ({"error", "message"}) while the
+	// thread's status is error, else null.
+	Error json.RawMessage `json:"error"`
 }
 
 // Checkpoint identifies one saved state of a thread.
 type Checkpoint struct {
+	CheckpointID string `json:"checkpoint_id"`
 	ThreadID     string `json:"thread_id"`
 	CheckpointNS string `json:"checkpoint_ns"`
-	CheckpointID string `json:"checkpoint_id"`
 }
 
-// ThreadState is one entry of a thread's state history.
+// Task is a node a checkpoint runs next; once it ran, its result (the
+// writes it made, as an object), error or interrupts.
+type Task struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Path       []string `json:"path"`
+	Error      any      `json:"error"`
+	Interrupts []any    `json:"interrupts"`
+	Checkpoint any      `json:"checkpoint"`
+	State      any      `json:"state"`
+	Result     any      `json:"result"`
+}
+
+// ThreadState is one checkpoint of a thread, as the state and history
+// routes answer it. CheckpointID and ParentCheckpointID repeat the ids of
+// Checkpoint and ParentCheckpoint (the platform keeps them for old clients).
 type ThreadState struct {
-	Values           json.RawMessage `json:"values"`
-	Next             []string        `json:"next"`
-	Tasks            []any           `json:"tasks"`
-	Checkpoint       Checkpoint      `json:"checkpoint"`
-	Metadata         map[string]any  `json:"metadata"`
-	CreatedAt        Time            `json:"created_at"`
-	ParentCheckpoint *Checkpoint     `json:"parent_checkpoint"`
-	Interrupts       []any           `json:"interrupts"`
+	Values             json.RawMessage `json:"values"`
+	Next               []string        `json:"next"`
+	Tasks              []Task          `json:"tasks"`
+	Metadata           map[string]any  `json:"metadata"`
+	CreatedAt          Time            `json:"created_at"`
+	Checkpoint         *Checkpoint     `json:"checkpoint"`
+	ParentCheckpoint   *Checkpoint     `json:"parent_checkpoint"`
+	Interrupts         []any           `json:"interrupts"`
+	CheckpointID       *string         `json:"checkpoint_id"`
+	ParentCheckpointID *string         `json:"parent_checkpoint_id"`
 }
 
 // Kwargs are a run's arguments, as the platform stores them.
@@ -162,6 +196,22 @@ func SystemAssistantID(graphID string) string {
 
 // NewID is a new random UUID.
 func NewID() string { return uuid.NewString() }
+
+// newCheckpointID is a time-ordered UUID (version 7): checkpoint ids sort
+// as they were made, so "before" works on ids alone, as the platform's do.
+func newCheckpointID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return NewID()
+	}
+	return id.String()
+}
+
+// taskID is the id of the task that runs node name from checkpoint
+// checkpointID: the same for every reader of that checkpoint.
+func taskID(checkpointID, name string) string {
+	return uuid.NewHash(sha1.New(), graphNamespace, []byte(checkpointID+"|"+name), 5).String()
+}
 
 // patchedMetadata is old with patch merged in, as a new map: copy on write,
 // since answers encoded after the server lock is released may still be

@@ -36,6 +36,10 @@ func migrations() []string {
 		// limit, so they do not need an index of their own.
 		`DROP INDEX events_kind;
 	DROP INDEX deliveries_outcome;`,
+		// 3: the items of the LangGraph store API (PUT /store/items): one
+		// row per namespace and key, parent is the namespace's labels
+		// joined with ".".
+		`CREATE TABLE store_items (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);`,
 	}
 }
 
@@ -46,7 +50,7 @@ func schemaVersion() int { return len(migrations()) }
 // ever put into SQL text.
 func knownTable(t Table) bool {
 	switch t {
-	case Assistants, Threads, Runs, Crons:
+	case Assistants, Threads, Runs, Crons, StoreItems:
 		return true
 	}
 	return false

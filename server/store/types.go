@@ -1,6 +1,6 @@
 // Package store is hooklab's durable history on SQLite (modernc.org/sqlite,
-// pure Go): the API's objects (assistants, threads, runs, crons), webhook
-// deliveries and the event log.
+// pure Go): the API's objects (assistants, threads, runs, crons, and the
+// items of the LangGraph store API), webhook deliveries and the event log.
 //
 // Writes never wait for the disk: Put, Delete, Append and PutDelivery queue
 // the write (copying or marshalling everything on the caller's goroutine)
@@ -39,6 +39,8 @@ const (
 	Threads    Table = "threads"
 	Runs       Table = "runs"
 	Crons      Table = "crons"
+	// StoreItems holds the items of the LangGraph store API.
+	StoreItems Table = "store_items"
 )
 
 // Record is one stored API object.

@@ -124,9 +124,9 @@ func TestHooklabAsUpstream(t *testing.T) {
 	}
 	want := map[string][3]string{} // run id → status, last message ("-": null), error message
 	want[run("/threads/"+thread()+"/runs", "{"+in+hook("bg")+"}")] = [3]string{"success", "hi", ""}
-	// The echo graph writes no checkpoint for a run that fails or is
-	// cancelled: no values of the run's own.
-	want[run("/threads/"+thread()+"/runs/wait", "{"+in+`,"config":{"configurable":{"fail":"boom"}}`+hook("fail")+"}")] = [3]string{"error", "-", "boom"}
+	// A run that fails or is cancelled has its input checkpoint: its
+	// values are the input state, as the platform sends them.
+	want[run("/threads/"+thread()+"/runs/wait", "{"+in+`,"config":{"configurable":{"fail":"boom"}}`+hook("fail")+"}")] = [3]string{"error", "hi", "boom"}
 	want[run("/threads/"+thread()+"/runs/stream", "{"+in+hook("stream")+"}")] = [3]string{"success", "hi", ""}
 	want[run("/runs", "{"+in+hook("stateless")+"}")] = [3]string{"success", "-", ""}
 	for _, action := range []string{"interrupt", "rollback"} {
@@ -149,7 +149,7 @@ func TestHooklabAsUpstream(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // the observer sees it running
 		rg.post(t, "/threads/"+tid+"/runs/"+rid+"/cancel?action="+action, ``)
-		want[rid] = map[string][3]string{"interrupt": {"interrupted", "-", ""}, "rollback": {"rollback", "-", ""}}[action]
+		want[rid] = map[string][3]string{"interrupt": {"interrupted", "hi", ""}, "rollback": {"rollback", "-", ""}}[action]
 	}
 	got := rg.hooks(t, len(want))
 	for rid, w := range want {
