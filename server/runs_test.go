@@ -2,20 +2,17 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"hooklab/config"
 	"hooklab/server/engine"
-	"hooklab/server/hub"
-	"hooklab/server/store"
 )
 
 // receiver records webhook bodies by run id.
@@ -203,80 +200,6 @@ func TestMultitaskStrategies(t *testing.T) {
 	rc.wait(t, queued.RunID, 1)
 }
 
-// TestSSEWireFormat checks CRLF framing, ids and the Location headers.
-func TestSSEWireFormat(t *testing.T) {
-	ts := mustStart(t)
-	tid := newThreadID(t, ts)
-	body := runBodyWith("", map[string]any{"fail": "nope"})
-	body["stream_mode"] = []string{"values", "updates"}
-	body["stream_resumable"] = true
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(ts.URL+"/threads/"+tid+"/runs/stream", "application/json", strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	loc, cloc := resp.Header.Get("Location"), resp.Header.Get("Content-Location")
-	if !strings.HasPrefix(cloc, "/threads/"+tid+"/runs/") || loc != cloc+"/stream" {
-		t.Errorf("Location %q Content-Location %q", loc, cloc)
-	}
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		t.Errorf("content type %q", resp.Header.Get("Content-Type"))
-	}
-	s := string(raw)
-	if !strings.HasPrefix(s, "event: metadata\r\ndata: {\"run_id\":\"") || !strings.Contains(s, "\",\"attempt\":1}\r\n") || !strings.Contains(s, "\r\nid: 1\r\n\r\n") {
-		t.Errorf("first event framing wrong:\n%q", s)
-	}
-	if !strings.Contains(s, "event: error\r\ndata: {\"error\":\"ValueError\",\"message\":\"nope\"}\r\n") {
-		t.Errorf("no final error event:\n%q", s)
-	}
-	if strings.Contains(strings.ReplaceAll(s, "\r\n", ""), "\n") {
-		t.Errorf("bare LF in stream:\n%q", s)
-	}
-}
-
-// TestWaitKeepAlive: /wait writes a newline per heartbeat while it waits.
-func TestWaitKeepAlive(t *testing.T) {
-	ts := mustStart(t) // heartbeat 200 ms in tests
-	status, out, hdr := ts.do(t, "POST", "/runs/wait", runBodyWith("", map[string]any{"sleep_ms": 450}))
-	if status != 200 || !strings.HasPrefix(string(out), "\n") || !strings.HasSuffix(hdr.Get("Location"), "/join") {
-		t.Fatalf("status %d body %q location %q", status, out, hdr.Get("Location"))
-	}
-	var v map[string]any
-	if err := json.Unmarshal(out, &v); err != nil || v["messages"] == nil {
-		t.Fatalf("wait body %q: %v", out, err)
-	}
-}
-
-// TestThreadAliasIsFlagged: /thread/ works and the event says it is not the platform's path.
-func TestThreadAliasIsFlagged(t *testing.T) {
-	ts := mustStart(t)
-	tid := newThreadID(t, ts)
-	sub := ts.Hub.Subscribe(t.Context(), 0)
-	ts.mustDo(t, "POST", "/thread/"+tid+"/runs/wait", runBodyWith("", nil), 200, nil)
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case e := <-sub.C():
-			if e.Kind != "request" {
-				continue
-			}
-			var info struct{ Path, NonStandard string }
-			json.Unmarshal(e.Payload, &info)
-			if !strings.HasSuffix(info.Path, "/runs/wait") {
-				continue
-			}
-			if info.NonStandard == "" || !strings.HasPrefix(info.Path, "/threads/") {
-				t.Fatalf("alias request event %s", e.Payload)
-			}
-			return
-		case <-deadline:
-			t.Fatal("no request event")
-		}
-	}
-}
-
 func readSSE(t *testing.T, r io.Reader) []string {
 	var names []string
 	sc := bufio.NewScanner(r)
@@ -321,33 +244,43 @@ func TestTemporaryKwarg(t *testing.T) {
 	}
 }
 
-// TestSinkRecordsHeadersInOrder: the sink's record lists headers sorted by
-// name, the same for every request (Go's map order was random).
-func TestSinkRecordsHeadersInOrder(t *testing.T) {
+// TestRefusalDetailIsThePlatformMessage: a refused webhook's 422 detail is
+// the platform's message as is; only loopback refusals (relative or
+// absolute) add hooklab's hint.
+func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
+	f := config.Default()
+	f.Webhooks.URL = nil // the platform's defaults: loopback disabled
+	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
+	for _, c := range []struct{ webhook, detail string }{
+		{"http://169.254.169.254/x", "Webhook host blocked: cloud metadata address 169.254.169.254"},
+		{"/hooklab/sink/x", "Loopback webhooks are disabled. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
+		{"http://127.0.0.1:9/hook", "Webhook host blocked: loopback address 127.0.0.1. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
+	} {
+		status, body, _ := ts.do(t, "POST", "/runs", map[string]any{"assistant_id": "agent", "webhook": c.webhook})
+		var e struct{ Detail string }
+		json.Unmarshal(body, &e)
+		if status != 422 || e.Detail != c.detail {
+			t.Errorf("%s: %d %q, want 422 %q", c.webhook, status, e.Detail, c.detail)
+		}
+	}
+}
+
+// TestBatchRefusalCreatesNothing: one refused body, no run at all.
+func TestBatchRefusalCreatesNothing(t *testing.T) {
 	ts := mustStart(t)
-	req, _ := http.NewRequest("POST", ts.URL+"/hooklab/sink/h", strings.NewReader(`{}`))
-	for _, h := range []string{"Zeta", "Alpha", "Mid", "Beta", "Omega", "Gamma"} {
-		req.Header.Set("X-"+h, "1")
+	rc := newReceiver(t)
+	status, body, _ := ts.do(t, "POST", "/runs/batch", []any{
+		map[string]any{"assistant_id": "agent", "webhook": rc.URL},
+		map[string]any{"assistant_id": "agent", "webhook": "ftp://x.example/"},
+	})
+	if status != 422 || !strings.Contains(string(body), "[1]") {
+		t.Fatalf("batch: %d %s", status, body)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	ts.Store.Flush(context.Background())
-	evs, err := ts.Store.Events(context.Background(), store.Query{Kinds: []hub.Kind{hub.KindSink}})
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("sink events: %d, %v", len(evs), err)
-	}
-	var info hub.SinkInfo
-	if err := evs[0].Decode(&info); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, h := range info.Headers {
-		names = append(names, h.Name)
-	}
-	if !slices.IsSorted(names) || len(names) < 6 {
-		t.Fatalf("sink headers not in order: %v", names)
+	time.Sleep(200 * time.Millisecond) // a run, had one been created, would have sent its webhook
+	rc.mu.Lock()
+	n := len(rc.hooks)
+	rc.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("a refused batch still ran %d runs", n)
 	}
 }

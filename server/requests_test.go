@@ -12,14 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"hooklab/config"
 	"hooklab/server/crons"
 	"hooklab/server/engine"
 )
 
-// TestHostileRequests sends bad input to every route: each answer is a 4xx
+// TestBadInputEveryRoute sends bad input to every route: each answer is a 4xx
 // with a detail naming the field, and the server keeps serving.
-func TestHostileRequests(t *testing.T) {
+func TestBadInputEveryRoute(t *testing.T) {
 	ts := mustStart(t, withMaxBody(1<<20))
 	var thread engine.Thread
 	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &thread)
@@ -236,27 +235,6 @@ func TestOversizedBodyWithExpectContinue(t *testing.T) {
 	ts.mustDo(t, "GET", "/ok", nil, 200, nil)
 }
 
-// TestRefusalDetailIsThePlatformMessage: a refused webhook's 422 detail is
-// the platform's message as is; only loopback refusals (relative or
-// absolute) add hooklab's hint.
-func TestRefusalDetailIsThePlatformMessage(t *testing.T) {
-	f := config.Default()
-	f.Webhooks.URL = nil // the platform's defaults: loopback disabled
-	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
-	for _, c := range []struct{ webhook, detail string }{
-		{"http://169.254.169.254/x", "Webhook host blocked: cloud metadata address 169.254.169.254"},
-		{"/hooklab/sink/x", "Loopback webhooks are disabled. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
-		{"http://127.0.0.1:9/hook", "Webhook host blocked: loopback address 127.0.0.1. Hint: set webhooks.url.disable_loopback to false in langgraph.json (without a webhooks.url object the platform blocks loopback)"},
-	} {
-		status, body, _ := ts.do(t, "POST", "/runs", map[string]any{"assistant_id": "agent", "webhook": c.webhook})
-		var e struct{ Detail string }
-		json.Unmarshal(body, &e)
-		if status != 422 || e.Detail != c.detail {
-			t.Errorf("%s: %d %q, want 422 %q", c.webhook, status, e.Detail, c.detail)
-		}
-	}
-}
-
 // TestUppercaseIDsNameTheSameObjects: ids are UUIDs, so case does not make
 // a new object (the platform parses them as UUIDs).
 func TestUppercaseIDsNameTheSameObjects(t *testing.T) {
@@ -275,4 +253,32 @@ func TestUppercaseIDsNameTheSameObjects(t *testing.T) {
 	}
 	ts.mustDo(t, "GET", "/threads/"+up+"/runs/"+strings.ToUpper(runs[0].RunID), nil, 200, nil)
 	ts.mustDo(t, "GET", "/assistants/"+strings.ToUpper(engine.SystemAssistantID("agent")), nil, 200, nil)
+}
+
+// TestThreadAliasIsFlagged: /thread/ works and the event says it is not the platform's path.
+func TestThreadAliasIsFlagged(t *testing.T) {
+	ts := mustStart(t)
+	tid := newThreadID(t, ts)
+	sub := ts.Hub.Subscribe(t.Context(), 0)
+	ts.mustDo(t, "POST", "/thread/"+tid+"/runs/wait", runBodyWith("", nil), 200, nil)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-sub.C():
+			if e.Kind != "request" {
+				continue
+			}
+			var info struct{ Path, NonStandard string }
+			json.Unmarshal(e.Payload, &info)
+			if !strings.HasSuffix(info.Path, "/runs/wait") {
+				continue
+			}
+			if info.NonStandard == "" || !strings.HasPrefix(info.Path, "/threads/") {
+				t.Fatalf("alias request event %s", e.Payload)
+			}
+			return
+		case <-deadline:
+			t.Fatal("no request event")
+		}
+	}
 }
