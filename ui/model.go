@@ -215,9 +215,7 @@ func (m *Model) olderCountsCmd(before uint64) tea.Cmd {
 				return countsMsg{err: err}
 			}
 			for _, e := range evs {
-				var p struct {
-					Outcome string `json:"outcome"`
-				}
+				var p hub.DeliveryInfo
 				if e.Decode(&p) != nil {
 					continue
 				}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"hooklab/sender"
@@ -14,7 +13,8 @@ import (
 // summarise turns an event into a row and updates the derived state.
 // Rows lead with the outcome in words (allowed, refused, delivered, failed…)
 // so the feed reads without colour and a screen scraper can find them.
-// Payloads are decoded into narrow structs: only what the row needs.
+// Payloads are decoded into the hub's own payload types, so a field
+// renamed there is renamed here too.
 func (f *feed) summarise(e hub.Event, k rowKey) row {
 	r := row{key: k, at: unixNano(e.Time), kind: f.kindCode(e.Kind), out: outInfo}
 	f.remember(k, e)
@@ -23,11 +23,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	var dur float64
 	switch e.Kind {
 	case hub.KindRequest:
-		var p struct {
-			Method, Path, Query string
-			Status              int
-			DurationMS          float64 `json:"duration_ms"`
-		}
+		var p hub.RequestInfo
 		_ = e.Decode(&p)
 		text, status, dur = p.Method+" "+p.Path, p.Status, p.DurationMS
 		if p.Query != "" {
@@ -35,14 +31,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindDecision:
-		var p struct {
-			Stage      string
-			DeliveryID string `json:"delivery_id"`
-			Decision   struct {
-				URL, Rule, Message string
-				Allowed            bool
-			}
-		}
+		var p hub.DecisionInfo
 		_ = e.Decode(&p)
 		text, did, r.out = "allowed "+p.Stage+" "+p.Decision.URL, p.DeliveryID, outOK
 		if !p.Decision.Allowed {
@@ -53,17 +42,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			r.out, text = outErr, "refused "+p.Stage+" "+p.Decision.URL+" ("+why+")"
 		}
 	case hub.KindAttempt:
-		var p struct {
-			DeliveryID    string     `json:"delivery_id"`
-			Attempt       int        `json:"attempt"`
-			Method        string     `json:"method"`
-			URL           string     `json:"url"`
-			Status        int        `json:"status"`
-			Timing        hub.Timing `json:"timing"`
-			Error         string     `json:"error"`
-			Retry         bool       `json:"retry"`
-			NextAttemptAt *time.Time `json:"next_attempt_at"`
-		}
+		var p hub.AttemptInfo
 		_ = e.Decode(&p)
 		text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
 		if p.Error != "" {
@@ -93,11 +72,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 		return r
 	case hub.KindDelivery:
-		var p struct {
-			ID, URL, Outcome, Reason string
-			Status                   int
-			DurationMS               float64 `json:"duration_ms"`
-		}
+		var p hub.DeliveryInfo
 		_ = e.Decode(&p)
 		word := p.Outcome
 		if word == "" {
@@ -127,10 +102,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 		return r
 	case hub.KindRun:
-		var p struct {
-			RunID         string `json:"run_id"`
-			Status, Error string
-		}
+		var p hub.RunInfo
 		_ = e.Decode(&p)
 		text = "run " + short(p.RunID) + " " + p.Status
 		if p.Error != "" {
@@ -145,10 +117,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindSink:
-		var p struct {
-			Name, Method, Path string
-			Status             int
-		}
+		var p hub.SinkInfo
 		_ = e.Decode(&p)
 		text, status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
 		r.out = statusOutcome(p.Status, false)
