@@ -119,24 +119,17 @@ func (c *Client) CheckURL(ctx context.Context, raw string) config.Decision {
 }
 
 // Config implements ui.Backend: the config in force as last fetched (at
-// Ping, after ApplyConfig, and after any config event on the feed).
+// Ping, after ApplyConfig, and in the background after any config event on
+// the feed). It never touches the network, so the dashboard may call it
+// while drawing; before anything was fetched it is an empty config, never
+// nil.
 func (c *Client) Config() *config.Runtime {
 	c.mu.Lock()
-	rt := c.rt
-	c.mu.Unlock()
-	if rt != nil {
-		return rt
+	defer c.mu.Unlock()
+	if c.rt == nil {
+		return &config.Runtime{File: &config.File{}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-	defer cancel()
-	if c.refreshConfig(ctx) == nil {
-		c.mu.Lock()
-		rt = c.rt
-		c.mu.Unlock()
-		return rt
-	}
-	// Never nil: the dashboard reads File and Policy without checking.
-	return &config.Runtime{File: &config.File{}}
+	return c.rt
 }
 
 // ApplyConfig implements ui.Backend: PUT /hooklab/config with f's webhooks

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -278,5 +279,25 @@ func TestWebhooksJSON(t *testing.T) {
 		if got := string(WebhooksJSON(tc.w)); got != tc.want {
 			t.Errorf("WebhooksJSON(%+v) = %s, want %s", tc.w, got, tc.want)
 		}
+	}
+}
+
+// TestConfigNeverBlocks: the dashboard reads Config while drawing a frame,
+// so it answers from the cache and never asks the hooklab; before Ping it
+// is an empty config, not nil.
+func TestConfigNeverBlocks(t *testing.T) {
+	var hits atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer hs.Close()
+	c, _ := New(hs.URL)
+	rt := c.Config()
+	if rt == nil || rt.File == nil {
+		t.Fatalf("Config before Ping = %+v, want an empty config", rt)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("Config sent %d requests", n)
 	}
 }
