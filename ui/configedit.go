@@ -36,6 +36,7 @@ type cfgRow struct {
 // config.Resolve, so the platform's messages show next to the field; a
 // (re)apply goes through Backend.ApplyConfig, which has the last word.
 type configEditor struct {
+	kit     dialogKit
 	f       *config.File
 	sel     int
 	editing bool
@@ -68,27 +69,29 @@ func (e *configEditor) problem() *config.Error {
 	return e.refused
 }
 
-func (m *Model) openConfig() tea.Cmd {
-	rt := m.b.Config()
+// newConfigEditor edits a copy of rt's file (the config in force; the
+// embedded default when none is known).
+func newConfigEditor(kit dialogKit, rt *config.Runtime) *configEditor {
 	f := config.Default()
 	if rt != nil && rt.File != nil {
 		f = rt.File.Clone()
 	}
-	e := &configEditor{f: f, base: f.Clone(), dupHdr: -1}
+	e := &configEditor{kit: kit, f: f, base: f.Clone(), dupHdr: -1}
 	e.validate()
-	m.dialog = e
-	return nil
+	return e
 }
 
 func (e *configEditor) name() string { return "config" }
 
 // help is what the status bar offers, most important first (it cuts the
-// tail on a narrow terminal); the dialog itself lists every key.
-func (e *configEditor) help(k *KeyMap) []key.Binding {
+// tail on a narrow terminal); the dialog itself lists every key. While it
+// asks whether to discard, esc answers the question: it does not close.
+func (e *configEditor) help() []key.Binding {
+	k := e.kit.keys
 	if e.confirm {
 		return []key.Binding{k.Dialog.Discard, k.Dialog.Keep}
 	}
-	return []key.Binding{k.Dialog.Save, k.Dialog.Apply, k.Dialog.Submit}
+	return []key.Binding{k.Dialog.Save, k.Dialog.Apply, k.Dialog.Submit, k.Dialog.Close}
 }
 
 // keys is every key of the editor, for the hint lines inside the dialog.
@@ -281,105 +284,126 @@ func (e *configEditor) toggle(r cfgRow) {
 
 func ptrBool(b bool) *bool { return &b }
 
-func (e *configEditor) applyCmd(m *Model, save bool) tea.Cmd {
+func (e *configEditor) apply(save bool) action {
 	if e.err != nil {
-		return m.setStatus("fix the config errors first: "+e.err.Message, statusErr, defaultTTL)
+		return showStatus{"fix the config errors first: " + e.err.Message, statusErr, defaultTTL}
 	}
-	b, ctx, f := m.b, m.ctx, e.f.Clone()
+	f := e.f.Clone()
 	e.busy, e.sent = true, f.Clone() // ApplyConfig may change f (Save sets its path)
-	return func() tea.Msg { return configSavedMsg{save: save, err: b.ApplyConfig(ctx, f, save)} }
+	return cmdAction{e.kit.cmds.applyConfig(f, save)}
 }
 
-func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
-	rows := e.rows()
-	e.sel = min(e.sel, len(rows)-1)
+// saved takes the outcome of an apply. A refusal (a secret not set yet, a
+// file that cannot be written) may pass on a retry, so it does not block
+// apply the way an invalid field does.
+func (e *configEditor) saved(msg configSavedMsg) {
+	e.busy, e.refused = false, nil
+	if msg.err == nil && e.sent != nil {
+		e.base = e.sent // in force now: closing loses nothing
+	}
+	e.sent = nil
+	var ce *config.Error
+	if errors.As(msg.err, &ce) {
+		e.refused = ce
+	} else if msg.err != nil {
+		e.refused = &config.Error{Message: msg.err.Error()}
+	}
+}
+
+func (e *configEditor) update(msg tea.Msg) action {
 	switch msg := msg.(type) {
 	case configSavedMsg:
-		// A refusal (a secret not set yet, a file that cannot be written)
-		// may pass on a retry, so it does not block apply the way an
-		// invalid field does.
-		e.busy, e.refused = false, nil
-		if msg.err == nil && e.sent != nil {
-			e.base = e.sent // in force now: closing loses nothing
-		}
-		e.sent = nil
-		var ce *config.Error
-		if errors.As(msg.err, &ce) {
-			e.refused = ce
-		} else if msg.err != nil {
-			e.refused = &config.Error{Message: msg.err.Error()}
-		}
-		return nil
+		e.saved(msg)
 	case tea.PasteMsg:
 		if e.editing {
 			e.in.paste(msg.Content)
 		}
-		return nil
 	case tea.KeyPressMsg:
-		k := &m.keys
-		if e.editing {
-			switch msg.String() {
-			case "esc":
-				if e.adding { // cancelling a new header drops it
-					_ = e.setText(rows[e.sel], "")
-					e.validate()
-				}
-				e.editing, e.inputEr, e.adding = false, "", false
-			case "enter":
-				if err := e.setText(rows[e.sel], e.in.value); err != nil {
-					e.inputEr = err.Error()
-					return nil
-				}
-				e.editing, e.inputEr, e.adding = false, "", false
-				e.validate()
-			default:
-				e.in.edit(msg)
-			}
-			return nil
-		}
-		if e.confirm {
-			switch {
-			case key.Matches(msg, k.Dialog.Discard):
-				m.dialog = nil
-			case key.Matches(msg, k.Dialog.Keep), key.Matches(msg, k.Dialog.Close):
-				e.confirm = false
-			}
-			return nil
-		}
-		r := rows[e.sel]
 		switch {
-		case key.Matches(msg, k.Dialog.Close):
-			if e.dirty() {
-				e.confirm = true
-				return nil
-			}
-			m.dialog = nil
-		case key.Matches(msg, k.Dialog.Up):
-			e.sel = max(0, e.sel-1)
-		case key.Matches(msg, k.Dialog.Down):
-			e.sel = min(len(rows)-1, e.sel+1)
-		case key.Matches(msg, k.Dialog.Toggle), key.Matches(msg, k.Dialog.Submit):
-			if r.kind == rowText || r.kind == rowHeader {
-				e.editing, e.in = true, lineInput{value: e.text(r)}
-				return nil
-			}
-			e.toggle(r)
-			e.validate()
-		case key.Matches(msg, k.Dialog.Add):
-			e.f.Webhooks.Headers = append(e.f.Webhooks.Headers, config.Header{Name: "X-Header", Template: ""})
-			e.sel = 2 + len(e.f.Webhooks.Headers) - 1
-			e.editing, e.in, e.adding = true, lineInput{value: "X-Header: "}, true
-			e.validate()
-		case key.Matches(msg, k.Dialog.Remove):
-			if r.kind == rowHeader {
-				_ = e.setText(r, "")
-				e.validate()
-			}
-		case key.Matches(msg, k.Dialog.Apply):
-			return e.applyCmd(m, false)
-		case key.Matches(msg, k.Dialog.Save):
-			return e.applyCmd(m, true)
+		case e.editing:
+			e.editKey(msg)
+		case e.confirm:
+			return e.confirmKey(msg)
+		default:
+			return e.key(msg)
 		}
+	}
+	return nil
+}
+
+// editKey handles a key while a field is being edited.
+func (e *configEditor) editKey(msg tea.KeyPressMsg) {
+	rows := e.rows()
+	e.sel = min(e.sel, len(rows)-1)
+	switch msg.String() {
+	case "esc":
+		if e.adding { // cancelling a new header drops it
+			_ = e.setText(rows[e.sel], "")
+			e.validate()
+		}
+		e.editing, e.inputEr, e.adding = false, "", false
+	case "enter":
+		if err := e.setText(rows[e.sel], e.in.value); err != nil {
+			e.inputEr = err.Error()
+			return
+		}
+		e.editing, e.inputEr, e.adding = false, "", false
+		e.validate()
+	default:
+		e.in.edit(msg)
+	}
+}
+
+// confirmKey answers "discard the changes not applied?".
+func (e *configEditor) confirmKey(msg tea.KeyPressMsg) action {
+	k := e.kit.keys
+	switch {
+	case key.Matches(msg, k.Dialog.Discard):
+		return closeDialog{}
+	case key.Matches(msg, k.Dialog.Keep), key.Matches(msg, k.Dialog.Close):
+		e.confirm = false
+	}
+	return nil
+}
+
+// key handles a key on the list of fields.
+func (e *configEditor) key(msg tea.KeyPressMsg) action {
+	k := e.kit.keys
+	rows := e.rows()
+	e.sel = min(e.sel, len(rows)-1)
+	r := rows[e.sel]
+	switch {
+	case key.Matches(msg, k.Dialog.Close):
+		if e.dirty() {
+			e.confirm = true
+			return nil
+		}
+		return closeDialog{}
+	case key.Matches(msg, k.Dialog.Up):
+		e.sel = max(0, e.sel-1)
+	case key.Matches(msg, k.Dialog.Down):
+		e.sel = min(len(rows)-1, e.sel+1)
+	case key.Matches(msg, k.Dialog.Toggle), key.Matches(msg, k.Dialog.Submit):
+		if r.kind == rowText || r.kind == rowHeader {
+			e.editing, e.in = true, lineInput{value: e.text(r)}
+			return nil
+		}
+		e.toggle(r)
+		e.validate()
+	case key.Matches(msg, k.Dialog.Add):
+		e.f.Webhooks.Headers = append(e.f.Webhooks.Headers, config.Header{Name: "X-Header", Template: ""})
+		e.sel = 2 + len(e.f.Webhooks.Headers) - 1
+		e.editing, e.in, e.adding = true, lineInput{value: "X-Header: "}, true
+		e.validate()
+	case key.Matches(msg, k.Dialog.Remove):
+		if r.kind == rowHeader {
+			_ = e.setText(r, "")
+			e.validate()
+		}
+	case key.Matches(msg, k.Dialog.Apply):
+		return e.apply(false)
+	case key.Matches(msg, k.Dialog.Save):
+		return e.apply(true)
 	}
 	return nil
 }

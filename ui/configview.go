@@ -11,8 +11,8 @@ import (
 	"hooklab/config"
 )
 
-func (e *configEditor) view(m *Model, w, h int) string {
-	st := m.st
+func (e *configEditor) view(w, h int) string {
+	st := e.kit.st
 	w = min(w, 96)
 	pol := config.EffectivePolicy(e.f.Webhooks)
 	file := e.f.Path
@@ -79,7 +79,7 @@ func (e *configEditor) view(m *Model, w, h int) string {
 		keys = wrapStyled(st.Dialog.Error, "Discard the changes not applied? y discard · n/esc keep editing", w)
 	} else {
 		var segs []string
-		for _, b := range e.keys(&m.keys) {
+		for _, b := range e.keys(e.kit.keys) {
 			segs = append(segs, st.Dialog.Hint.Render(b.Help().Key+" "+b.Help().Desc))
 		}
 		keys = packSegments(segs, st.Dialog.Hint.Render(" · "), w)

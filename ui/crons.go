@@ -11,55 +11,47 @@ import (
 
 // cronList lists the crons with fire-now.
 type cronList struct {
+	kit     dialogKit
 	crons   []Cron
 	err     error
 	loading bool
 	sel     int
 }
 
-func (m *Model) openCrons() tea.Cmd {
-	m.dialog = &cronList{loading: true}
-	b, ctx := m.b, m.ctx
-	return func() tea.Msg {
-		cs, err := b.Crons(ctx)
-		return cronsMsg{crons: cs, err: err}
-	}
-}
+func newCronList(kit dialogKit) *cronList { return &cronList{kit: kit, loading: true} }
 
 func (c *cronList) name() string { return "crons" }
 
-func (c *cronList) help(k *KeyMap) []key.Binding {
-	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Fire}
+func (c *cronList) help() []key.Binding {
+	k := c.kit.keys
+	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Fire, k.Dialog.Close}
 }
 
-func (c *cronList) update(m *Model, msg tea.Msg) tea.Cmd {
+func (c *cronList) update(msg tea.Msg) action {
+	k := c.kit.keys
 	switch msg := msg.(type) {
 	case cronsMsg:
 		c.crons, c.err, c.loading = msg.crons, msg.err, false
 		c.sel = min(c.sel, max(0, len(c.crons)-1))
 	case tea.KeyPressMsg:
 		switch {
-		case key.Matches(msg, m.keys.Dialog.Close):
-			m.dialog = nil
-		case key.Matches(msg, m.keys.Dialog.Up):
+		case key.Matches(msg, k.Dialog.Close):
+			return closeDialog{}
+		case key.Matches(msg, k.Dialog.Up):
 			c.sel = max(0, c.sel-1)
-		case key.Matches(msg, m.keys.Dialog.Down):
+		case key.Matches(msg, k.Dialog.Down):
 			c.sel = min(max(0, len(c.crons)-1), c.sel+1)
-		case key.Matches(msg, m.keys.Dialog.Fire):
+		case key.Matches(msg, k.Dialog.Fire):
 			if c.sel < len(c.crons) {
-				id, b, ctx := c.crons[c.sel].ID, m.b, m.ctx
-				return func() tea.Msg {
-					run, err := b.FireCron(ctx, id)
-					return cronFiredMsg{id: id, runID: run, err: err}
-				}
+				return cmdAction{c.kit.cmds.fireCron(c.crons[c.sel].ID)}
 			}
 		}
 	}
 	return nil
 }
 
-func (c *cronList) view(m *Model, w, h int) string {
-	st := m.st
+func (c *cronList) view(w, h int) string {
+	st := c.kit.st
 	w = min(w, 100)
 	lines := []string{st.Dialog.Title.Render("Crons") + st.Dialog.Hint.Render("  enter fire now · esc close")}
 	switch {
@@ -73,7 +65,7 @@ func (c *cronList) view(m *Model, w, h int) string {
 	for i, cr := range c.crons {
 		next := "-"
 		if cr.NextRun != nil {
-			next = cr.NextRun.Sub(m.now()).Round(1e9).String()
+			next = cr.NextRun.Sub(c.kit.now()).Round(1e9).String()
 		}
 		state := "on "
 		if !cr.Enabled {

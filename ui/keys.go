@@ -75,10 +75,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	k := &m.keys
 	switch {
 	case m.dialog != nil:
-		if e, ok := m.dialog.(*configEditor); ok && e.confirm {
-			return e.help(k) // esc answers the question: it does not close
-		}
-		return append(m.dialog.help(k), k.Dialog.Close)
+		return m.dialog.help()
 	case m.search.active:
 		return []key.Binding{k.List.Open, k.Dialog.Close}
 	case m.focus == focusDetail:

@@ -119,8 +119,14 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(m.waitForEvents(), m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false), tea.RequestBackgroundColor)
 }
 
+// setTheme rebuilds the styles in place: the list, the detail and any open
+// dialog share them.
 func (m *Model) setTheme(isDark bool) {
-	m.st = newStyles(isDark)
+	if m.st == nil {
+		m.st = newStyles(isDark)
+	} else {
+		*m.st = *newStyles(isDark)
+	}
 	m.list.st = m.st
 	m.detail.st = m.st
 	m.detail.key = detailKey{}

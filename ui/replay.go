@@ -57,7 +57,7 @@ func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 	if msg.d.Reason != "" && msg.d.Outcome != sender.OutcomeDelivered {
 		text += " (" + msg.d.Reason + ")"
 	}
-	v := newDiffView(msg.orig, msg.d)
+	v := newDiffView(m.kit(), msg.orig, msg.d)
 	switch {
 	case m.dialog == nil:
 		m.dialog = v
@@ -221,19 +221,24 @@ func replayFromDoc(orig sender.Delivery, data []byte) (sender.Replay, error) {
 
 // replayTo asks for the URL to replay a delivery to.
 type replayTo struct {
-	id string
-	in lineInput
+	kit dialogKit
+	id  string
+	in  lineInput
 }
 
 // newReplayTo opens the field prefilled with the original URL (when the
 // detail has loaded it), so a replay to a nearby URL is a small edit.
-func newReplayTo(id, url string) *replayTo { return &replayTo{id: id, in: lineInput{value: url}} }
+func newReplayTo(kit dialogKit, id, url string) *replayTo {
+	return &replayTo{kit: kit, id: id, in: lineInput{value: url}}
+}
 
 func (r *replayTo) name() string { return "replay-to" }
 
-func (r *replayTo) help(k *KeyMap) []key.Binding { return []key.Binding{k.Dialog.Submit} }
+func (r *replayTo) help() []key.Binding {
+	return []key.Binding{r.kit.keys.Dialog.Submit, r.kit.keys.Dialog.Close}
+}
 
-func (r *replayTo) update(m *Model, msg tea.Msg) tea.Cmd {
+func (r *replayTo) update(msg tea.Msg) action {
 	if p, ok := msg.(tea.PasteMsg); ok {
 		r.in.paste(p.Content)
 		return nil
@@ -243,24 +248,25 @@ func (r *replayTo) update(m *Model, msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(k, m.keys.Dialog.Close):
-		m.dialog = nil
+	case key.Matches(k, r.kit.keys.Dialog.Close):
+		return closeDialog{}
 	case k.String() == "enter":
-		m.dialog = nil
 		if u := strings.TrimSpace(r.in.value); u != "" {
-			return m.replayCmd(r.id, u, nil)
+			return replayRequest{id: r.id, url: u}
 		}
+		return closeDialog{}
 	default:
 		r.in.edit(k)
 	}
 	return nil
 }
 
-func (r *replayTo) view(m *Model, w, h int) string {
+func (r *replayTo) view(w, h int) string {
+	st := r.kit.st
 	w = min(w, 70)
 	return strings.Join(padLines([]string{
-		m.st.Dialog.Title.Render("Replay " + short(r.id) + " to URL"),
+		st.Dialog.Title.Render("Replay " + short(r.id) + " to URL"),
 		"> " + r.in.view(true, w-4),
-		m.st.Dialog.Hint.Render("enter send · ctrl+u clear · esc cancel"),
+		st.Dialog.Hint.Render("enter send · ctrl+u clear · esc cancel"),
 	}, w), "\n")
 }

@@ -82,14 +82,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handleEditDone(msg))
 	case urlCheckedMsg, cronsMsg:
 		if m.dialog != nil {
-			cmds = append(cmds, m.dialog.update(m, msg))
+			cmds = append(cmds, m.updateDialog(msg))
 		}
 	case configSavedMsg:
 		if msg.err == nil {
 			m.info = m.b.Info() // the header names the file now in force
 		}
 		if m.dialog != nil {
-			cmds = append(cmds, m.dialog.update(m, msg))
+			cmds = append(cmds, m.updateDialog(msg))
 		}
 		cmds = append(cmds, m.configStatus(msg))
 	case cronFiredMsg:
@@ -101,6 +101,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.dialog == nil && len(m.diffQueue) > 0 {
 		m.dialog, m.diffQueue = m.diffQueue[0], m.diffQueue[1:]
+	}
+	if v, ok := m.dialog.(*diffView); ok {
+		v.queued = len(m.diffQueue)
 	}
 	m.setFocusKeys()
 	cmds = append(cmds, m.refreshDetail())
@@ -223,7 +226,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if m.dialog != nil {
-		return m.dialog.update(m, msg)
+		return m.updateDialog(msg)
 	}
 	if m.search.active {
 		return m.updateSearch(msg)
@@ -244,11 +247,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.search.start(m.list.query)
 		return nil
 	case key.Matches(msg, k.Global.Config):
-		return m.openConfig()
+		m.dialog = newConfigEditor(m.kit(), m.b.Config())
+		return nil
 	case key.Matches(msg, k.Global.URLTest):
-		return m.openURLTest()
+		m.dialog = newURLTester(m.kit())
+		return nil
 	case key.Matches(msg, k.Global.Crons):
-		return m.openCrons()
+		kit := m.kit()
+		m.dialog = newCronList(kit)
+		return kit.cmds.crons()
 	case key.Matches(msg, k.Detail.Replay):
 		m.pinSelection()
 		return m.replayCmd(m.selectedDelivery(), "", nil)
@@ -257,7 +264,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.editCmd(m.selectedDelivery())
 	case key.Matches(msg, k.Detail.ReplayTo):
 		m.pinSelection()
-		m.dialog = newReplayTo(m.selectedDelivery(), m.selectedURL())
+		m.dialog = newReplayTo(m.kit(), m.selectedDelivery(), m.selectedURL())
 		return nil
 	case anyKey(msg, k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo):
 		// Disabled: the selected row is not about a delivery. Say why

@@ -46,7 +46,7 @@ func (m *Model) render() string {
 		body = append(body, det...)
 	}
 	if m.dialog != nil {
-		box := m.dialog.view(m, max(20, l.body.w-4), max(5, l.body.h))
+		box := m.dialog.view(max(20, l.body.w-4), max(5, l.body.h))
 		body = overlay(body, m.st.Dialog.Box.Render(box), l.body.w)
 	}
 	out = append(out, fit(strings.Join(body, "\n"), l.body.w, l.body.h)...)
@@ -188,7 +188,7 @@ func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 	switch {
 	case m.tooSmall():
 	case m.dialog != nil:
-		return m.dialog.update(m, msg)
+		return m.updateDialog(msg)
 	case m.search.active:
 		in := lineInput{value: m.search.value}
 		if in.paste(msg.Content) {
