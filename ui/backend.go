@@ -40,6 +40,11 @@ type Backend interface {
 	// Config is the config in force as last known. It never blocks; nil
 	// when nothing is known yet.
 	Config() *config.Runtime
+	// ResolveConfig validates f and resolves its header templates in the
+	// environment of the hooklab being watched, changing nothing. The
+	// runtime it returns has every secret masked (Value holds no more than
+	// Masked does); a refusal is a *config.Error naming the key.
+	ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error)
 	// ApplyConfig validates f and resolves its header templates where
 	// hooklab runs, swaps it in live and, with save, writes it to its
 	// file. A refusal leaves the config in force as it was and is a

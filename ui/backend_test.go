@@ -18,22 +18,25 @@ import (
 
 // testBackend wires the dashboard to real parts: a hub, a SQLite store in a
 // temp dir that publishes into the hub after commit, a real sender, and
-// config.Resolve. It adapts; it does not answer from a script.
+// config.Resolve over the test's environment. It adapts; it does not
+// answer from a script.
 type testBackend struct {
 	hub  *hub.Hub
 	st   *store.Store
 	snd  *sender.Sender
 	rt   atomic.Pointer[config.Runtime]
 	info Info
+	env  func(string) (string, bool) // the watched hooklab's environment
 
-	mu    sync.Mutex
-	crons []Cron
-	fired []string
+	mu       sync.Mutex
+	crons    []Cron
+	fired    []string
+	resolves int // ResolveConfig calls
 }
 
 func newTestBackend(t testing.TB) *testBackend {
 	t.Helper()
-	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}}
+	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}, env: os.LookupEnv}
 	st, err := store.Open(filepath.Join(t.TempDir(), "hooklab.db"), store.Options{Publish: b.hub.Publish})
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -77,8 +80,24 @@ func (b *testBackend) CheckURL(ctx context.Context, raw string) config.Decision 
 	return b.rt.Load().Policy.Check(ctx, raw, nil)
 }
 func (b *testBackend) Config() *config.Runtime { return b.rt.Load() }
+func (b *testBackend) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
+	b.mu.Lock()
+	b.resolves++
+	b.mu.Unlock()
+	rt, err := config.Resolve(f.Clone(), b.env)
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]config.ResolvedHeader, len(rt.Headers))
+	for i, h := range rt.Headers {
+		h.Value = h.Masked // the secret stays where hooklab runs
+		hs[i] = h
+	}
+	rt.Headers = hs
+	return rt, nil
+}
 func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
-	rt, err := config.Resolve(f, os.LookupEnv)
+	rt, err := config.Resolve(f, b.env)
 	if err != nil {
 		b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Error: err.Error()})
 		return err

@@ -171,3 +171,24 @@ func TestReplayFromDocSendsOnlyChanges(t *testing.T) {
 		t.Fatal("invalid JSON accepted")
 	}
 }
+
+// settle runs cmd, feeds its messages back into m, and does the same with
+// the commands those return, until none is left: what the program loop
+// would do, for a model without a subscription. A command that takes
+// longer than 2 s (a long tick) is skipped.
+func settle(t *testing.T, m *Model, cmd tea.Cmd) {
+	t.Helper()
+	for range 20 {
+		msgs := runCmdFor(cmd, 2*time.Second)
+		if len(msgs) == 0 {
+			return
+		}
+		var next []tea.Cmd
+		for _, msg := range msgs {
+			_, c := m.Update(msg)
+			next = append(next, c)
+		}
+		cmd = tea.Batch(next...)
+	}
+	t.Fatal("commands still coming after 20 rounds")
+}

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,9 +31,10 @@ type cfgRow struct {
 }
 
 // configEditor edits the webhooks and http.disable_webhooks keys of a copy
-// of the config in force. Every change is validated at once with
-// config.Resolve, so the platform's messages show next to the field; a
-// (re)apply goes through Backend.ApplyConfig, which has the last word.
+// of the config in force. Every change is validated at once, so the
+// platform's messages show next to the field, and the header templates
+// are resolved by the backend (see headerCheck); a (re)apply goes through
+// Backend.ApplyConfig, which has the last word.
 type configEditor struct {
 	kit     dialogKit
 	f       *config.File
@@ -46,7 +46,7 @@ type configEditor struct {
 	inputEr string        // the typed text could not be parsed
 	adding  bool          // the field being edited is a header just added with n
 	dupHdr  int           // index of a header whose name repeats an earlier one; -1 none
-	rt      *config.Runtime
+	check   headerCheck   // the header templates, as resolved by the backend
 	busy    bool
 	// base is the config in force as far as the editor knows (at open, or
 	// as last applied); sent is what an apply in flight sends. Closing with
@@ -61,12 +61,24 @@ func (e *configEditor) dirty() bool {
 }
 
 // problem is what the editor shows as wrong: the validation error, else
-// the backend's last refusal.
+// the backend's refusal of the header templates, else its refusal of the
+// last apply.
 func (e *configEditor) problem() *config.Error {
 	if e.err != nil {
 		return e.err
 	}
+	if ce := e.check.refusal(); ce != nil {
+		return ce
+	}
 	return e.refused
+}
+
+// invalid is the problem that blocks apply: one a retry cannot fix.
+func (e *configEditor) invalid() *config.Error {
+	if e.err != nil {
+		return e.err
+	}
+	return e.check.refusal()
 }
 
 // newConfigEditor edits a copy of rt's file (the config in force; the
@@ -77,6 +89,7 @@ func newConfigEditor(kit dialogKit, rt *config.Runtime) *configEditor {
 		f = rt.File.Clone()
 	}
 	e := &configEditor{kit: kit, f: f, base: f.Clone(), dupHdr: -1}
+	e.check.seed(rt, f)
 	e.validate()
 	return e
 }
@@ -115,44 +128,6 @@ func (e *configEditor) rows() []cfgRow {
 			cfgRow{key: "webhooks.url.max_url_length", kind: rowText})
 	}
 	return rs
-}
-
-// validate runs the same validation the server will, config.Resolve,
-// after one it cannot: headers are saved as a JSON object, so two names
-// that differ only in case would silently collapse to the last one.
-func (e *configEditor) validate() {
-	e.err, e.refused, e.rt, e.dupHdr = nil, nil, nil, -1
-	if i, j := dupHeader(e.f.Webhooks.Headers); j >= 0 {
-		h := e.f.Webhooks.Headers
-		e.dupHdr = j
-		e.err = &config.Error{Key: "webhooks.headers." + h[j].Name,
-			Message: fmt.Sprintf("duplicate header %q: %q is already set (header names are case-insensitive)", h[j].Name, h[i].Name),
-			Fix:     "rename it, or remove one of them with x"}
-		return
-	}
-	rt, err := config.Resolve(e.f.Clone(), os.LookupEnv)
-	var ce *config.Error
-	switch {
-	case errors.As(err, &ce):
-		e.err = ce
-	case err != nil:
-		e.err = &config.Error{Message: err.Error()}
-	default:
-		e.rt = rt
-	}
-}
-
-// dupHeader finds the first header whose name (case-insensitively)
-// repeats an earlier one: their indices, or -1, -1.
-func dupHeader(hs []config.Header) (first, dup int) {
-	for j := range hs {
-		for i := range j {
-			if strings.EqualFold(hs[i].Name, hs[j].Name) {
-				return i, j
-			}
-		}
-	}
-	return -1, -1
 }
 
 // text is the editable text of a row.
@@ -285,8 +260,8 @@ func (e *configEditor) toggle(r cfgRow) {
 func ptrBool(b bool) *bool { return &b }
 
 func (e *configEditor) apply(save bool) action {
-	if e.err != nil {
-		return showStatus{"fix the config errors first: " + e.err.Message, statusErr, defaultTTL}
+	if pe := e.invalid(); pe != nil {
+		return showStatus{"fix the config errors first: " + pe.Message, statusErr, defaultTTL}
 	}
 	f := e.f.Clone()
 	e.busy, e.sent = true, f.Clone() // ApplyConfig may change f (Save sets its path)
@@ -311,7 +286,20 @@ func (e *configEditor) saved(msg configSavedMsg) {
 }
 
 func (e *configEditor) update(msg tea.Msg) action {
+	before := headerKey(e.f)
+	a := e.handle(msg)
+	if headerKey(e.f) != before {
+		a = withCmd(a, e.headersChanged())
+	}
+	return a
+}
+
+func (e *configEditor) handle(msg tea.Msg) action {
 	switch msg := msg.(type) {
+	case resolveDueMsg:
+		return e.resolveDue(msg)
+	case configResolvedMsg:
+		e.resolved(msg)
 	case configSavedMsg:
 		e.saved(msg)
 	case tea.PasteMsg:

@@ -54,6 +54,20 @@ type dialogKit struct {
 	cmds commands
 }
 
+// withCmd adds cmd to what a dialog asks: a dialog that closes or shows a
+// status does not need it.
+func withCmd(a action, cmd tea.Cmd) action {
+	switch a := a.(type) {
+	case nil:
+		if cmd != nil {
+			return cmdAction{cmd}
+		}
+	case cmdAction:
+		return cmdAction{tea.Batch(a.cmd, cmd)}
+	}
+	return a
+}
+
 // kit is the dialogKit of m.
 func (m *Model) kit() dialogKit {
 	return dialogKit{st: m.st, keys: &m.keys, now: m.now, cmds: commands{b: m.b, ctx: m.ctx}}

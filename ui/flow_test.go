@@ -213,7 +213,8 @@ func TestConfigInlineValidation(t *testing.T) {
 	for _, k := range typeText("Authorization: Bearer ${{ env.LG_WEBHOOK_TOKEN }}") {
 		m.Update(k)
 	}
-	m.Update(press("enter"))
+	_, cmd := m.Update(press("enter"))
+	settle(t, m, cmd) // the backend resolves the template, after the debounce
 	out = m.View().Content
 	if !strings.Contains(out, "→ Bear…") || strings.Contains(out, "tok-123456") || !strings.Contains(out, "✓ valid") {
 		t.Fatalf("want masked preview and valid:\n%s", out)

@@ -110,13 +110,21 @@ func New(b Backend, opts ...Option) *Model {
 	return m
 }
 
-// Init implements tea.Model: subscribe first (so nothing published during
-// the backfill is missed), then backfill recent history.
+// Init implements tea.Model. Subscribing may block (a remote hooklab's
+// feed is dialled), so it runs as a command; the backfill starts once it
+// is done, so nothing published during the backfill is missed.
 func (m *Model) Init() tea.Cmd {
-	if m.sub == nil {
-		m.sub = m.b.Subscribe(m.ctx)
+	if m.sub != nil {
+		return tea.Batch(m.startFeed(), tea.RequestBackgroundColor)
 	}
-	return tea.Batch(m.waitForEvents(), m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false), tea.RequestBackgroundColor)
+	b, ctx := m.b, m.ctx
+	subscribe := func() tea.Msg { return subscribedMsg{sub: b.Subscribe(ctx)} }
+	return tea.Batch(subscribe, tea.RequestBackgroundColor)
+}
+
+// startFeed waits for events and backfills recent history.
+func (m *Model) startFeed() tea.Cmd {
+	return tea.Batch(m.waitForEvents(), m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false))
 }
 
 // setTheme rebuilds the styles in place: the list, the detail and any open

@@ -17,6 +17,9 @@ type eventsMsg struct {
 	lagged bool // the hub dropped events for us: resync from History
 }
 
+// subscribedMsg carries the subscription Init asked for.
+type subscribedMsg struct{ sub *hub.Subscription }
+
 // feedClosedMsg says the subscription ended (hub closed, remote gone).
 type feedClosedMsg struct{}
 
@@ -80,6 +83,21 @@ type urlCheckedMsg struct {
 type configSavedMsg struct {
 	save bool
 	err  error
+}
+
+// resolveDueMsg says the config editor's headers (at version ver) have
+// stayed unchanged for the debounce: time to ask the backend.
+type resolveDueMsg struct{ ver int }
+
+// configResolvedMsg is the backend's resolution of the config editor's
+// header templates (at version ver): the whole file's refusal, if any,
+// and each header's preview ("→ masked" or "✗ why"). failed says the
+// backend could not be asked at all.
+type configResolvedMsg struct {
+	ver      int
+	err      *config.Error
+	failed   string
+	previews map[config.Header]string
 }
 
 // cronsMsg is the cron list.

@@ -36,6 +36,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.list, _ = m.list.Update(msg, &m.keys)
 			}
 		}
+	case subscribedMsg:
+		m.sub = msg.sub
+		cmds = append(cmds, m.startFeed())
 	case eventsMsg:
 		cmds = append(cmds, m.handleEvents(msg))
 	case feedClosedMsg:
@@ -80,7 +83,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handleEditReady(msg))
 	case editDoneMsg:
 		cmds = append(cmds, m.handleEditDone(msg))
-	case urlCheckedMsg, cronsMsg:
+	case urlCheckedMsg, cronsMsg, resolveDueMsg, configResolvedMsg:
 		if m.dialog != nil {
 			cmds = append(cmds, m.updateDialog(msg))
 		}

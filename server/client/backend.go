@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,21 +144,8 @@ func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	wh := WebhooksJSON(f.Webhooks)
-	if wh == nil {
-		wh = json.RawMessage("{}") // cleared, not left out (which keeps the running one)
-	}
-	body := struct {
-		Webhooks json.RawMessage `json:"webhooks"`
-		HTTP     map[string]bool `json:"http"`
-		Save     bool            `json:"save"`
-	}{
-		Webhooks: wh,
-		HTTP:     map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks},
-		Save:     save,
-	}
 	var rt config.Runtime
-	if err := c.do(ctx, http.MethodPut, "/hooklab/config", body, &rt); err != nil {
+	if err := c.do(ctx, http.MethodPut, "/hooklab/config", newConfigPut(f, save, false), &rt); err != nil {
 		return err
 	}
 	if rt.File == nil {
@@ -168,6 +156,71 @@ func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 	c.info.ConfigPath, c.info.Embedded = rt.File.Path, rt.File.Embedded
 	c.mu.Unlock()
 	return nil
+}
+
+// ResolveConfig implements ui.Backend: PUT /hooklab/config with dry_run,
+// so the hooklab validates f and resolves its header templates in its own
+// environment without putting anything in force. The runtime comes back
+// with its secrets masked (the JSON carries only the masked values). A
+// refusal is a *config.Error naming the key, read from the detail of the
+// hooklab's 422.
+func (c *Client) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
+	if f == nil {
+		return nil, errors.New("no config to resolve")
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	var rt config.Runtime
+	err := c.do(ctx, http.MethodPut, "/hooklab/config", newConfigPut(f, false, true), &rt)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
+		return nil, configRefusal(ae.Detail, f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rt.File == nil {
+		rt.File = &config.File{}
+	}
+	return &rt, nil
+}
+
+// configPut is the body of PUT /hooklab/config.
+type configPut struct {
+	Webhooks json.RawMessage `json:"webhooks"`
+	HTTP     map[string]bool `json:"http"`
+	Save     bool            `json:"save"`
+	DryRun   bool            `json:"dry_run,omitempty"`
+}
+
+func newConfigPut(f *config.File, save, dryRun bool) configPut {
+	wh := WebhooksJSON(f.Webhooks)
+	if wh == nil {
+		wh = json.RawMessage("{}") // cleared, not left out (which keeps the running one)
+	}
+	return configPut{Webhooks: wh, HTTP: map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks}, Save: save, DryRun: dryRun}
+}
+
+// configRefusal reads the detail of a refused config ("config: FILE: KEY:
+// MESSAGE; fix: FIX", as config.Error renders it) back into a
+// *config.Error. Only header keys need finding: every other value was
+// validated here before the request. A detail that names none is the
+// message.
+func configRefusal(detail string, f *config.File) *config.Error {
+	rest := strings.TrimPrefix(detail, "config: ")
+	hs := slices.Clone(f.Webhooks.Headers)
+	slices.SortFunc(hs, func(a, b config.Header) int { return len(b.Name) - len(a.Name) }) // X-Token-2 before X-Token
+	for _, h := range hs {
+		key := "webhooks.headers." + h.Name
+		i := strings.Index(rest, key+": ")
+		if i < 0 {
+			continue
+		}
+		msg, fix, _ := strings.Cut(rest[i+len(key)+2:], "; fix: ")
+		return &config.Error{File: strings.TrimSuffix(rest[:i], ": "), Key: key, Message: msg, Fix: fix}
+	}
+	return &config.Error{Message: rest}
 }
 
 // WebhooksJSON renders w as langgraph.json's `webhooks` object: headers as
