@@ -67,19 +67,25 @@ func newTestBackend(t testing.TB) *testBackend {
 func (b *testBackend) Subscribe(ctx context.Context) *hub.Subscription {
 	return b.hub.Subscribe(ctx, 0)
 }
+
 func (b *testBackend) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
 	return b.st.Events(ctx, q)
 }
+
 func (b *testBackend) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	return b.st.Delivery(ctx, id)
 }
+
 func (b *testBackend) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	return b.snd.Replay(ctx, r)
 }
+
 func (b *testBackend) CheckURL(ctx context.Context, raw string) config.Decision {
 	return b.rt.Load().Policy.Check(ctx, raw, nil)
 }
+
 func (b *testBackend) Config() *config.Runtime { return b.rt.Load() }
+
 func (b *testBackend) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
 	b.mu.Lock()
 	b.resolves++
@@ -96,6 +102,7 @@ func (b *testBackend) ResolveConfig(ctx context.Context, f *config.File) (*confi
 	rt.Headers = hs
 	return rt, nil
 }
+
 func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
 	rt, err := config.Resolve(f, b.env)
 	if err != nil {
@@ -113,11 +120,13 @@ func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool
 	b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: action, Path: f.Path})
 	return nil
 }
+
 func (b *testBackend) Crons(ctx context.Context) ([]Cron, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]Cron(nil), b.crons...), nil
 }
+
 func (b *testBackend) FireCron(ctx context.Context, id string) (string, error) {
 	b.mu.Lock()
 	b.fired = append(b.fired, id)

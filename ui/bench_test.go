@@ -89,3 +89,43 @@ func BenchmarkAppendLoad(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*maxBatch)/b.Elapsed().Seconds(), "events/s")
 }
+
+// heldModel is a 120x40 dashboard holding n events.
+func heldModel(t testing.TB, n int) *Model {
+	m := New(newTestBackend(t), WithNow(fixedClock))
+	m.sub = nil // the batches come from the test
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	for i := 0; i < n; i += maxBatch {
+		m.Update(eventsMsg{events: benchEvents(i, min(maxBatch, n-i))})
+	}
+	return m
+}
+
+// TestViewCostIsPerVisibleRow: a frame allocates the same with 1k or 50k
+// events held (counted in allocations, not time).
+func TestViewCostIsPerVisibleRow(t *testing.T) {
+	small, big := heldModel(t, 1000), heldModel(t, 50_000)
+	a := testing.AllocsPerRun(20, func() { _ = small.View() })
+	b := testing.AllocsPerRun(20, func() { _ = big.View() })
+	if b > a*1.1+5 {
+		t.Fatalf("View allocates %.0f times with 50k events, %.0f with 1k", b, a)
+	}
+}
+
+// TestUpdateBatchIsLinear: absorbing one drained batch costs in proportion
+// to its size: allocations for 2048 events are about four times those for
+// 512, not sixteen.
+func TestUpdateBatchIsLinear(t *testing.T) {
+	cost := func(n int) float64 {
+		m := heldModel(t, 4096)
+		seq := 4096
+		return testing.AllocsPerRun(5, func() {
+			m.Update(eventsMsg{events: benchEvents(seq, n)})
+			seq += n
+		})
+	}
+	small, big := cost(512), cost(2048)
+	if big > small*4*1.5 {
+		t.Fatalf("a 2048-event batch allocates %.0f times, a 512 one %.0f: worse than linear", big, small)
+	}
+}

@@ -40,34 +40,42 @@ func (g *loopGuard) Subscribe(ctx context.Context) *hub.Subscription {
 	g.note("Subscribe")
 	return g.testBackend.Subscribe(ctx)
 }
+
 func (g *loopGuard) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
 	g.note("History")
 	return g.testBackend.History(ctx, q)
 }
+
 func (g *loopGuard) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	g.note("Delivery")
 	return g.testBackend.Delivery(ctx, id)
 }
+
 func (g *loopGuard) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	g.note("Replay")
 	return g.testBackend.Replay(ctx, r)
 }
+
 func (g *loopGuard) CheckURL(ctx context.Context, raw string) config.Decision {
 	g.note("CheckURL")
 	return g.testBackend.CheckURL(ctx, raw)
 }
+
 func (g *loopGuard) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
 	g.note("ResolveConfig")
 	return g.testBackend.ResolveConfig(ctx, f)
 }
+
 func (g *loopGuard) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
 	g.note("ApplyConfig")
 	return g.testBackend.ApplyConfig(ctx, f, save)
 }
+
 func (g *loopGuard) Crons(ctx context.Context) ([]Cron, error) {
 	g.note("Crons")
 	return g.testBackend.Crons(ctx)
 }
+
 func (g *loopGuard) FireCron(ctx context.Context, id string) (string, error) {
 	g.note("FireCron")
 	return g.testBackend.FireCron(ctx, id)

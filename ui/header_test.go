@@ -1,16 +1,80 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
+	"hooklab/server/store"
 )
+
+// TestHeaderCountsTheWholeStore: after a restart the header counted only
+// the events in the loaded window (the newest 5,000). Deliveries stored
+// before it are counted from the store, and live ones add to the total.
+func TestHeaderCountsTheWholeStore(t *testing.T) {
+	b := newTestBackend(t)
+	for i := range 600 {
+		outcome := sender.OutcomeDelivered
+		if i%100 == 0 {
+			outcome = sender.OutcomeFailed
+		}
+		id := fmt.Sprintf("dlv-%04d", i)
+		b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: sender.OutcomePending})
+		b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: id, URL: "http://127.0.0.1:9/hook", Outcome: outcome})
+	}
+	for i := range backfillLimit {
+		b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: fmt.Sprint("/r/", i), Status: 200})
+	}
+	b.st.Append(hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-in-window", URL: "http://127.0.0.1:9/hook", Outcome: sender.OutcomeRefused})
+	if err := b.st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := New(b, WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	msg := m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false)()
+	_, cmd := m.Update(msg)
+	for _, msg := range runAll(t, cmd) {
+		m.Update(msg)
+	}
+	c := m.feed.counts
+	if c.delivered != 594 || c.failed != 6 || c.refused != 1 {
+		t.Fatalf("counts %+v, want 594 delivered, 6 failed, 1 refused", c)
+	}
+	m.Update(eventsMsg{events: []hub.Event{ev(m.LastSeq()+1, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-live", Outcome: sender.OutcomeDelivered})}})
+	if h := ansi.Strip(m.View().Content); !strings.Contains(strings.SplitN(h, "\n", 2)[0], "✓595 ✗6 ⊘1") {
+		t.Fatalf("header: %q", strings.SplitN(h, "\n", 2)[0])
+	}
+}
+
+// TestHeaderNamesTheSavedConfig: after w from the embedded default the
+// header kept saying "embedded default" (Info was read once, in New).
+func TestHeaderNamesTheSavedConfig(t *testing.T) {
+	t.Chdir(t.TempDir()) // the embedded default saves to ./langgraph.json
+	m := screen(t, 80, 24, true)
+	header := func() string { return strings.SplitN(ansi.Strip(m.View().Content), "\n", 2)[0] }
+	if !strings.Contains(header(), "embedded default") {
+		t.Fatalf("premise: header %q", header())
+	}
+	m.Update(press("c"))
+	_, cmd := m.Update(press("w"))
+	for _, msg := range runAll(t, cmd) {
+		m.Update(msg)
+	}
+	if !strings.Contains(m.Status(), "saved") {
+		t.Fatalf("not saved: %q", m.Status())
+	}
+	if h := header(); strings.Contains(h, "embedded default") || !strings.Contains(h, "langgraph.json") {
+		t.Fatalf("header after saving: %q", h)
+	}
+}
 
 func notice(level, text string) eventsMsg {
 	return eventsMsg{events: []hub.Event{ev(0, hub.KindNotice, hub.NoticeInfo{Level: level, Text: text})}}
