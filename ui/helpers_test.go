@@ -36,8 +36,15 @@ var (
 var sizes = []struct{ w, h int }{{80, 24}, {120, 40}, {60, 15}}
 
 // screen builds a dashboard over the real test backend, sized and themed,
-// with the fixture events delivered the way the subscription would.
+// with the fixture events delivered the way the subscription would, and
+// switched to the raw event view (one row per event), then presses keys.
 func screen(t *testing.T, w, h int, dark bool, keys ...tea.Msg) *Model {
+	t.Helper()
+	return runScreen(t, w, h, dark, append([]tea.Msg{press("v")}, keys...)...)
+}
+
+// runScreen is screen in the run list, the view the dashboard opens in.
+func runScreen(t *testing.T, w, h int, dark bool, keys ...tea.Msg) *Model {
 	t.Helper()
 	m := New(newTestBackend(t), WithNow(fixedClock))
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})

@@ -124,6 +124,7 @@ func TestWindowHeapIsBounded(t *testing.T) {
 	if c := m.feed.counts; c.delivered != total/9 {
 		t.Fatalf("header counts %d delivered, want %d", c.delivered, total/9)
 	}
+	m.Update(press("v")) // the raw events
 	content := ansi.Strip(m.View().Content)
 	for _, want := range []string{"delivered http://127.0.0.1:9000/h", "request #100000", `"assistant_id": "agent"`} {
 		if !strings.Contains(content, want) {

@@ -64,7 +64,9 @@ type Model struct {
 	helpPage int
 
 	feed   *feed
-	list   eventList
+	runs   runList   // the default list: one row per run
+	list   eventList // the raw event view
+	raw    bool      // the raw event view is showing
 	detail detailPane
 	search searchBar
 	focus  focusArea
@@ -104,6 +106,7 @@ func New(b Backend, opts ...Option) *Model {
 	// dark styles).
 	isDark, ok := colorFGBG(os.Getenv("COLORFGBG"))
 	m.setTheme(isDark || !ok)
+	m.runs = newRunList(m.feed, m.st)
 	m.list = newEventList(m.feed, m.st)
 	m.detail = detailPane{st: m.st}
 	m.setFocusKeys()
@@ -135,6 +138,7 @@ func (m *Model) setTheme(isDark bool) {
 	} else {
 		*m.st = *newStyles(isDark)
 	}
+	m.runs.st = m.st
 	m.list.st = m.st
 	m.detail.st = m.st
 	m.detail.key = detailKey{}
@@ -147,12 +151,50 @@ func (m *Model) Events() int { return len(m.feed.rows) }
 // LastSeq is the newest sequence number the dashboard has seen.
 func (m *Model) LastSeq() uint64 { return m.feed.lastSeq }
 
-// Selected is the sequence number of the selected event (0 when none).
+// Selected is the sequence number of the selected row's event (the newest
+// one folded into it in the run list); 0 when none.
 func (m *Model) Selected() uint64 {
-	if r := m.list.selected(); r != nil {
-		return r.seq()
+	s := m.subject()
+	switch {
+	case s.r != nil:
+		return s.r.seq()
+	case s.e != nil:
+		return s.e.seq()
 	}
 	return 0
+}
+
+// subject is what the selected row stands for: a feed row (the raw view,
+// or a run-list row of one event) or a run-list entry.
+type subject struct {
+	r   *row
+	e   *entry
+	did string // the delivery it is about, if any
+}
+
+func (m *Model) subject() subject {
+	if m.raw {
+		if r := m.list.selected(); r != nil {
+			return subject{r: r, did: r.delivery}
+		}
+		return subject{}
+	}
+	e := m.runs.selected()
+	if e == nil {
+		return subject{}
+	}
+	if r, ok := m.runs.eventRow(e); ok {
+		return subject{r: &r, e: e, did: r.delivery}
+	}
+	return subject{e: e, did: e.delivery}
+}
+
+// cur is the navigation state of the list on screen.
+func (m *Model) cur() *cursor {
+	if m.raw {
+		return &m.list.cursor
+	}
+	return &m.runs.cursor
 }
 
 // Status is the text the status bar shows right now.
@@ -290,12 +332,17 @@ func (m *Model) setStatus(text string, kind statusKind, ttl time.Duration) tea.C
 	return tea.Tick(ttl, func(time.Time) tea.Msg { return clearStatusMsg{id: id} })
 }
 
-// selectedDelivery is the delivery id of the selected event, if any.
-func (m *Model) selectedDelivery() string {
-	if r := m.list.selected(); r != nil {
-		return r.delivery
+// selectedDelivery is the delivery id of the selected row, if any.
+func (m *Model) selectedDelivery() string { return m.subject().did }
+
+// selectedReplay is the replay the selected row is about: its delivery
+// id, when it is a replay.
+func (m *Model) selectedReplay() (string, bool) {
+	did := m.selectedDelivery()
+	if e := m.feed.runs.byDlv[did]; did != "" && e != nil && e.replayOf != "" {
+		return did, true
 	}
-	return ""
+	return "", false
 }
 
 // selectedURL is the URL of the selected delivery, when the detail pane has

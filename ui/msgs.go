@@ -59,6 +59,13 @@ type replayDoneMsg struct {
 	err  error
 }
 
+// diffMsg is a replay and its original, read back to show their diff.
+type diffMsg struct {
+	id      string
+	orig, d sender.Delivery
+	err     error
+}
+
 // editReadyMsg says the edit document was written and $EDITOR may run.
 type editReadyMsg struct {
 	path string

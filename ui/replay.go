@@ -43,7 +43,7 @@ func (m *Model) replayCmd(id, url string, edit *sender.Replay) tea.Cmd {
 // pinSelection stops follow mode: the user acted on the selected row (a
 // replay), so the rows that action produces must not take the selection,
 // or a second r would replay the replay.
-func (m *Model) pinSelection() { m.list.follow = false }
+func (m *Model) pinSelection() { m.cur().follow = false }
 
 func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 	if msg.err != nil {
@@ -57,7 +57,17 @@ func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 	if msg.d.Reason != "" && msg.d.Outcome != sender.OutcomeDelivered {
 		text += " (" + msg.d.Reason + ")"
 	}
-	v := newDiffView(m.kit(), msg.orig, msg.d)
+	text += m.openDiff(newDiffView(m.kit(), msg.orig, msg.d))
+	kind := statusOK
+	if msg.d.Outcome != sender.OutcomeDelivered {
+		kind = statusWarn
+	}
+	return m.setStatus(text, kind, defaultTTL)
+}
+
+// openDiff shows a diff, or queues it behind the open dialog; it returns
+// what to add to the status to say so.
+func (m *Model) openDiff(v *diffView) string {
 	switch {
 	case m.dialog == nil:
 		m.dialog = v
@@ -65,18 +75,47 @@ func (m *Model) handleReplayDone(msg replayDoneMsg) tea.Cmd {
 		// Another replay's diff is open: this one waits its turn rather
 		// than replacing it.
 		m.diffQueue = append(m.diffQueue, v)
-		text += " (diff queued: esc shows it)"
+		return " (diff queued: esc shows it)"
 	default:
 		// Never replace a dialog the user is typing in (config edits, a
 		// URL): the diff waits until it closes.
 		m.diffQueue = append(m.diffQueue, v)
-		text += " (the diff opens when this dialog closes)"
+		return " (the diff opens when this dialog closes)"
 	}
-	kind := statusOK
-	if msg.d.Outcome != sender.OutcomeDelivered {
-		kind = statusWarn
+	return ""
+}
+
+// diffCmd reopens the diff of the selected replay: the replay and its
+// original are read back from the store.
+func (m *Model) diffCmd() tea.Cmd {
+	id, ok := m.selectedReplay()
+	if !ok {
+		return m.setStatus("select a replay to see its diff", statusWarn, defaultTTL)
 	}
-	return m.setStatus(text, kind, defaultTTL)
+	orig := m.feed.runs.byDlv[id].replayOf
+	b, ctx := m.b, m.ctx
+	return func() tea.Msg {
+		d, err := b.Delivery(ctx, id)
+		if err != nil {
+			return diffMsg{id: id, err: err}
+		}
+		o, err := b.Delivery(ctx, orig)
+		if err != nil {
+			o = sender.Delivery{ID: orig} // the diff still names what was replayed
+		}
+		return diffMsg{id: id, orig: o, d: d}
+	}
+}
+
+// handleDiff opens a diff read back from the store.
+func (m *Model) handleDiff(msg diffMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setStatus("diff of "+short(msg.id)+": "+msg.err.Error(), statusErr, defaultTTL)
+	}
+	if note := m.openDiff(newDiffView(m.kit(), msg.orig, msg.d)); note != "" {
+		return m.setStatus("replay "+short(msg.id)+note, statusInfo, defaultTTL)
+	}
+	return nil
 }
 
 // editDoc is what $EDITOR sees: the request as one JSON document.

@@ -43,6 +43,7 @@ func TestHostileTextStaysOnItsLine(t *testing.T) {
 			m := New(newTestBackend(t), WithNow(fixedClock))
 			m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
 			m.Update(eventsMsg{events: evs})
+			m.Update(press("v")) // the raw events: one row per event
 			for i := range evs {
 				lines := strings.Split(ansi.Strip(checkFrame(t, m, fmt.Sprint("row ", i))), "\n")
 				if !strings.HasPrefix(lines[1], "kind:") {

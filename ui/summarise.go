@@ -25,6 +25,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	case hub.KindRequest:
 		var p hub.RequestInfo
 		_ = e.Decode(&p)
+		f.runs.request(k, r.at, &p)
 		text, status, dur = p.Method+" "+p.Path, p.Status, p.DurationMS
 		if p.Query != "" {
 			text += "?" + p.Query
@@ -33,6 +34,10 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	case hub.KindDecision:
 		var p hub.DecisionInfo
 		_ = e.Decode(&p)
+		f.runs.decision(k, r.at, &p)
+		if p.Stage == "create" && !p.Decision.Allowed {
+			f.counts.refused++ // refused at creation: no delivery will count it
+		}
 		text, did, r.out = "allowed "+p.Stage+" "+p.Decision.URL, p.DeliveryID, outOK
 		if !p.Decision.Allowed {
 			why := p.Decision.Message
@@ -44,6 +49,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	case hub.KindAttempt:
 		var p hub.AttemptInfo
 		_ = e.Decode(&p)
+		f.runs.attempt(k, r.at, &p)
 		text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
 		if p.Error != "" {
 			text += " (" + p.Error + ")"
@@ -74,6 +80,7 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	case hub.KindDelivery:
 		var p hub.DeliveryInfo
 		_ = e.Decode(&p)
+		f.runs.delivery(k, r.at, &p)
 		word := p.Outcome
 		if word == "" {
 			word = sender.OutcomePending
@@ -104,12 +111,14 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	case hub.KindRun:
 		var p hub.RunInfo
 		_ = e.Decode(&p)
+		f.runs.run(k, r.at, &p)
 		text = "run " + short(p.RunID) + " " + p.Status
 		if p.Error != "" {
 			text += " (" + p.Error + ")"
 		}
 		r.out = runOutcome(p.Status)
 	case hub.KindConfig:
+		f.runs.event(k, r.at)
 		var p hub.ConfigInfo
 		_ = e.Decode(&p)
 		text, r.out = "config "+p.Action+" "+p.Path, outOK
@@ -117,11 +126,13 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindSink:
+		f.runs.event(k, r.at)
 		var p hub.SinkInfo
 		_ = e.Decode(&p)
 		text, status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindCron:
+		f.runs.event(k, r.at)
 		var p hub.CronInfo
 		_ = e.Decode(&p)
 		text, r.out = "cron "+short(p.CronID)+" "+p.Action, outInfo
@@ -129,11 +140,13 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindNotice:
+		f.runs.event(k, r.at)
 		var p hub.NoticeInfo
 		_ = e.Decode(&p)
 		text = p.Text
 		r.out = noticeOutcome(p.Level)
 	default:
+		f.runs.event(k, r.at)
 		text = string(e.Payload[:min(len(e.Payload), maxRowText+1)])
 	}
 	f.setText(&r, did, text, status, dur)

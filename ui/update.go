@@ -29,13 +29,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handlePaste(msg))
 	case tea.MouseWheelMsg:
 		if m.dialog == nil {
-			if m.focus == focusDetail || (m.lay.wide && msg.X >= m.lay.detail.x) || (!m.lay.wide && msg.Y >= m.lay.detail.y) {
+			if m.focus == focusDetail || m.inDetail(msg.X, msg.Y) {
 				m.pinSelection() // scrolling the detail is reading it: follow must not swap it
 				m.detail.wheel(msg)
 			} else {
-				m.list, _ = m.list.Update(msg, &m.keys)
+				m.updateList(msg)
 			}
 		}
+	case tea.MouseClickMsg:
+		m.handleClick(msg)
 	case subscribedMsg:
 		m.sub = msg.sub
 		cmds = append(cmds, m.startFeed())
@@ -79,6 +81,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case replayDoneMsg:
 		cmds = append(cmds, m.handleReplayDone(msg))
+	case diffMsg:
+		cmds = append(cmds, m.handleDiff(msg))
 	case editReadyMsg:
 		cmds = append(cmds, m.handleEditReady(msg))
 	case editDoneMsg:
@@ -146,6 +150,7 @@ func (m *Model) relayout() {
 	m.lay = computeLayout(m.w, m.h, helpH)
 	m.help.SetWidth(m.w)
 	m.list.SetSize(m.lay.list.w, m.lay.list.h)
+	m.runs.SetSize(m.lay.list.w, m.lay.list.h)
 	m.detail.SetSize(m.lay.detail.w, m.lay.detail.h)
 }
 
@@ -176,9 +181,10 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil {
 		before = ds.last
 	}
-	mk := m.list.mark()
+	mk, rmk := m.list.mark(), m.runs.mark()
 	res := m.feed.add(msg.events, true)
 	m.list.appended(res, mk)
+	m.runs.appended(res, rmk)
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
 		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
@@ -202,9 +208,10 @@ func (m *Model) handleHistory(msg historyMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setStatus("history: "+msg.err.Error(), statusErr, defaultTTL)
 	}
-	mk := m.list.mark()
+	mk, rmk := m.list.mark(), m.runs.mark()
 	res := m.feed.add(msg.events, false)
 	m.list.appended(res, mk)
+	m.runs.appended(res, rmk)
 	if msg.resync {
 		return m.setStatus(fmt.Sprintf("feed lagged: resynced %d events from history", res.appended), statusWarn, defaultTTL)
 	}
@@ -246,8 +253,19 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Global.Tab):
 		m.setFocus(1 - m.focus)
 		return nil
+	case msg.String() == "G", m.focus == focusList && key.Matches(msg, k.List.Bottom):
+		// Wherever the keyboard is, G goes to the newest row and follows.
+		m.setFocus(focusList)
+		m.cur().newest()
+		return nil
+	case key.Matches(msg, k.List.View):
+		m.toggleView()
+		return nil
+	case key.Matches(msg, k.Detail.Diff):
+		m.pinSelection()
+		return m.diffCmd()
 	case key.Matches(msg, k.List.Search):
-		m.search.start(m.list.query)
+		m.search.start(m.runs.query)
 		return nil
 	case key.Matches(msg, k.Global.Config):
 		m.dialog = newConfigEditor(m.kit(), m.b.Config())
@@ -272,7 +290,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case anyKey(msg, k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo):
 		// Disabled: the selected row is not about a delivery. Say why
 		// rather than do nothing.
-		return m.setStatus("select a delivery to replay (a delivery, attempt or decision row)", statusWarn, defaultTTL)
+		return m.setStatus("select a delivery to replay (a run with a webhook, or a delivery, attempt or decision row)", statusWarn, defaultTTL)
+	case anyKey(msg, k.Detail.Diff):
+		return m.setStatus("select a replay to see its diff", statusWarn, defaultTTL)
 	case msg.String() == "esc" && m.focus == focusDetail:
 		m.setFocus(focusList)
 		return nil
@@ -285,9 +305,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFocus(focusDetail)
 		return nil
 	}
-	var cmd tea.Cmd
-	m.list, cmd = m.list.Update(msg, k)
-	return cmd
+	m.updateList(msg)
+	return nil
 }
 
 // setFocus moves the keyboard between list and detail. While the detail
@@ -297,11 +316,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) setFocus(f focusArea) {
 	m.focus = f
 	m.list.focused = f == focusList
+	m.runs.focused = f == focusList
 	m.detail.focused = f == focusDetail
-	if f == focusDetail {
-		m.list.follow = false
+	if c := m.cur(); f == focusDetail {
+		c.follow = false
 	} else {
-		m.list.follow = m.list.atEnd()
+		c.follow = c.atEnd()
 	}
 }
 
@@ -328,11 +348,8 @@ func (m *Model) quit() tea.Cmd {
 // ticking only while one is visible.
 func (m *Model) refreshDetail() tea.Cmd {
 	var cmds []tea.Cmd
-	r := m.list.selected()
-	did := ""
-	if r != nil {
-		did = r.delivery
-	}
+	sub := m.subject()
+	did := sub.did
 	if did != m.detail.did {
 		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
 		m.detail.stale, m.detail.loading = did != "", false
@@ -341,8 +358,12 @@ func (m *Model) refreshDetail() tea.Cmd {
 		m.detail.stale, m.detail.loading = false, true
 		cmds = append(cmds, m.fetchDeliveryCmd(did))
 	}
-	cmds = append(cmds, m.showEvent(r))
-	needTick := m.detail.render(m, r)
+	if sub.e != nil && sub.r == nil {
+		cmds = append(cmds, m.showEvent(nil)) // a run: no single event to show
+	} else {
+		cmds = append(cmds, m.showEvent(sub.r))
+	}
+	needTick := m.detail.render(m, sub)
 	if needTick && !m.ticking {
 		m.ticking = true
 		m.tickID++
