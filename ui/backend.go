@@ -54,6 +54,12 @@ type Backend interface {
 	Crons(ctx context.Context) ([]Cron, error)
 	// FireCron starts a run of the cron now and returns its id.
 	FireCron(ctx context.Context, id string) (runID string, err error)
+	// DeleteCron deletes the cron; an unknown id gives an error matching
+	// store.ErrNotFound.
+	DeleteCron(ctx context.Context, id string) error
+	// SetCronEnabled pauses (false) or resumes (true) the cron; an
+	// unknown id gives an error matching store.ErrNotFound.
+	SetCronEnabled(ctx context.Context, id string, enabled bool) error
 	// Info describes the hooklab being watched. Like Config it never
 	// blocks.
 	Info() Info

@@ -3,8 +3,10 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -133,6 +135,27 @@ func (b *testBackend) FireCron(ctx context.Context, id string) (string, error) {
 	b.mu.Unlock()
 	b.st.Append(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", RunID: "run-" + id})
 	return "run-" + id, nil
+}
+
+func (b *testBackend) DeleteCron(ctx context.Context, id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.crons, func(c Cron) bool { return c.ID == id })
+	if i < 0 {
+		return fmt.Errorf("cron %s: %w", id, store.ErrNotFound)
+	}
+	b.crons = slices.Delete(b.crons, i, i+1)
+	return nil
+}
+func (b *testBackend) SetCronEnabled(ctx context.Context, id string, enabled bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.crons, func(c Cron) bool { return c.ID == id })
+	if i < 0 {
+		return fmt.Errorf("cron %s: %w", id, store.ErrNotFound)
+	}
+	b.crons[i].Enabled = enabled
+	return nil
 }
 
 // Info names the config in force, as server.Backend's does.

@@ -44,3 +44,19 @@ func (c commands) fireCron(id string) tea.Cmd {
 		return cronFiredMsg{id: id, runID: run, err: err}
 	}
 }
+
+// deleteCron deletes cron id.
+func (c commands) deleteCron(id string) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg { return cronChangedMsg{id: id, action: "deleted", err: b.DeleteCron(ctx, id)} }
+}
+
+// setCronEnabled resumes (enabled) or pauses cron id.
+func (c commands) setCronEnabled(id string, enabled bool) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	action := "paused"
+	if enabled {
+		action = "resumed"
+	}
+	return func() tea.Msg { return cronChangedMsg{id: id, action: action, err: b.SetCronEnabled(ctx, id, enabled)} }
+}

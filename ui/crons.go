@@ -9,13 +9,15 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// cronList lists the crons with fire-now.
+// cronList lists the crons: fire one now, pause or resume it, or delete
+// it (after a y/n).
 type cronList struct {
-	kit     dialogKit
-	crons   []Cron
-	err     error
-	loading bool
-	sel     int
+	kit      dialogKit
+	crons    []Cron
+	err      error
+	loading  bool
+	sel      int
+	deleting string // the cron a "delete? y/n" is about
 }
 
 func newCronList(kit dialogKit) *cronList { return &cronList{kit: kit, loading: true} }
@@ -24,7 +26,10 @@ func (c *cronList) name() string { return "crons" }
 
 func (c *cronList) help() []key.Binding {
 	k := c.kit.keys
-	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Fire, k.Dialog.Close}
+	if c.deleting != "" {
+		return []key.Binding{k.Dialog.Discard, k.Dialog.Keep}
+	}
+	return []key.Binding{k.Dialog.Fire, k.Dialog.Pause, k.Dialog.Delete, k.Dialog.Up, k.Dialog.Down, k.Dialog.Close}
 }
 
 func (c *cronList) update(msg tea.Msg) action {
@@ -33,7 +38,17 @@ func (c *cronList) update(msg tea.Msg) action {
 	case cronsMsg:
 		c.crons, c.err, c.loading = msg.crons, msg.err, false
 		c.sel = min(c.sel, max(0, len(c.crons)-1))
+	case cronChangedMsg:
+		return cmdAction{c.kit.cmds.crons()} // show the list as it is now
 	case tea.KeyPressMsg:
+		if c.deleting != "" {
+			id := c.deleting
+			c.deleting = ""
+			if key.Matches(msg, k.Dialog.Discard) {
+				return cmdAction{c.kit.cmds.deleteCron(id)}
+			}
+			return nil // n, esc or anything else keeps it
+		}
 		switch {
 		case key.Matches(msg, k.Dialog.Close):
 			return closeDialog{}
@@ -41,10 +56,14 @@ func (c *cronList) update(msg tea.Msg) action {
 			c.sel = max(0, c.sel-1)
 		case key.Matches(msg, k.Dialog.Down):
 			c.sel = min(max(0, len(c.crons)-1), c.sel+1)
+		case c.sel >= len(c.crons):
 		case key.Matches(msg, k.Dialog.Fire):
-			if c.sel < len(c.crons) {
-				return cmdAction{c.kit.cmds.fireCron(c.crons[c.sel].ID)}
-			}
+			return cmdAction{c.kit.cmds.fireCron(c.crons[c.sel].ID)}
+		case key.Matches(msg, k.Dialog.Pause):
+			cr := c.crons[c.sel]
+			return cmdAction{c.kit.cmds.setCronEnabled(cr.ID, !cr.Enabled)}
+		case key.Matches(msg, k.Dialog.Delete):
+			c.deleting = c.crons[c.sel].ID
 		}
 	}
 	return nil
@@ -53,7 +72,7 @@ func (c *cronList) update(msg tea.Msg) action {
 func (c *cronList) view(w, h int) string {
 	st := c.kit.st
 	w = min(w, 100)
-	lines := []string{st.Dialog.Title.Render("Crons") + st.Dialog.Hint.Render("  enter fire now · esc close")}
+	lines := []string{st.Dialog.Title.Render("Crons") + st.Dialog.Hint.Render("  enter fire now · space pause/resume · x delete · esc close")}
 	switch {
 	case c.loading:
 		lines = append(lines, st.Dialog.Hint.Render("loading…"))
@@ -77,6 +96,9 @@ func (c *cronList) view(w, h int) string {
 			l = st.Dialog.Focus.Render(l)
 		}
 		lines = append(lines, l)
+	}
+	if c.deleting != "" {
+		lines = append(lines, "", st.Dialog.Error.Render("Delete cron "+short(c.deleting)+"? y delete · n/esc keep it"))
 	}
 	return wrapLines(padLines(lines, w), max(3, h-2))
 }

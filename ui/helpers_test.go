@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -172,9 +173,17 @@ func runCmdFor(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 	select {
 	case msg := <-done:
 		if b, ok := msg.(tea.BatchMsg); ok {
+			// The children run side by side, so the ones skipped (ticks,
+			// the subscription wait) cost one wait between them.
+			res := make([][]tea.Msg, len(b))
+			var wg sync.WaitGroup
+			for i, c := range b {
+				wg.Go(func() { res[i] = runCmdFor(c, wait) })
+			}
+			wg.Wait()
 			var out []tea.Msg
-			for _, c := range b {
-				out = append(out, runCmdFor(c, wait)...)
+			for _, r := range res {
+				out = append(out, r...)
 			}
 			return out
 		}
@@ -195,11 +204,11 @@ func runAll(t *testing.T, cmd tea.Cmd) []tea.Msg {
 // settle runs cmd, feeds its messages back into m, and does the same with
 // the commands those return, until none is left: what the program loop
 // would do, for a model without a subscription. A command that takes
-// longer than 2 s (a long tick) is skipped.
+// longer than 500 ms (a status timeout, a retry tick) is skipped.
 func settle(t *testing.T, m *Model, cmd tea.Cmd) {
 	t.Helper()
 	for range 20 {
-		msgs := runCmdFor(cmd, 2*time.Second)
+		msgs := runCmdFor(cmd, 500*time.Millisecond)
 		if len(msgs) == 0 {
 			return
 		}

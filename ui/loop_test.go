@@ -80,6 +80,14 @@ func (g *loopGuard) FireCron(ctx context.Context, id string) (string, error) {
 	g.note("FireCron")
 	return g.testBackend.FireCron(ctx, id)
 }
+func (g *loopGuard) DeleteCron(ctx context.Context, id string) error {
+	g.note("DeleteCron")
+	return g.testBackend.DeleteCron(ctx, id)
+}
+func (g *loopGuard) SetCronEnabled(ctx context.Context, id string, enabled bool) error {
+	g.note("SetCronEnabled")
+	return g.testBackend.SetCronEnabled(ctx, id, enabled)
+}
 
 // TestNoBlockingCallOnTheLoop drives every part of the dashboard that
 // talks to the backend (start-up, the detail, the config editor with a
@@ -135,7 +143,7 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	keys(typeText("Authorization: Bearer ${{ env.LG_WEBHOOK_TOKEN }}")...)
 	keys(press("enter"), press("a"), press("esc"))
 	keys(append(append([]tea.Msg{press("u")}, typeText("http://127.0.0.1:9/x")...), press("esc"))...)
-	keys(press("o"), press("enter"), press("esc"))
+	keys(press("o"), press("enter"), press("space"), press("x"), press("y"), press("esc"))
 	keys(press("/"))
 	keys(typeText(id[:8])...)
 	keys(press("enter"), press("r"), press("esc"), press("t"), press("enter"), press("esc"))
@@ -145,7 +153,7 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	if len(g.inLoop) > 0 {
 		t.Fatalf("blocking Backend calls on the update loop: %v", g.inLoop)
 	}
-	for _, want := range []string{"Subscribe", "History", "Delivery", "Replay", "CheckURL", "ResolveConfig", "ApplyConfig", "Crons", "FireCron"} {
+	for _, want := range []string{"Subscribe", "History", "Delivery", "Replay", "CheckURL", "ResolveConfig", "ApplyConfig", "Crons", "FireCron", "SetCronEnabled", "DeleteCron"} {
 		if !slices.Contains(g.called, want) {
 			t.Errorf("%s was never called: the drive does not cover it", want)
 		}

@@ -119,6 +119,12 @@ type cronFiredMsg struct {
 	err       error
 }
 
+// cronChangedMsg is the outcome of deleting, pausing or resuming a cron.
+type cronChangedMsg struct {
+	id, action string
+	err        error
+}
+
 // statusMsg shows text in the status bar for ttl.
 type statusMsg struct {
 	text string

@@ -99,6 +99,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.updateDialog(msg))
 		}
 		cmds = append(cmds, m.configStatus(msg))
+	case cronChangedMsg:
+		if m.dialog != nil {
+			cmds = append(cmds, m.updateDialog(msg))
+		}
+		if msg.err != nil {
+			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" not "+msg.action+": "+msg.err.Error(), statusErr, defaultTTL))
+		} else {
+			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" "+msg.action, statusOK, defaultTTL))
+		}
 	case cronFiredMsg:
 		if msg.err != nil {
 			cmds = append(cmds, m.setStatus("fire cron "+short(msg.id)+": "+msg.err.Error(), statusErr, defaultTTL))

@@ -344,6 +344,19 @@ func (c *Client) FireCron(ctx context.Context, id string) (string, error) {
 	return r.RunID, err
 }
 
+// DeleteCron implements ui.Backend: DELETE /runs/crons/{id}, the
+// platform's route. An unknown id gives an error matching
+// store.ErrNotFound.
+func (c *Client) DeleteCron(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/runs/crons/"+url.PathEscape(id), nil, nil)
+}
+
+// SetCronEnabled implements ui.Backend: PATCH /runs/crons/{id} with
+// {"enabled": …}, the platform's route.
+func (c *Client) SetCronEnabled(ctx context.Context, id string, enabled bool) error {
+	return c.do(ctx, http.MethodPatch, "/runs/crons/"+url.PathEscape(id), map[string]bool{"enabled": enabled}, nil)
+}
+
 // Info implements ui.Backend.
 func (c *Client) Info() ui.Info {
 	c.mu.Lock()

@@ -206,6 +206,33 @@ func TestCronsOverHTTP(t *testing.T) {
 	if _, err := c.FireCron(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("FireCron(unknown) = %v, want not found", err)
 	}
+
+	if err := c.SetCronEnabled(ctx, cr.CronID, false); err != nil {
+		t.Fatalf("SetCronEnabled(false) = %v", err)
+	}
+	if crons, err := c.Crons(ctx); err != nil || len(crons) != 1 || crons[0].Enabled {
+		t.Fatalf("after pausing: %+v, %v", crons, err)
+	}
+	if err := c.SetCronEnabled(ctx, cr.CronID, true); err != nil {
+		t.Fatalf("SetCronEnabled(true) = %v", err)
+	}
+	if crons, err := c.Crons(ctx); err != nil || len(crons) != 1 || !crons[0].Enabled {
+		t.Fatalf("after resuming: %+v, %v", crons, err)
+	}
+	if err := c.DeleteCron(ctx, cr.CronID); err != nil {
+		t.Fatalf("DeleteCron = %v", err)
+	}
+	if crons, err := c.Crons(ctx); err != nil || len(crons) != 0 {
+		t.Fatalf("after deleting: %+v, %v", crons, err)
+	}
+	for name, err := range map[string]error{
+		"DeleteCron":     c.DeleteCron(ctx, cr.CronID),
+		"SetCronEnabled": c.SetCronEnabled(ctx, cr.CronID, true),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s(deleted) = %v, want not found", name, err)
+		}
+	}
 }
 
 func TestApplyConfigOverHTTP(t *testing.T) {
