@@ -66,18 +66,20 @@ type diffMsg struct {
 	err     error
 }
 
-// editReadyMsg says the edit document was written and $EDITOR may run.
+// editReadyMsg says the edit document (doc) was written to path and
+// $EDITOR may run. bad is the broken text of the previous round, when the
+// document went back to the editor because it was not JSON.
 type editReadyMsg struct {
-	path string
-	orig sender.Delivery
-	err  error
+	path     string
+	orig     sender.Delivery
+	doc, bad []byte
+	err      error
 }
 
 // editDoneMsg says $EDITOR exited.
 type editDoneMsg struct {
-	path string
-	orig sender.Delivery
-	err  error
+	ready editReadyMsg
+	err   error
 }
 
 // urlCheckedMsg is a URL tester decision; seq drops stale answers.

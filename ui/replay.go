@@ -1,19 +1,13 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"hooklab/sender"
-	"hooklab/server/hub"
 )
 
 // replayCmd fetches the original (for the diff) and sends it again, to url
@@ -116,146 +110,6 @@ func (m *Model) handleDiff(msg diffMsg) tea.Cmd {
 		return m.setStatus("replay "+short(msg.id)+note, statusInfo, defaultTTL)
 	}
 	return nil
-}
-
-// editDoc is what $EDITOR sees: the request as one JSON document.
-type editDoc struct {
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
-}
-
-func writeEditDoc(d sender.Delivery) ([]byte, error) {
-	var b bytes.Buffer
-	u, _ := json.Marshal(d.URL)
-	fmt.Fprintf(&b, "{\n  \"url\": %s,\n  \"headers\": {", u)
-	for i, h := range d.Headers { // written by hand to keep header order
-		k, _ := json.Marshal(h.Name)
-		v, _ := json.Marshal(h.Value)
-		sep := ","
-		if i == len(d.Headers)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "\n    %s: %s%s", k, v, sep)
-	}
-	b.WriteString("\n  },\n  \"body\": ")
-	body := d.Body
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = json.RawMessage("null")
-	}
-	var ind bytes.Buffer
-	if err := json.Indent(&ind, body, "  ", "  "); err != nil {
-		return nil, fmt.Errorf("stored body is not JSON: %w", err)
-	}
-	b.Write(ind.Bytes())
-	b.WriteString("\n}\n")
-	return b.Bytes(), nil
-}
-
-// editCmd writes the edit document to a temp file; $EDITOR runs next.
-func (m *Model) editCmd(id string) tea.Cmd {
-	if id == "" {
-		return m.setStatus("select a delivery to edit", statusWarn, defaultTTL)
-	}
-	b, ctx := m.b, m.ctx
-	return func() tea.Msg {
-		orig, err := b.Delivery(ctx, id)
-		if err != nil {
-			return editReadyMsg{err: err}
-		}
-		doc, err := writeEditDoc(orig)
-		if err != nil {
-			return editReadyMsg{err: err}
-		}
-		f, err := os.CreateTemp("", "hooklab-replay-*.json")
-		if err != nil {
-			return editReadyMsg{err: err}
-		}
-		_, err = f.Write(doc)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return editReadyMsg{path: f.Name(), orig: orig, err: err}
-	}
-}
-
-func (m *Model) handleEditReady(msg editReadyMsg) tea.Cmd {
-	if msg.err != nil {
-		if msg.path != "" {
-			_ = os.Remove(msg.path)
-		}
-		return m.setStatus("edit: "+msg.err.Error(), statusErr, defaultTTL)
-	}
-	args := strings.Fields(m.editor)
-	if len(args) == 0 {
-		args = []string{"vi"}
-	}
-	c := exec.Command(args[0], append(args[1:], msg.path)...)
-	path, orig := msg.path, msg.orig
-	return tea.ExecProcess(c, func(err error) tea.Msg { return editDoneMsg{path: path, orig: orig, err: err} })
-}
-
-func (m *Model) handleEditDone(msg editDoneMsg) tea.Cmd {
-	if msg.err != nil {
-		_ = os.Remove(msg.path)
-		return m.setStatus("editor: "+msg.err.Error(), statusErr, defaultTTL)
-	}
-	b, ctx, path, orig := m.b, m.ctx, msg.path, msg.orig
-	return func() tea.Msg {
-		data, err := os.ReadFile(path)
-		_ = os.Remove(path)
-		if err != nil {
-			return replayDoneMsg{err: err}
-		}
-		r, err := replayFromDoc(orig, data)
-		if err != nil {
-			return replayDoneMsg{err: err}
-		}
-		d, err := b.Replay(ctx, r)
-		return replayDoneMsg{orig: orig, d: d, err: err}
-	}
-}
-
-// replayFromDoc turns the edited document into a Replay carrying only what
-// changed. A header deleted in the editor cannot be expressed (the sender
-// only replaces headers), so it is kept.
-func replayFromDoc(orig sender.Delivery, data []byte) (sender.Replay, error) {
-	var doc editDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return sender.Replay{}, fmt.Errorf("edited document is not valid JSON: %w", err)
-	}
-	r := sender.Replay{ID: orig.ID}
-	if doc.URL != "" && doc.URL != orig.URL {
-		r.URL = doc.URL
-	}
-	// A deleted "body" key means no change, and an empty original body was
-	// written as null: neither may turn into a replay with body "null".
-	origBody := orig.Body
-	if len(bytes.TrimSpace(origBody)) == 0 {
-		origBody = json.RawMessage("null")
-	}
-	var a, b bytes.Buffer
-	_ = json.Compact(&a, origBody)
-	if doc.Body != nil {
-		if err := json.Compact(&b, doc.Body); err != nil {
-			return sender.Replay{}, errors.New("edited body is not valid JSON")
-		}
-		if !bytes.Equal(a.Bytes(), b.Bytes()) {
-			r.Body = json.RawMessage(b.Bytes())
-		}
-	}
-	// Only changed or added headers go in: the sender replaces headers of
-	// the same name, so unchanged (possibly masked) secrets are re-resolved.
-	orig0 := map[string]string{}
-	for _, h := range orig.Headers {
-		orig0[h.Name] = h.Value
-	}
-	for _, k := range sortedKeys(doc.Headers) {
-		if v, ok := orig0[k]; !ok || v != doc.Headers[k] {
-			r.Headers = append(r.Headers, hub.HeaderKV{Name: k, Value: doc.Headers[k]})
-		}
-	}
-	return r, nil
 }
 
 // replayTo asks for the URL to replay a delivery to.

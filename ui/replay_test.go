@@ -275,3 +275,88 @@ func TestReplayFromDocBodyEdges(t *testing.T) {
 		t.Fatalf("invalid document: %v", err)
 	}
 }
+
+// editorScript writes an executable shell script for $EDITOR.
+func editorScript(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "editor.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFlowEditUnchangedCancels: an editor that saves nothing new cancels
+// the edit; nothing is sent and no diff opens.
+func TestFlowEditUnchangedCancels(t *testing.T) {
+	b := newTestBackend(t)
+	srv, hits := receiver(t, 200)
+	tm := startTUI(t, b, WithEditor(editorScript(t, "exit 0\n")))
+	sendRun(t, b, srv.URL+"/hook")
+	waitScreen(t, tm, "delivered")
+	tm.Send(press("e"))
+	waitScreen(t, tm, "came back unchanged")
+	m := finalModel(t, tm)
+	if hits.Load() != 1 || m.Dialog() != "" {
+		t.Fatalf("%d requests, dialog %q; want only the original and no dialog", hits.Load(), m.Dialog())
+	}
+}
+
+// TestFlowEditInvalidReopens: a document that is not JSON goes back to
+// the editor with the user's text and the parse error at the top; once
+// fixed, the replay is sent.
+func TestFlowEditInvalidReopens(t *testing.T) {
+	b := newTestBackend(t)
+	first, _ := receiver(t, 200)
+	second, hits2 := receiver(t, 200)
+	dir := t.TempDir()
+	count, reopened := filepath.Join(dir, "count"), filepath.Join(dir, "reopened.json")
+	editor := editorScript(t, `n=$(cat `+count+` 2>/dev/null || echo 0); n=$((n+1)); echo $n > `+count+`
+if [ $n = 1 ]; then sed -i 's#"url": #"url" #' "$1"; exit 0; fi
+cp "$1" `+reopened+`
+sed -i -e '/^\/\/ /d' -e 's#"url" "`+first.URL+`/hook"#"url": "`+second.URL+`/fixed"#' "$1"
+`)
+	tm := startTUI(t, b, WithEditor(editor))
+	sendRun(t, b, first.URL+"/hook")
+	waitScreen(t, tm, "delivered")
+	tm.Send(press("e"))
+	waitScreen(t, tm, "unified")
+	m := finalModel(t, tm)
+	if hits2.Load() != 1 || m.Dialog() != "diff" {
+		t.Fatalf("fixed target got %d requests, dialog %q", hits2.Load(), m.Dialog())
+	}
+	doc, err := os.ReadFile(reopened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(doc), "\n", 4)
+	if !strings.HasPrefix(lines[0], "// hooklab: edited document is not valid JSON") || !strings.Contains(lines[0], "(line 2, column") ||
+		!strings.HasPrefix(lines[1], "// ") || !strings.HasPrefix(lines[3], `  "url" "`+first.URL+`/hook"`) {
+		t.Fatalf("the reopened document:\n%s", doc)
+	}
+}
+
+// TestFlowDiffReopensFromRow: the diff of a replay opens again later,
+// here after a restart of the dashboard, from the replay's own row, with d.
+func TestFlowDiffReopensFromRow(t *testing.T) {
+	b := newTestBackend(t)
+	srv, _ := receiver(t, 200)
+	id := sendRun(t, b, srv.URL+"/hook")
+	waitDelivered(t, b, id)
+	rd, err := b.Replay(context.Background(), sender.Replay{ID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tm := startTUI(t, b)
+	waitScreen(t, tm, "↻")
+	tm.Send(press("G")) // the replay's row is the newest
+	tm.Send(press("d"))
+	waitScreen(t, tm, "unified")
+	m := finalModel(t, tm)
+	if v, ok := m.dialog.(*diffView); !ok || v.orig.ID != id || v.d.ID != rd.ID {
+		t.Fatalf("dialog %q", m.Dialog())
+	}
+}
