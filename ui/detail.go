@@ -269,3 +269,58 @@ func (w *docWriter) decision(dec *config.Decision) {
 		w.dim("hint: " + dec.Hint)
 	}
 }
+
+// detailEvery is how often the detail follows a stream of events. Each
+// time it reads the selected delivery back and lays out its document; at
+// a frame's pace nobody could read a document that changes every frame,
+// and the work would cost more than the rest of the dashboard.
+const detailEvery = 100 * time.Millisecond
+
+// followDetail refreshes the detail after msg, or, when msg is one more
+// batch of a stream of live events and the detail was refreshed less
+// than detailEvery ago, schedules the refresh for when that has passed.
+func (m *Model) followDetail(msg tea.Msg) tea.Cmd {
+	now := m.wall()
+	if _, live := msg.(eventsMsg); live && m.sub != nil {
+		if wait := m.detailAt.Add(detailEvery).Sub(now); wait > 0 {
+			if m.detailDue {
+				return nil
+			}
+			m.detailDue = true
+			return tea.Tick(wait, func(time.Time) tea.Msg { return detailDueMsg{} })
+		}
+	}
+	m.detailAt, m.detailDue = now, false
+	return m.refreshDetail()
+}
+
+// refreshDetail follows the selection: it fetches the full delivery when the
+// selection moves to another delivery (or that delivery changed), re-renders
+// the pane when anything it shows changed, and keeps the retry countdown
+// ticking only while one is visible.
+func (m *Model) refreshDetail() tea.Cmd {
+	var cmds []tea.Cmd
+	sub := m.subject()
+	did := sub.did
+	if did != m.detail.did {
+		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
+		m.detail.stale, m.detail.loading = did != "", false
+	}
+	if m.detail.stale {
+		m.detail.stale, m.detail.loading = false, true
+		cmds = append(cmds, m.fetchDeliveryCmd(did))
+	}
+	if sub.e != nil && sub.r == nil {
+		cmds = append(cmds, m.showEvent(nil)) // a run: no single event to show
+	} else {
+		cmds = append(cmds, m.showEvent(sub.r))
+	}
+	needTick := m.detail.render(m, sub)
+	if needTick && !m.ticking {
+		m.ticking = true
+		m.tickID++
+		id := m.tickID
+		cmds = append(cmds, tea.Tick(time.Second, func(time.Time) tea.Msg { return retryTickMsg{id: id} }))
+	}
+	return tea.Batch(cmds...)
+}

@@ -235,3 +235,46 @@ func TestDetailFetchesOldRows(t *testing.T) {
 		t.Fatalf("the old delivery did not load:\n%s", s)
 	}
 }
+
+// TestDetailFollowsAStreamAtItsPace: while live events stream in a batch
+// a frame, the detail (which reads the delivery back and lays out its
+// document) is refreshed about every detailEvery, not every frame; the
+// refresh put off is scheduled, and shows the newest run when it comes.
+func TestDetailFollowsAStreamAtItsPace(t *testing.T) {
+	b := newTestBackend(t)
+	now := fixedNow
+	m := New(b, WithNow(fixedClock), withWall(func() time.Time { return now }))
+	m.sub = b.hub.Subscribe(m.ctx, 0) // live: the batches come from the subscription
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	renders, scheduled, last := 0, 0, m.detail.key
+	start := now
+	for i := range 60 { // a second of frames, a run each
+		batchAt := start.Add(time.Duration(i) * frame)
+		if due := m.detailAt.Add(detailEvery); m.detailDue && due.Before(batchAt) {
+			now = due
+			m.Update(detailDueMsg{}) // the tick the put-off refresh scheduled
+			if m.detail.key != last {
+				renders, last = renders+1, m.detail.key
+			}
+		}
+		now = batchAt
+		m.Update(eventsMsg{events: loadRun(uint64(i*9+1), i)})
+		if m.detailDue {
+			scheduled++
+		}
+		if m.detail.key != last {
+			renders, last = renders+1, m.detail.key
+		}
+	}
+	if renders < 9 || renders > 11 {
+		t.Fatalf("the detail was refreshed %d times in a second of frames, want about %d", renders, time.Second/detailEvery)
+	}
+	if scheduled == 0 {
+		t.Fatal("no refresh was scheduled for the batches put off")
+	}
+	now = now.Add(detailEvery)
+	m.Update(detailDueMsg{})
+	if s := ansi.Strip(m.View().Content); !strings.Contains(s, "Run run-0000003b") {
+		t.Fatalf("the newest run is not in the detail:\n%s", s)
+	}
+}

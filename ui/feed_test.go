@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -248,4 +249,35 @@ func TestResyncThatTrimsKeepsSelection(t *testing.T) {
 	if f.Selected() != 1100 {
 		t.Fatalf("follow mode selects %d, want 1100", f.Selected())
 	}
+}
+
+// TestWaitForEventsGathersUntilTheFrame: after a batch, the next one is
+// not taken before a frame has passed: events that arrive meanwhile join
+// it, so a stream of events costs one update and one redraw per frame.
+// The first event of a quiet feed is taken at once.
+func TestWaitForEventsGathersUntilTheFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := hub.New()
+		defer h.Close()
+		sub := h.Subscribe(t.Context(), 0)
+		publish := func(seq uint64) {
+			h.Publish(hub.Event{Seq: seq, Kind: hub.KindNotice, Payload: json.RawMessage(`{}`)})
+		}
+		m := &Model{sub: sub}
+		start := time.Now()
+		publish(1)
+		if em := m.waitForEvents()().(eventsMsg); len(em.events) != 1 || time.Since(start) != 0 {
+			t.Fatalf("a quiet feed's first event: %d events after %v", len(em.events), time.Since(start))
+		}
+		m.nextBatch = time.Now().Add(frame)
+		done := make(chan eventsMsg)
+		go func() { done <- m.waitForEvents()().(eventsMsg) }()
+		publish(2)
+		time.Sleep(frame / 2)
+		publish(3)
+		em := <-done
+		if len(em.events) != 2 || em.events[1].Seq != 3 || time.Since(start) != frame {
+			t.Fatalf("got %d events after %v, want 2 after one frame (%v)", len(em.events), time.Since(start), frame)
+		}
+	})
 }

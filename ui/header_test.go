@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hooklab/config"
 	"hooklab/sender"
 	"hooklab/server/hub"
 	"hooklab/server/store"
@@ -149,5 +150,49 @@ func TestFlowStoreFailureNotice(t *testing.T) {
 	m := finalModel(t, tm)
 	if m.Alert() != "" || m.Events() != 3 || m.LastSeq() != 1 {
 		t.Fatalf("alert %q, %d events, last seq %d; want none, 3, 1", m.Alert(), m.Events(), m.LastSeq())
+	}
+}
+
+// TestFlowRefusedAtCreationCounts: a webhook refused when the run is
+// created (a 422, so no run and no delivery) counts in the header's ⊘
+// with the refusals at send time, and has its own row.
+func TestFlowRefusedAtCreationCounts(t *testing.T) {
+	b := newTestBackend(t)
+	tm := startTUI(t, b)
+	blocked := config.Decision{URL: "http://169.254.169.254/latest", Rule: config.RuleAddress, Message: "Webhook URL resolves to a blocked address"}
+	b.st.Append(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: blocked})
+	b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "POST", Path: "/runs", Status: 422, Detail: blocked.Message})
+	b.st.Append(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: config.Decision{URL: "http://127.0.0.1:9/ok", Allowed: true}})
+	waitScreen(t, tm, "http://169.254.169.254/latest")
+	m := finalModel(t, tm)
+	header := strings.SplitN(ansi.Strip(m.View().Content), "\n", 2)[0]
+	if !strings.Contains(header, "⊘1") || m.feed.counts.refused != 1 {
+		t.Fatalf("header %q, want ⊘1", header)
+	}
+	if e := m.runs.selected(); e == nil || !e.refused || len(e.keys) != 2 || e.status != 422 {
+		t.Fatalf("the refusal's row: %+v", e)
+	}
+}
+
+// TestHeaderCountsOlderRefusalsAtCreation: a refusal at creation stored
+// before the loaded window is counted too.
+func TestHeaderCountsOlderRefusalsAtCreation(t *testing.T) {
+	b := newTestBackend(t)
+	b.st.Append(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: config.Decision{URL: "http://10.0.0.1/x", Rule: config.RuleAddress, Message: "blocked"}})
+	b.st.Append(hub.KindDecision, hub.DecisionInfo{Stage: "test", Decision: config.Decision{URL: "http://10.0.0.1/x", Message: "blocked"}})
+	for i := range backfillLimit {
+		b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: fmt.Sprint("/r/", i), Status: 200})
+	}
+	if err := b.st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := New(b, WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	_, cmd := m.Update(m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false)())
+	for _, msg := range runAll(t, cmd) {
+		m.Update(msg)
+	}
+	if c := m.feed.counts; c.refused != 1 {
+		t.Fatalf("counts %+v, want 1 refused", c)
 	}
 }

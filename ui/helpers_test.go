@@ -279,8 +279,15 @@ func receiver(t *testing.T, status int) (*httptest.Server, *atomic.Int32) {
 
 func sendRun(t *testing.T, b *testBackend, url string) string {
 	t.Helper()
+	return sendRunAs(t, b, "run-flow", url)
+}
+
+// sendRunAs sends run runID's webhook to url through the real sender and
+// returns the delivery id.
+func sendRunAs(t *testing.T, b *testBackend, runID, url string) string {
+	t.Helper()
 	now := time.Now()
-	id, err := b.snd.Send(context.Background(), sender.Job{URL: url, Run: sender.RunResult{RunID: "run-flow", ThreadID: "t-flow",
+	id, err := b.snd.Send(context.Background(), sender.Job{URL: url, Run: sender.RunResult{RunID: runID, ThreadID: "t-flow",
 		AssistantID: "agent", Status: "success", CreatedAt: now, UpdatedAt: now, StartedAt: now, EndedAt: now}})
 	if err != nil {
 		t.Fatalf("Send: %v", err)

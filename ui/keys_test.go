@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 )
 
 // TestEveryKeyInEveryState presses every key the help names, fourteen times
@@ -109,5 +112,143 @@ func TestLineInputWideCharacters(t *testing.T) {
 	v := in.view(true, 21)
 	if ansi.StringWidth(v) > 21 || !strings.HasSuffix(v, "█") {
 		t.Fatalf("view %q is %d cells", v, ansi.StringWidth(v))
+	}
+}
+
+// TestFlowEverydayKeys at 80x24: a click selects a row, tab gives the
+// detail the keyboard (and the rule between the panes says so), G brings
+// it back to the newest row wherever it was, and ? lists the keys of the
+// list.
+func TestFlowEverydayKeys(t *testing.T) {
+	b := newTestBackend(t)
+	srv, _ := receiver(t, 200)
+	tm := teatest.NewTestModel(t, New(b), teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	t.Cleanup(func() { _ = tm.Quit() })
+	for i := range 3 {
+		waitDelivered(t, b, sendRunAs(t, b, fmt.Sprintf("run-%d", i), fmt.Sprintf("%s/r%d", srv.URL, i)))
+	}
+	waitScreen(t, tm, "/r2")
+	tm.Send(tea.MouseClickMsg{X: 5, Y: 2, Button: tea.MouseLeft}) // the first row
+	tm.Send(press("tab"))
+	waitScreen(t, tm, "▼ detail")
+	tm.Send(press("G"))
+	tm.Send(press("?"))
+	waitScreen(t, tm, "raw events", "? or esc closes the help")
+	m := finalModel(t, tm)
+	if m.focus != focusList || !m.runs.follow || m.runs.selected().run != "run-2" || !m.showHelp {
+		t.Fatalf("focus %v, follow %v, selected %+v, help %v", m.focus, m.runs.follow, m.runs.selected(), m.showHelp)
+	}
+}
+
+// TestClickSelectsARow: a click on a list row selects it, whatever the
+// row height; a click on the detail gives it the keyboard.
+func TestClickSelectsARow(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		m := runListScreen(t, sz.w, sz.h)
+		rowH := m.runs.rowH
+		m.Update(tea.MouseClickMsg{X: 3, Y: m.lay.list.y + 2*rowH + rowH - 1, Button: tea.MouseLeft}) // the third row's last line
+		if m.runs.sel != 2 || m.runs.follow || m.focus != focusList {
+			t.Fatalf("%dx%d: selected %d follow %v", sz.w, sz.h, m.runs.sel, m.runs.follow)
+		}
+		m.Update(tea.MouseClickMsg{X: m.lay.detail.x + 2, Y: m.lay.detail.y + 1, Button: tea.MouseLeft})
+		if m.focus != focusDetail || m.runs.sel != 2 {
+			t.Fatalf("%dx%d: a click on the detail: focus %v, selected %d", sz.w, sz.h, m.focus, m.runs.sel)
+		}
+		m.Update(tea.MouseClickMsg{X: 3, Y: m.lay.list.y + m.lay.list.h - 1, Button: tea.MouseLeft}) // below the last row: nothing
+		if m.runs.sel != 2 {
+			t.Fatalf("%dx%d: a click below the rows moved the selection to %d", sz.w, sz.h, m.runs.sel)
+		}
+	}
+}
+
+// TestGAlwaysGoesToTheNewest: G selects the newest row and follows, from
+// the list, from the detail (which it leaves), and in the raw events.
+func TestGAlwaysGoesToTheNewest(t *testing.T) {
+	for _, pre := range [][]string{{"g"}, {"g", "enter", "j", "j"}, {"v", "g"}, {"v", "g", "tab"}} {
+		var keys []tea.Msg
+		for _, k := range pre {
+			keys = append(keys, press(k))
+		}
+		m := runListScreen(t, 120, 40, keys...)
+		m.Update(press("G"))
+		if c := m.cur(); m.focus != focusList || !c.follow || !c.atEnd() || len(c.idx) == 0 {
+			t.Errorf("after %v then G: focus %v follow %v at end %v", pre, m.focus, c.follow, c.atEnd())
+		}
+	}
+}
+
+// TestFocusIsMarked: the rule between the panes names the one with the
+// keyboard (stacked), or its top points at it (side by side).
+func TestFocusIsMarked(t *testing.T) {
+	for _, c := range []struct {
+		w, h       int
+		list, det  string
+		line, cell int
+	}{{80, 24, "── ▲ list ──", "── ▼ detail ──", -1, 0}, {120, 40, "◀", "▶", 2, 66}} {
+		m := runListScreen(t, c.w, c.h)
+		for _, f := range []string{c.list, c.det} {
+			lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+			found := false
+			for i, l := range lines {
+				if c.line < 0 && strings.HasPrefix(l, f) || i == c.line && strings.HasPrefix(ansi.TruncateLeft(l, c.cell, ""), f) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%dx%d: no %q on screen:\n%s", c.w, c.h, f, strings.Join(lines, "\n"))
+			}
+			m.Update(press("tab"))
+		}
+	}
+}
+
+// TestHelpListsOnlyKeysThatWorkHere: ? lists the keys of the list, or of
+// the detail, never the dialogs' (each dialog lists its own).
+func TestHelpListsOnlyKeysThatWorkHere(t *testing.T) {
+	keys := func(m *Model) string {
+		var b strings.Builder
+		for _, g := range m.FullHelp() {
+			for _, k := range g {
+				b.WriteString(ansi.Strip(k.Help().Key+" "+k.Help().Desc) + "\n")
+			}
+		}
+		return b.String()
+	}
+	list := keys(runListScreen(t, 120, 40))
+	detail := keys(runListScreen(t, 120, 40, press("tab")))
+	for _, dialogOnly := range []string{"a apply live", "w apply+save", "n new header", "x remove", "s split/unified"} {
+		if strings.Contains(list, dialogOnly) || strings.Contains(detail, dialogOnly) {
+			t.Errorf("the help lists %q, a dialog's key", dialogOnly)
+		}
+	}
+	for _, want := range []string{"enter detail", "/ search", "f filter kind", "v raw events", "G newest+follow"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the list's help lacks %q", want)
+		}
+	}
+	for _, want := range []string{"end bottom", "esc back to list", "G newest+follow"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the detail's help lacks %q", want)
+		}
+	}
+	for _, listOnly := range []string{"enter detail", "/ search", "f filter kind"} {
+		if strings.Contains(detail, listOnly) {
+			t.Errorf("the detail's help lists %q, which does nothing there", listOnly)
+		}
+	}
+}
+
+// TestFooterKeepsHelp: however many keys the footer offers and however
+// narrow the terminal, "? help" stays in it; other keys are cut first.
+func TestFooterKeepsHelp(t *testing.T) {
+	for _, w := range []int{60, 80, 100} {
+		for _, pre := range [][]tea.Msg{nil, {press("g")}, {press("g"), press("tab")}, {press("v"), press("k"), press("k"), press("k"), press("k"), press("k")}} {
+			m := runListScreen(t, w, 24, pre...)
+			lines := strings.Split(ansi.Strip(checkFrame(t, m, "footer")), "\n")
+			if foot := lines[len(lines)-1]; !strings.Contains(foot, "? help") {
+				t.Errorf("%d wide after %d keys: footer %q", w, len(pre), foot)
+			}
+		}
 	}
 }

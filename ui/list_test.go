@@ -121,3 +121,33 @@ func TestFeedTrimsAndKeepsIndex(t *testing.T) {
 		t.Fatal("duplicate event was added")
 	}
 }
+
+// TestCutMiddle: a URL too long for its column loses its middle: the
+// host when the path and query fit, else the path before its last
+// segment; the query is the last thing cut.
+func TestCutMiddle(t *testing.T) {
+	u := "http://127.0.0.1:54321/receivers/alpha/webhooks/langgraph?tenant=acme&lane=1"
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{100, u},
+		{62, "http://…/receivers/alpha/webhooks/langgraph?tenant=acme&lane=1"},
+		{56, "h…/receivers/alpha/webhooks/langgraph?tenant=acme&lane=1"},
+		{50, "http://127.0.0.1:543…/langgraph?tenant=acme&lane=1"},
+		{40, "http://127…/langgraph?tenant=acme&lane=1"},
+		{20, "…?tenant=acme&lane=1"},
+		{1, "h"},
+	} {
+		got := cutMiddle(u, c.w)
+		if got != c.want || ansi.StringWidth(got) > c.w {
+			t.Errorf("cutMiddle(%d) = %q, want %q", c.w, got, c.want)
+		}
+	}
+	if got := cutMiddle("/hooklab/sink/default?x=1", 12); got != "…ault?x=1" && got != "…default?x=1" {
+		t.Errorf("a relative URL keeps its end: %q", got)
+	}
+	if got := cutMiddle("http://h/a\nb\x1b[2J", 40); got != "http://h/a↵b␛[2J" {
+		t.Errorf("controls are shown, not sent: %q", got)
+	}
+}

@@ -137,6 +137,10 @@ type statusMsg struct {
 // clearStatusMsg clears the status bar if it still shows message id.
 type clearStatusMsg struct{ id int }
 
+// detailDueMsg says a refresh of the detail, put off while events
+// streamed in, is due.
+type detailDueMsg struct{}
+
 // retryTickMsg re-renders the next-retry countdown; id stops stale loops.
 type retryTickMsg struct{ id int }
 

@@ -324,10 +324,11 @@ func (l *runList) style(t, cols string, lines []string, out outcome, selected bo
 	return res
 }
 
-// cutMiddle fits a URL into w cells by cutting its middle: the scheme and
-// host stay at the start and as much of the end as fits (the path's last
-// segment, then the query) at the end, joined by "…". Text that is not a
-// URL keeps its end. Controls are made visible first.
+// cutMiddle fits a URL into w cells by cutting its middle, keeping what
+// tells receivers apart: the path and query whole when they fit (the host
+// is cut), else the scheme and host and as much of the end as fits (the
+// path's last segment, then the query), joined by "…". Text that is not
+// a URL keeps its end. Controls are made visible first.
 func cutMiddle(u string, w int) string {
 	u = oneLine(u)
 	if ansi.StringWidth(u) <= w {
@@ -350,10 +351,12 @@ func cutMiddle(u string, w int) string {
 		pathEnd = len(rest)
 	}
 	tail := rest[max(strings.LastIndexByte(rest[:pathEnd], '/'), 0):] // the last segment on
-	keep := w - 1                                                     // the "…"
-	switch hw, tw := ansi.StringWidth(head), ansi.StringWidth(tail); {
+	keep := w - 1                                                      // the "…"
+	switch hw, rw, tw := ansi.StringWidth(head), ansi.StringWidth(rest), ansi.StringWidth(tail); {
 	case head == "" || tw >= keep:
 		return "…" + endCells(u, keep)
+	case rw <= keep:
+		return ansi.Truncate(head, keep-rw, "") + "…" + rest
 	case hw+tw <= keep:
 		return head + "…" + endCells(rest, keep-hw)
 	default:

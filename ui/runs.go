@@ -326,16 +326,19 @@ func (x *runIndex) forget(e *entry) {
 
 // word is the outcome a run-list row leads with.
 func (e *entry) word() string {
+	pending := e.outcome == 0 || outcomeName(e.outcome) == sender.OutcomePending
 	switch {
 	case e.refused:
 		return sender.OutcomeRefused
-	case e.outcome != 0 && outcomeName(e.outcome) == sender.OutcomePending && e.retry:
+	case e.retry && pending:
 		return "retrying"
 	case e.outcome != 0:
 		if n := outcomeName(e.outcome); n != "" {
 			return n
 		}
 		return "?"
+	case e.attempts > 0:
+		return sender.OutcomePending // an attempt, and no delivery state yet
 	case e.runStatus != "":
 		return e.runStatus
 	}
@@ -344,14 +347,16 @@ func (e *entry) word() string {
 
 // result is the colour of the row's outcome.
 func (e *entry) result() outcome {
+	pending := e.outcome == 0 || outcomeName(e.outcome) == sender.OutcomePending
 	switch {
 	case e.refused:
 		return outErr
+	case e.retry && pending:
+		return outWarn
 	case e.outcome != 0:
-		if e.retry {
-			return outWarn
-		}
 		return deliveryOutcome(outcomeName(e.outcome))
+	case e.attempts > 0:
+		return outPending
 	}
 	return runOutcome(e.runStatus)
 }

@@ -154,3 +154,15 @@ func TestColorFGBGHintsTheTheme(t *testing.T) {
 		t.Fatal("no hint: not dark")
 	}
 }
+
+// TestCellWidthAgreesWithAnsi: the quick width of a line is the width
+// x/ansi measures, for what the dashboard draws and for what it does not
+// know (wide, combining and emoji text falls back).
+func TestCellWidthAgreesWithAnsi(t *testing.T) {
+	for _, s := range []string{"", "plain ascii", "\x1b[1;38;2;1;2;3mstyled\x1b[m text", "── ▲ list ──", "│◀▶…•·✓✗⊘›↳↻█▅",
+		"数据 wide", "e\u0301 combining", "😀 emoji", "👩\u200d💻 zwj", "⚠ store", "\x1b]0;title\x07osc", "tab\there"} {
+		if got, want := cellWidth(s), ansi.StringWidth(s); got != want {
+			t.Errorf("cellWidth(%q) = %d, ansi.StringWidth = %d", s, got, want)
+		}
+	}
+}

@@ -23,18 +23,21 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	var dur float64
 	switch e.Kind {
 	case hub.KindRequest:
-		var p hub.RequestInfo
-		_ = e.Decode(&p)
-		f.runs.request(k, r.at, &p)
+		var h requestHead
+		_ = e.Decode(&h)
+		p := &h.RequestInfo
+		f.runs.request(k, r.at, p)
 		text, status, dur = p.Method+" "+p.Path, p.Status, p.DurationMS
 		if p.Query != "" {
 			text += "?" + p.Query
 		}
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindDecision:
-		var p hub.DecisionInfo
-		_ = e.Decode(&p)
-		f.runs.decision(k, r.at, &p)
+		var h decisionHead
+		_ = e.Decode(&h)
+		p := &h.DecisionInfo
+		p.Decision = h.Decision.Decision // the checks left out
+		f.runs.decision(k, r.at, p)
 		if p.Stage == "create" && !p.Decision.Allowed {
 			f.counts.refused++ // refused at creation: no delivery will count it
 		}
@@ -47,9 +50,10 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			r.out, text = outErr, "refused "+p.Stage+" "+p.Decision.URL+" ("+why+")"
 		}
 	case hub.KindAttempt:
-		var p hub.AttemptInfo
-		_ = e.Decode(&p)
-		f.runs.attempt(k, r.at, &p)
+		var h attemptHead
+		_ = e.Decode(&h)
+		p := &h.AttemptInfo
+		f.runs.attempt(k, r.at, p)
 		text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
 		if p.Error != "" {
 			text += " (" + p.Error + ")"
@@ -127,8 +131,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 	case hub.KindSink:
 		f.runs.event(k, r.at)
-		var p hub.SinkInfo
-		_ = e.Decode(&p)
+		var h sinkHead
+		_ = e.Decode(&h)
+		p := &h.SinkInfo
 		text, status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindCron:

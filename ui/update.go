@@ -122,7 +122,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		v.queued = len(m.diffQueue)
 	}
 	m.setFocusKeys()
-	cmds = append(cmds, m.refreshDetail())
+	cmds = append(cmds, m.followDetail(msg))
 	return m, tea.Batch(cmds...)
 }
 
@@ -197,6 +197,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
 		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
+	m.nextBatch = m.wall().Add(frame)
 	cmds := []tea.Cmd{m.waitForEvents()}
 	for _, e := range msg.events {
 		switch e.Kind {
@@ -349,37 +350,6 @@ func anyKey(msg tea.KeyPressMsg, bs ...key.Binding) bool {
 func (m *Model) quit() tea.Cmd {
 	m.cancel()
 	return tea.Quit
-}
-
-// refreshDetail follows the selection: it fetches the full delivery when the
-// selection moves to another delivery (or that delivery changed), re-renders
-// the pane when anything it shows changed, and keeps the retry countdown
-// ticking only while one is visible.
-func (m *Model) refreshDetail() tea.Cmd {
-	var cmds []tea.Cmd
-	sub := m.subject()
-	did := sub.did
-	if did != m.detail.did {
-		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
-		m.detail.stale, m.detail.loading = did != "", false
-	}
-	if m.detail.stale {
-		m.detail.stale, m.detail.loading = false, true
-		cmds = append(cmds, m.fetchDeliveryCmd(did))
-	}
-	if sub.e != nil && sub.r == nil {
-		cmds = append(cmds, m.showEvent(nil)) // a run: no single event to show
-	} else {
-		cmds = append(cmds, m.showEvent(sub.r))
-	}
-	needTick := m.detail.render(m, sub)
-	if needTick && !m.ticking {
-		m.ticking = true
-		m.tickID++
-		id := m.tickID
-		cmds = append(cmds, tea.Tick(time.Second, func(time.Time) tea.Msg { return retryTickMsg{id: id} }))
-	}
-	return tea.Batch(cmds...)
 }
 
 // secretHeader reports whether a header's value came from a template in the
