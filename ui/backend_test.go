@@ -33,7 +33,8 @@ type testBackend struct {
 	mu       sync.Mutex
 	crons    []Cron
 	fired    []string
-	resolves int // ResolveConfig calls
+	resolves int   // ResolveConfig calls
+	refuse   error // ApplyConfig with save refuses with this, when set
 }
 
 func newTestBackend(t testing.TB) *testBackend {
@@ -110,6 +111,12 @@ func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool
 	if err != nil {
 		b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Error: err.Error()})
 		return err
+	}
+	b.mu.Lock()
+	refuse := b.refuse
+	b.mu.Unlock()
+	if save && refuse != nil {
+		return refuse
 	}
 	b.rt.Store(rt)
 	action := "applied"

@@ -52,7 +52,8 @@ type configEditor struct {
 	// as last applied); sent is what an apply in flight sends. Closing with
 	// edits not in base asks first, so esc cannot lose them.
 	base, sent *config.File
-	confirm    bool // "discard changes? y/n" is showing
+	confirm    bool      // "discard changes? y/n" is showing
+	conflict   *conflict // a refused save asks: reload, show the difference, or keep editing
 }
 
 // dirty reports edits that are not in force.
@@ -101,7 +102,14 @@ func (e *configEditor) name() string { return "config" }
 // asks whether to discard, esc answers the question: it does not close.
 func (e *configEditor) help() []key.Binding {
 	k := e.kit.keys
-	if e.confirm {
+	switch {
+	case e.conflict != nil && e.conflict.diff != nil:
+		return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Close}
+	case e.conflict != nil && e.conflict.parsed != nil:
+		return []key.Binding{k.Dialog.Reload, k.Dialog.Diff, k.Dialog.Close}
+	case e.conflict != nil:
+		return []key.Binding{k.Dialog.Diff, k.Dialog.Close}
+	case e.confirm:
 		return []key.Binding{k.Dialog.Discard, k.Dialog.Keep}
 	}
 	return []key.Binding{k.Dialog.Save, k.Dialog.Apply, k.Dialog.Submit, k.Dialog.Close}
@@ -283,6 +291,9 @@ func (e *configEditor) saved(msg configSavedMsg) {
 	} else if msg.err != nil {
 		e.refused = &config.Error{Message: msg.err.Error()}
 	}
+	if msg.save {
+		e.conflict = newConflict(msg.err, e.f.Path)
+	}
 }
 
 func (e *configEditor) update(msg tea.Msg) action {
@@ -310,6 +321,8 @@ func (e *configEditor) handle(msg tea.Msg) action {
 		switch {
 		case e.editing:
 			e.editKey(msg)
+		case e.conflict != nil:
+			e.conflictKey(msg)
 		case e.confirm:
 			return e.confirmKey(msg)
 		default:

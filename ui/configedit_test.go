@@ -405,3 +405,58 @@ func TestConfigResolveIsDebounced(t *testing.T) {
 		t.Fatalf("%d calls after adding a header, want 2", b.resolves)
 	}
 }
+
+// changedOnDisk is a refused save as a backend reports it when the file
+// changed under it: a ConfigConflict carrying the file as it is now.
+type changedOnDisk struct{ data []byte }
+
+func (c changedOnDisk) Error() string  { return "langgraph.json changed on disk since it was loaded; not overwritten" }
+func (c changedOnDisk) OnDisk() []byte { return c.data }
+
+// TestConfigSaveConflict: a save refused because the file changed on disk
+// says why and offers to show the difference (between the file on disk
+// and what saving would write) or to reload the file, dropping the edits.
+func TestConfigSaveConflict(t *testing.T) {
+	m, e := configAt(t, "webhooks.env_prefix")
+	b := m.b.(*testBackend)
+	b.refuse = changedOnDisk{[]byte(`{"graphs": {"agent": "hooklab:echo"}, "webhooks": {"env_prefix": "DISK_"}}`)}
+	typeInto(m, "MINE_")
+	_, cmd := m.Update(press("w"))
+	settle(t, m, cmd)
+	out := strings.Join(strings.Fields(ansi.Strip(checkFrame(t, m, "refused"))), " ")
+	for _, want := range []string{"Not saved", "changed on disk since it was loaded", "r reload it (your edits are dropped) · d show the difference · esc keep editing"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q:\n%s", want, out)
+		}
+	}
+	m.Update(press("d"))
+	out = ansi.Strip(checkFrame(t, m, "difference"))
+	if !strings.Contains(out, `-`) || !strings.Contains(out, `"env_prefix": "DISK_"`) || !strings.Contains(out, `"env_prefix": "MINE_"`) {
+		t.Fatalf("the difference:\n%s", out)
+	}
+	m.Update(press("esc")) // back to the question
+	m.Update(press("r"))
+	if e.conflict != nil || e.f.Webhooks.EnvPrefix == nil || *e.f.Webhooks.EnvPrefix != "DISK_" || m.Dialog() != "config" {
+		t.Fatalf("after reload: conflict %v, env_prefix %v", e.conflict, e.f.Webhooks.EnvPrefix)
+	}
+}
+
+// TestConfigSaveConflictBrokenFile: when the file on disk no longer
+// parses, the editor says so and offers only the difference; esc goes
+// back to the edits, which are kept.
+func TestConfigSaveConflictBrokenFile(t *testing.T) {
+	m, e := configAt(t, "webhooks.env_prefix")
+	m.b.(*testBackend).refuse = changedOnDisk{[]byte(`{"graphs": {`)}
+	typeInto(m, "MINE_")
+	_, cmd := m.Update(press("w"))
+	settle(t, m, cmd)
+	out := strings.Join(strings.Fields(ansi.Strip(checkFrame(t, m, "broken"))), " ")
+	if !strings.Contains(out, "the file on disk does not parse") || strings.Contains(out, "r reload") {
+		t.Fatalf("want the parse failure and no reload:\n%s", out)
+	}
+	m.Update(press("r"))
+	m.Update(press("esc"))
+	if e.conflict != nil || *e.f.Webhooks.EnvPrefix != "MINE_" {
+		t.Fatalf("the edits were not kept: %v", *e.f.Webhooks.EnvPrefix)
+	}
+}

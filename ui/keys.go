@@ -25,6 +25,7 @@ type KeyMap struct {
 		Close, Submit, Up, Down, Toggle, Apply, Save, Add, Remove, Fire, Mode key.Binding
 		Discard, Keep                                                         key.Binding // the answers to "discard changes?"
 		Pause, Delete                                                         key.Binding // the cron list's
+		Reload, Diff                                                          key.Binding // the answers to a refused save
 	}
 }
 
@@ -73,6 +74,8 @@ func defaultKeyMap() KeyMap {
 	k.Dialog.Discard = b([]string{"y"}, "y", "discard changes")
 	k.Dialog.Keep = b([]string{"n"}, "n/esc", "keep editing")
 	k.Dialog.Pause = b([]string{"space", "p"}, "space", "pause/resume")
+	k.Dialog.Reload = b([]string{"r"}, "r", "reload from disk")
+	k.Dialog.Diff = b([]string{"d"}, "d", "show difference")
 	k.Dialog.Delete = b([]string{"x", "delete"}, "x", "delete")
 	return k
 }

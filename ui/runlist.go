@@ -351,7 +351,7 @@ func cutMiddle(u string, w int) string {
 		pathEnd = len(rest)
 	}
 	tail := rest[max(strings.LastIndexByte(rest[:pathEnd], '/'), 0):] // the last segment on
-	keep := w - 1                                                      // the "…"
+	keep := w - 1                                                     // the "…"
 	switch hw, rw, tw := ansi.StringWidth(head), ansi.StringWidth(rest), ansi.StringWidth(tail); {
 	case head == "" || tw >= keep:
 		return "…" + endCells(u, keep)
