@@ -410,7 +410,9 @@ func TestConfigResolveIsDebounced(t *testing.T) {
 // changed under it: a ConfigConflict carrying the file as it is now.
 type changedOnDisk struct{ data []byte }
 
-func (c changedOnDisk) Error() string  { return "langgraph.json changed on disk since it was loaded; not overwritten" }
+func (c changedOnDisk) Error() string {
+	return "langgraph.json changed on disk since it was loaded; not overwritten"
+}
 func (c changedOnDisk) OnDisk() []byte { return c.data }
 
 // TestConfigSaveConflict: a save refused because the file changed on disk
