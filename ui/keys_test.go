@@ -17,7 +17,7 @@ import (
 // quits from anywhere.
 func TestEveryKeyInEveryState(t *testing.T) {
 	keys := []string{"?", "q", "tab", "c", "u", "o", "k", "j", "pgup", "pgdown", "g", "G", "enter", "/", "f", "F", "r", "e", "t",
-		"esc", "space", "a", "w", "n", "x", "s", "backspace", "ctrl+u", "ctrl+d", "home", "end", "up", "down"}
+		"esc", "space", "a", "w", "n", "x", "s", "backspace", "ctrl+u", "ctrl+d", "home", "end", "up", "down", "v", "d", "p", "y"}
 	states := map[string]struct {
 		pre   []string
 		field bool // a text field has the keyboard: q must type
@@ -26,6 +26,7 @@ func TestEveryKeyInEveryState(t *testing.T) {
 		"Search": {pre: []string{"/"}, field: true}, "Config": {pre: []string{"c"}}, "ConfigField": {pre: []string{"c", "j", "enter"}, field: true},
 		"URLTester": {pre: []string{"u"}, field: true}, "ReplayTo": {pre: []string{"k", "k", "k", "k", "k", "t"}, field: true},
 		"Crons": {pre: []string{"o"}}, "FilteredEmpty": {pre: []string{"/", "z", "z", "z", "enter"}},
+		"Raw": {pre: []string{"v"}}, "RawDetail": {pre: []string{"v", "k", "k", "k", "tab"}},
 	}
 	sizes := [][2]int{{80, 24}, {60, 15}, {110, 24}}
 	for name, st := range states {
