@@ -83,15 +83,7 @@ func (e *configEditor) conflictView(w, h int) []string {
 		c.off = min(c.off, max(0, len(c.diff)-body))
 		lines := []string{st.Dialog.Title.Render("langgraph.json: on disk → edited")}
 		for _, l := range c.diff[c.off:min(len(c.diff), c.off+body)] {
-			switch {
-			case strings.HasPrefix(l, "@@"):
-				l = st.Diff.Hunk.Render(l)
-			case strings.HasPrefix(l, "+"):
-				l = st.Diff.Add.Render(l)
-			case strings.HasPrefix(l, "-"):
-				l = st.Diff.Del.Render(l)
-			}
-			lines = append(lines, l)
+			lines = append(lines, diffLine(st, l))
 		}
 		return append(lines, st.Dialog.Hint.Render("j/k scroll · d or esc back"))
 	}

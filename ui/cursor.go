@@ -30,6 +30,37 @@ func (c *cursor) clamp() {
 	c.top = min(max(c.top, 0), max(len(c.idx)-c.rows, 0))
 }
 
+// reselect selects, after the index was rebuilt, the first row at or
+// after the one selected before (at says how the row at backing position
+// i compares with it), or the newest when following or when nothing was
+// selected.
+func (c *cursor) reselect(selected bool, at func(i int) int) {
+	c.sel = len(c.idx) - 1
+	if !c.follow && selected {
+		for p, i := range c.idx {
+			if at(i) >= 0 {
+				c.sel = p
+				break
+			}
+		}
+	}
+	c.clamp()
+}
+
+// passes reports whether outcome out passes outcome filter f (an index
+// into outcomeFilters).
+func passes(f int, out outcome) bool {
+	switch f {
+	case 1:
+		return out == outOK
+	case 2:
+		return out == outWarn || out == outPending
+	case 3:
+		return out == outErr
+	}
+	return true
+}
+
 // pos is the backing position of the selection; false when empty.
 func (c *cursor) pos() (int, bool) {
 	if c.sel < 0 || c.sel >= len(c.idx) {

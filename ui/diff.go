@@ -118,16 +118,7 @@ func (v *diffView) view(w, h int) string {
 		lines = sideBySide(st, v.a, v.b, w)
 	} else {
 		for _, l := range v.unified {
-			l = ansi.Truncate(l, w, "…")
-			switch {
-			case strings.HasPrefix(l, "@@"):
-				l = st.Diff.Hunk.Render(l)
-			case strings.HasPrefix(l, "+"):
-				l = st.Diff.Add.Render(l)
-			case strings.HasPrefix(l, "-"):
-				l = st.Diff.Del.Render(l)
-			}
-			lines = append(lines, l)
+			lines = append(lines, diffLine(st, ansi.Truncate(l, w, "…")))
 		}
 	}
 	body := max(1, h-4)
@@ -140,6 +131,19 @@ func (v *diffView) view(w, h int) string {
 	}
 	out = append(out, st.Dialog.Hint.Render(hint))
 	return strings.Join(padLines(out, w), "\n")
+}
+
+// diffLine colours a line of a unified diff.
+func diffLine(st *Styles, l string) string {
+	switch {
+	case strings.HasPrefix(l, "@@"):
+		return st.Diff.Hunk.Render(l)
+	case strings.HasPrefix(l, "+"):
+		return st.Diff.Add.Render(l)
+	case strings.HasPrefix(l, "-"):
+		return st.Diff.Del.Render(l)
+	}
+	return l
 }
 
 // sideBySide puts the two documents in columns, marking lines that differ.

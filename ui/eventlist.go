@@ -48,19 +48,8 @@ func (l *eventList) matches(r *row) bool {
 	if l.kindF != 0 && int(r.kind) != l.kindF { // kind codes are kindFilters() indices
 		return false
 	}
-	switch l.outF {
-	case 1:
-		if r.out != outOK {
-			return false
-		}
-	case 2:
-		if r.out != outWarn && r.out != outPending {
-			return false
-		}
-	case 3:
-		if r.out != outErr {
-			return false
-		}
+	if !passes(l.outF, r.out) {
+		return false
 	}
 	return l.query == "" || containsFold(r.text, l.query) || containsFold(r.delivery, l.query)
 }
@@ -92,16 +81,7 @@ func (l *eventList) rebuildFrom(mk listMark) {
 			l.idx = append(l.idx, i)
 		}
 	}
-	l.sel = len(l.idx) - 1
-	if !l.follow && hadSel {
-		for p, i := range l.idx {
-			if l.f.rows[i].key.cmp(selKey) >= 0 {
-				l.sel = p
-				break
-			}
-		}
-	}
-	l.clamp()
+	l.reselect(hadSel, func(i int) int { return l.f.rows[i].key.cmp(selKey) })
 }
 
 // appended updates the index after feed.add; before is the mark taken
@@ -163,15 +143,21 @@ func (l *eventList) View() string {
 		b.WriteString(l.renderRow(&l.f.rows[l.idx[p]], p == l.sel))
 		n++
 	}
-	if n == 0 && l.h > 0 {
-		msg := "waiting for events…"
-		if len(l.f.rows) > 0 {
-			msg = "no events match the filter"
-		}
-		b.WriteString(l.st.List.Dim.Render(ansi.Truncate(msg, l.w, "…")))
+	empty := "waiting for events…"
+	if len(l.f.rows) > 0 {
+		empty = "no events match the filter"
+	}
+	return finishList(&b, n, l.h, l.st.List.Dim.Render(ansi.Truncate(empty, l.w, "…")))
+}
+
+// finishList pads a list's n lines in b to h; an empty list says why
+// (empty) on its first line.
+func finishList(b *strings.Builder, n, h int, empty string) string {
+	if n == 0 && h > 0 {
+		b.WriteString(empty)
 		n++
 	}
-	for ; n < l.h; n++ {
+	for ; n < h; n++ {
 		b.WriteByte('\n')
 	}
 	return b.String()

@@ -95,19 +95,8 @@ func (l *runList) matches(e *entry) bool {
 	if isEvent {
 		out = r.out
 	}
-	switch l.outF {
-	case 1:
-		if out != outOK {
-			return false
-		}
-	case 2:
-		if out != outWarn && out != outPending {
-			return false
-		}
-	case 3:
-		if out != outErr {
-			return false
-		}
+	if !passes(l.outF, out) {
+		return false
 	}
 	if l.query == "" {
 		return true
@@ -139,16 +128,7 @@ func (l *runList) rebuildFrom(mk runMark) {
 			l.idx = append(l.idx, i)
 		}
 	}
-	l.sel = len(l.idx) - 1
-	if !l.follow && mk.e != nil {
-		for p, i := range l.idx {
-			if l.f.runs.entries[i].first.cmp(mk.e.first) >= 0 {
-				l.sel = p
-				break
-			}
-		}
-	}
-	l.clamp()
+	l.reselect(mk.e != nil, func(i int) int { return l.f.runs.entries[i].first.cmp(mk.e.first) })
 }
 
 // appended updates the index after feed.add; before is the mark taken
@@ -218,18 +198,11 @@ func (l *runList) View() string {
 			n++
 		}
 	}
-	if n == 0 && l.h > 0 {
-		msg := "waiting for runs and requests…"
-		if len(l.f.runs.entries) > 0 {
-			msg = "nothing matches the filter"
-		}
-		b.WriteString(l.st.List.Dim.Render(ansi.Truncate(msg, l.w, "…")))
-		n++
+	empty := "waiting for runs and requests…"
+	if len(l.f.runs.entries) > 0 {
+		empty = "nothing matches the filter"
 	}
-	for ; n < l.h; n++ {
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return finishList(&b, n, l.h, l.st.List.Dim.Render(ansi.Truncate(empty, l.w, "…")))
 }
 
 // renderRow renders an entry as rowH lines: time, outcome, the
