@@ -48,7 +48,8 @@ type Backend interface {
 	// ApplyConfig validates f and resolves its header templates where
 	// hooklab runs, swaps it in live and, with save, writes it to its
 	// file. A refusal leaves the config in force as it was and is a
-	// *config.Error when it concerns a key.
+	// *config.Error when it concerns a key, or a ConfigConflict when the
+	// file on disk changed since it was loaded or no longer parses.
 	ApplyConfig(ctx context.Context, f *config.File, save bool) error
 	// Crons lists the crons, ordered by id.
 	Crons(ctx context.Context) ([]Cron, error)

@@ -243,3 +243,71 @@ func TestFlowRunList(t *testing.T) {
 		t.Fatalf("%d rows for %d events, want 3 rows", n, m.Events())
 	}
 }
+
+// TestRunListMergesTheBackfill: live events that beat the start-up
+// backfill, and the backfill behind them, make one row per run, in the
+// order the runs began, each holding all its events.
+func TestRunListMergesTheBackfill(t *testing.T) {
+	evs := loadEvents(0, 27) // three runs
+	m := New(newTestBackend(t), WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(eventsMsg{events: evs[13:]}) // the second run's end, the third run
+	m.Update(historyMsg{events: evs[:13]})
+	es := m.feed.runs.entries
+	if len(es) != 3 || len(m.runs.idx) != 3 {
+		t.Fatalf("%d rows (%d listed), want 3", len(es), len(m.runs.idx))
+	}
+	for i, e := range es {
+		if len(e.keys) != 9 || e.first.seq != uint64(i*9+1) || e.word() != "delivered" {
+			t.Errorf("run %d: %d events from %d, %s", i, len(e.keys), e.first.seq, e.word())
+		}
+	}
+	if sel := m.runs.selected(); sel != es[2] {
+		t.Fatal("follow mode lost the newest run")
+	}
+}
+
+// TestRunListTrimsWithTheWindow: runs whose every event left the window
+// leave the list and its indexes; the list stays consistent.
+func TestRunListTrimsWithTheWindow(t *testing.T) {
+	m := New(newTestBackend(t), WithNow(fixedClock), withMaxEvents(90))
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(press("F")) // a filter on: the index is rebuilt, not appended to
+	m.Update(press("F"))
+	m.Update(press("F")) // errors only: nothing passes
+	m.Update(press("F")) // and back to all
+	for i := 0; i < 900; i += 45 {
+		m.Update(eventsMsg{events: loadEvents(i, 45)})
+	}
+	x := m.feed.runs
+	if len(x.entries) > 12 || len(x.byRun) != len(x.entries) || len(x.byDlv) > len(x.entries) {
+		t.Fatalf("%d rows, %d runs, %d deliveries indexed for a 90-event window", len(x.entries), len(x.byRun), len(x.byDlv))
+	}
+	for _, i := range m.runs.idx {
+		if i >= len(x.entries) {
+			t.Fatalf("index %d out of range", i)
+		}
+	}
+	if m.runs.selected() != x.entries[len(x.entries)-1] {
+		t.Fatal("follow mode lost the newest run")
+	}
+	checkFrame(t, m, "after trimming")
+}
+
+// TestRunListFilterFollowsChanges: a run whose outcome changes moves in
+// or out of the outcome filter as its events arrive.
+func TestRunListFilterFollowsChanges(t *testing.T) {
+	m := runListScreen(t, 120, 40, press("F"), press("F"), press("F")) // errors only
+	before := len(m.runs.idx)
+	m.Update(eventsMsg{events: []hub.Event{ev(24, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-0004", RunID: "run-0004", Outcome: "failed", Attempts: 5, Status: 500})}})
+	if len(m.runs.idx) != before+1 || m.runs.selected().run != "run-0004" {
+		t.Fatalf("%d rows after run-0004 failed, want %d", len(m.runs.idx), before+1)
+	}
+	m.Update(press("F")) // all
+	m.Update(press("F")) // ok only
+	n := len(m.runs.idx)
+	m.Update(eventsMsg{events: []hub.Event{ev(25, hub.KindDelivery, hub.DeliveryInfo{ID: "dlv-0004", RunID: "run-0004", Outcome: "delivered", Attempts: 6, Status: 200})}})
+	if len(m.runs.idx) != n+1 {
+		t.Fatalf("%d rows after run-0004 was delivered, want %d", len(m.runs.idx), n+1)
+	}
+}
