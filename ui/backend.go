@@ -1,8 +1,10 @@
-// Package ui is hooklab's terminal dashboard: a live feed of requests,
-// policy decisions and webhook deliveries, a detail view, a config editor, a
-// URL tester, replay with a diff, and the cron list. It depends on the rest
-// of hooklab only through Backend, so the same dashboard runs in-process and
-// over a remote hooklab's websocket feed (hooklab attach).
+// Package ui is hooklab's terminal dashboard: a live list of runs (each
+// run's request, policy decisions, statuses, delivery and attempts folded
+// into one row; v shows the raw events), a detail view that leads with the
+// receiver's response, a config editor, a URL tester, replay with a diff,
+// and the cron list. It depends on the rest of hooklab only through
+// Backend, so the same dashboard runs in-process and over a remote
+// hooklab's websocket feed (hooklab attach).
 package ui
 
 import (
