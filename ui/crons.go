@@ -60,8 +60,11 @@ func (c *cronList) update(msg tea.Msg) action {
 		case key.Matches(msg, k.Dialog.Fire):
 			return cmdAction{c.kit.cmds.fireCron(c.crons[c.sel].ID)}
 		case key.Matches(msg, k.Dialog.Pause):
-			cr := c.crons[c.sel]
-			return cmdAction{c.kit.cmds.setCronEnabled(cr.ID, !cr.Enabled)}
+			// Shown at once, so a second press undoes the first even before
+			// the list is read back; a refusal is corrected by that read.
+			cr := &c.crons[c.sel]
+			cr.Enabled = !cr.Enabled
+			return cmdAction{c.kit.cmds.setCronEnabled(cr.ID, cr.Enabled)}
 		case key.Matches(msg, k.Dialog.Delete):
 			c.deleting = c.crons[c.sel].ID
 		}
