@@ -44,6 +44,10 @@ type ConflictError struct {
 // Error renders the refusal on one line.
 func (e *ConflictError) Error() string { return e.configError().Error() }
 
+// FileOnDisk is the file's bytes as they are now (the dashboard's
+// question: reload it, or see the difference).
+func (e *ConflictError) FileOnDisk() []byte { return []byte(e.OnDisk) }
+
 // Unwrap returns the refusal as an *Error.
 func (e *ConflictError) Unwrap() error { return e.configError() }
 

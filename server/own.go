@@ -290,3 +290,12 @@ func (s *Server) Crons() []crons.Cron { return s.crons.List() }
 func (s *Server) FireCron(ctx context.Context, id string) (string, error) {
 	return s.crons.Fire(ctx, id)
 }
+
+// DeleteCron deletes a cron; an unknown id matches store.ErrNotFound.
+func (s *Server) DeleteCron(_ context.Context, id string) error { return s.crons.Delete(id) }
+
+// SetCronEnabled pauses (false) or resumes (true) a cron.
+func (s *Server) SetCronEnabled(ctx context.Context, id string, enabled bool) error {
+	_, err := s.crons.Patch(ctx, id, fmt.Appendf(nil, `{"enabled":%t}`, enabled))
+	return err
+}

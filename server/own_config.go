@@ -116,10 +116,19 @@ func writeDetailed(w http.ResponseWriter, status int, v any, detail string) {
 }
 
 // ResolveConfig checks f and resolves its header templates in this
-// hooklab's environment, changing nothing. Secrets in the result are
-// shown masked wherever it is encoded.
+// hooklab's environment, changing nothing. The secrets of the result are
+// masked: a header's Value holds no more than its Masked form.
 func (s *Server) ResolveConfig(_ context.Context, f *config.File) (*config.Runtime, error) {
-	return config.Resolve(f.Clone(), s.o.LookupEnv)
+	rt, err := config.Resolve(f.Clone(), s.o.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range rt.Headers {
+		if h.Secret {
+			rt.Headers[i].Value = h.Masked
+		}
+	}
+	return rt, nil
 }
 
 // ApplyConfig validates f, puts it in force and, when save is set, writes

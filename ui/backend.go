@@ -1,8 +1,10 @@
-// Package ui is hooklab's terminal dashboard: a live feed of requests,
-// policy decisions and webhook deliveries, a detail view, a config editor, a
-// URL tester, replay with a diff, and the cron list. It depends on the rest
-// of hooklab only through Backend, so the same dashboard runs in-process and
-// over a remote hooklab's websocket feed (hooklab attach).
+// Package ui is hooklab's terminal dashboard: a live list of runs (each
+// run's request, policy decisions, statuses, delivery and attempts folded
+// into one row; v shows the raw events), a detail view that leads with the
+// receiver's response, a config editor, a URL tester, replay with a diff,
+// and the cron list. It depends on the rest of hooklab only through
+// Backend, so the same dashboard runs in-process and over a remote
+// hooklab's websocket feed (hooklab attach).
 package ui
 
 import (
@@ -16,16 +18,53 @@ import (
 )
 
 // Backend is everything the dashboard may ask of the rest of hooklab.
+//
+// Config and Info are cheap reads of state the backend already holds: the
+// dashboard calls them while handling a message or drawing a frame, so they
+// never block on I/O. Every other method may block (a store read, an HTTP
+// request to a remote hooklab) and is only ever called from a tea.Cmd, off
+// the update loop.
 type Backend interface {
+	// Subscribe starts the live event feed. Called once, from Init.
 	Subscribe(ctx context.Context) *hub.Subscription
+	// History reads stored events (q as store.Query describes).
 	History(ctx context.Context, q store.Query) ([]hub.Event, error)
+	// Delivery reads one stored delivery; an unknown id gives an error
+	// matching store.ErrNotFound.
 	Delivery(ctx context.Context, id string) (sender.Delivery, error)
+	// Replay sends a stored delivery again (changed as r says) and returns
+	// the new delivery once it has an outcome.
 	Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error)
+	// CheckURL runs the URL policy in force on raw; it may resolve the
+	// host. When the check cannot be made, the decision is a refusal
+	// saying why.
 	CheckURL(ctx context.Context, raw string) config.Decision
-	Config() *config.Runtime                                          // the config in force (File inside it)
-	ApplyConfig(ctx context.Context, f *config.File, save bool) error // validate (config.Resolve), swap live, optionally save; returns *config.Error on refusal
+	// Config is the config in force as last known. It never blocks; nil
+	// when nothing is known yet.
+	Config() *config.Runtime
+	// ResolveConfig validates f and resolves its header templates in the
+	// environment of the hooklab being watched, changing nothing. The
+	// runtime it returns has every secret masked (Value holds no more than
+	// Masked does); a refusal is a *config.Error naming the key.
+	ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error)
+	// ApplyConfig validates f and resolves its header templates where
+	// hooklab runs, swaps it in live and, with save, writes it to its
+	// file. A refusal leaves the config in force as it was and is a
+	// *config.Error when it concerns a key, or a ConfigConflict when the
+	// file on disk changed since it was loaded or no longer parses.
+	ApplyConfig(ctx context.Context, f *config.File, save bool) error
+	// Crons lists the crons, ordered by id.
 	Crons(ctx context.Context) ([]Cron, error)
+	// FireCron starts a run of the cron now and returns its id.
 	FireCron(ctx context.Context, id string) (runID string, err error)
+	// DeleteCron deletes the cron; an unknown id gives an error matching
+	// store.ErrNotFound.
+	DeleteCron(ctx context.Context, id string) error
+	// SetCronEnabled pauses (false) or resumes (true) the cron; an
+	// unknown id gives an error matching store.ErrNotFound.
+	SetCronEnabled(ctx context.Context, id string, enabled bool) error
+	// Info describes the hooklab being watched. Like Config it never
+	// blocks.
 	Info() Info
 }
 

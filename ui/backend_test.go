@@ -3,8 +3,10 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,22 +20,26 @@ import (
 
 // testBackend wires the dashboard to real parts: a hub, a SQLite store in a
 // temp dir that publishes into the hub after commit, a real sender, and
-// config.Resolve. It adapts; it does not answer from a script.
+// config.Resolve over the test's environment. It adapts; it does not
+// answer from a script.
 type testBackend struct {
 	hub  *hub.Hub
 	st   *store.Store
 	snd  *sender.Sender
 	rt   atomic.Pointer[config.Runtime]
 	info Info
+	env  func(string) (string, bool) // the watched hooklab's environment
 
-	mu    sync.Mutex
-	crons []Cron
-	fired []string
+	mu       sync.Mutex
+	crons    []Cron
+	fired    []string
+	resolves int   // ResolveConfig calls
+	refuse   error // ApplyConfig with save refuses with this, when set
 }
 
 func newTestBackend(t testing.TB) *testBackend {
 	t.Helper()
-	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}}
+	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}, env: os.LookupEnv}
 	st, err := store.Open(filepath.Join(t.TempDir(), "hooklab.db"), store.Options{Publish: b.hub.Publish})
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -64,24 +70,53 @@ func newTestBackend(t testing.TB) *testBackend {
 func (b *testBackend) Subscribe(ctx context.Context) *hub.Subscription {
 	return b.hub.Subscribe(ctx, 0)
 }
+
 func (b *testBackend) History(ctx context.Context, q store.Query) ([]hub.Event, error) {
 	return b.st.Events(ctx, q)
 }
+
 func (b *testBackend) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	return b.st.Delivery(ctx, id)
 }
+
 func (b *testBackend) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error) {
 	return b.snd.Replay(ctx, r)
 }
+
 func (b *testBackend) CheckURL(ctx context.Context, raw string) config.Decision {
 	return b.rt.Load().Policy.Check(ctx, raw, nil)
 }
+
 func (b *testBackend) Config() *config.Runtime { return b.rt.Load() }
+
+func (b *testBackend) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
+	b.mu.Lock()
+	b.resolves++
+	b.mu.Unlock()
+	rt, err := config.Resolve(f.Clone(), b.env)
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]config.ResolvedHeader, len(rt.Headers))
+	for i, h := range rt.Headers {
+		h.Value = h.Masked // the secret stays where hooklab runs
+		hs[i] = h
+	}
+	rt.Headers = hs
+	return rt, nil
+}
+
 func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
-	rt, err := config.Resolve(f, os.LookupEnv)
+	rt, err := config.Resolve(f, b.env)
 	if err != nil {
 		b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Error: err.Error()})
 		return err
+	}
+	b.mu.Lock()
+	refuse := b.refuse
+	b.mu.Unlock()
+	if save && refuse != nil {
+		return refuse
 	}
 	b.rt.Store(rt)
 	action := "applied"
@@ -94,17 +129,40 @@ func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool
 	b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: action, Path: f.Path})
 	return nil
 }
+
 func (b *testBackend) Crons(ctx context.Context) ([]Cron, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]Cron(nil), b.crons...), nil
 }
+
 func (b *testBackend) FireCron(ctx context.Context, id string) (string, error) {
 	b.mu.Lock()
 	b.fired = append(b.fired, id)
 	b.mu.Unlock()
 	b.st.Append(hub.KindCron, hub.CronInfo{CronID: id, Action: "fired", RunID: "run-" + id})
 	return "run-" + id, nil
+}
+
+func (b *testBackend) DeleteCron(ctx context.Context, id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.crons, func(c Cron) bool { return c.ID == id })
+	if i < 0 {
+		return fmt.Errorf("cron %s: %w", id, store.ErrNotFound)
+	}
+	b.crons = slices.Delete(b.crons, i, i+1)
+	return nil
+}
+func (b *testBackend) SetCronEnabled(ctx context.Context, id string, enabled bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.crons, func(c Cron) bool { return c.ID == id })
+	if i < 0 {
+		return fmt.Errorf("cron %s: %w", id, store.ErrNotFound)
+	}
+	b.crons[i].Enabled = enabled
+	return nil
 }
 
 // Info names the config in force, as server.Backend's does.

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,10 +31,12 @@ type cfgRow struct {
 }
 
 // configEditor edits the webhooks and http.disable_webhooks keys of a copy
-// of the config in force. Every change is validated at once with
-// config.Resolve, so the platform's messages show next to the field; a
-// (re)apply goes through Backend.ApplyConfig, which has the last word.
+// of the config in force. Every change is validated at once, so the
+// platform's messages show next to the field, and the header templates
+// are resolved by the backend (see headerCheck); a (re)apply goes through
+// Backend.ApplyConfig, which has the last word.
 type configEditor struct {
+	kit     dialogKit
 	f       *config.File
 	sel     int
 	editing bool
@@ -45,13 +46,14 @@ type configEditor struct {
 	inputEr string        // the typed text could not be parsed
 	adding  bool          // the field being edited is a header just added with n
 	dupHdr  int           // index of a header whose name repeats an earlier one; -1 none
-	rt      *config.Runtime
+	check   headerCheck   // the header templates, as resolved by the backend
 	busy    bool
 	// base is the config in force as far as the editor knows (at open, or
 	// as last applied); sent is what an apply in flight sends. Closing with
 	// edits not in base asks first, so esc cannot lose them.
 	base, sent *config.File
-	confirm    bool // "discard changes? y/n" is showing
+	confirm    bool      // "discard changes? y/n" is showing
+	conflict   *conflict // a refused save asks: reload, show the difference, or keep editing
 }
 
 // dirty reports edits that are not in force.
@@ -60,35 +62,57 @@ func (e *configEditor) dirty() bool {
 }
 
 // problem is what the editor shows as wrong: the validation error, else
-// the backend's last refusal.
+// the backend's refusal of the header templates, else its refusal of the
+// last apply.
 func (e *configEditor) problem() *config.Error {
 	if e.err != nil {
 		return e.err
 	}
+	if ce := e.check.refusal(); ce != nil {
+		return ce
+	}
 	return e.refused
 }
 
-func (m *Model) openConfig() tea.Cmd {
-	rt := m.b.Config()
+// invalid is the problem that blocks apply: one a retry cannot fix.
+func (e *configEditor) invalid() *config.Error {
+	if e.err != nil {
+		return e.err
+	}
+	return e.check.refusal()
+}
+
+// newConfigEditor edits a copy of rt's file (the config in force; the
+// embedded default when none is known).
+func newConfigEditor(kit dialogKit, rt *config.Runtime) *configEditor {
 	f := config.Default()
 	if rt != nil && rt.File != nil {
 		f = rt.File.Clone()
 	}
-	e := &configEditor{f: f, base: f.Clone(), dupHdr: -1}
+	e := &configEditor{kit: kit, f: f, base: f.Clone(), dupHdr: -1}
+	e.check.seed(rt, f)
 	e.validate()
-	m.dialog = e
-	return nil
+	return e
 }
 
 func (e *configEditor) name() string { return "config" }
 
 // help is what the status bar offers, most important first (it cuts the
-// tail on a narrow terminal); the dialog itself lists every key.
-func (e *configEditor) help(k *KeyMap) []key.Binding {
-	if e.confirm {
+// tail on a narrow terminal); the dialog itself lists every key. While it
+// asks whether to discard, esc answers the question: it does not close.
+func (e *configEditor) help() []key.Binding {
+	k := e.kit.keys
+	switch {
+	case e.conflict != nil && e.conflict.diff != nil:
+		return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Close}
+	case e.conflict != nil && e.conflict.parsed != nil:
+		return []key.Binding{k.Dialog.Reload, k.Dialog.Diff, k.Dialog.Close}
+	case e.conflict != nil:
+		return []key.Binding{k.Dialog.Diff, k.Dialog.Close}
+	case e.confirm:
 		return []key.Binding{k.Dialog.Discard, k.Dialog.Keep}
 	}
-	return []key.Binding{k.Dialog.Save, k.Dialog.Apply, k.Dialog.Submit}
+	return []key.Binding{k.Dialog.Save, k.Dialog.Apply, k.Dialog.Submit, k.Dialog.Close}
 }
 
 // keys is every key of the editor, for the hint lines inside the dialog.
@@ -112,44 +136,6 @@ func (e *configEditor) rows() []cfgRow {
 			cfgRow{key: "webhooks.url.max_url_length", kind: rowText})
 	}
 	return rs
-}
-
-// validate runs the same validation the server will, config.Resolve,
-// after one it cannot: headers are saved as a JSON object, so two names
-// that differ only in case would silently collapse to the last one.
-func (e *configEditor) validate() {
-	e.err, e.refused, e.rt, e.dupHdr = nil, nil, nil, -1
-	if i, j := dupHeader(e.f.Webhooks.Headers); j >= 0 {
-		h := e.f.Webhooks.Headers
-		e.dupHdr = j
-		e.err = &config.Error{Key: "webhooks.headers." + h[j].Name,
-			Message: fmt.Sprintf("duplicate header %q: %q is already set (header names are case-insensitive)", h[j].Name, h[i].Name),
-			Fix:     "rename it, or remove one of them with x"}
-		return
-	}
-	rt, err := config.Resolve(e.f.Clone(), os.LookupEnv)
-	var ce *config.Error
-	switch {
-	case errors.As(err, &ce):
-		e.err = ce
-	case err != nil:
-		e.err = &config.Error{Message: err.Error()}
-	default:
-		e.rt = rt
-	}
-}
-
-// dupHeader finds the first header whose name (case-insensitively)
-// repeats an earlier one: their indices, or -1, -1.
-func dupHeader(hs []config.Header) (first, dup int) {
-	for j := range hs {
-		for i := range j {
-			if strings.EqualFold(hs[i].Name, hs[j].Name) {
-				return i, j
-			}
-		}
-	}
-	return -1, -1
 }
 
 // text is the editable text of a row.
@@ -281,105 +267,144 @@ func (e *configEditor) toggle(r cfgRow) {
 
 func ptrBool(b bool) *bool { return &b }
 
-func (e *configEditor) applyCmd(m *Model, save bool) tea.Cmd {
-	if e.err != nil {
-		return m.setStatus("fix the config errors first: "+e.err.Message, statusErr, defaultTTL)
+func (e *configEditor) apply(save bool) action {
+	if pe := e.invalid(); pe != nil {
+		return showStatus{"fix the config errors first: " + pe.Message, statusErr, defaultTTL}
 	}
-	b, ctx, f := m.b, m.ctx, e.f.Clone()
+	f := e.f.Clone()
 	e.busy, e.sent = true, f.Clone() // ApplyConfig may change f (Save sets its path)
-	return func() tea.Msg { return configSavedMsg{save: save, err: b.ApplyConfig(ctx, f, save)} }
+	return cmdAction{e.kit.cmds.applyConfig(f, save)}
 }
 
-func (e *configEditor) update(m *Model, msg tea.Msg) tea.Cmd {
-	rows := e.rows()
-	e.sel = min(e.sel, len(rows)-1)
+// saved takes the outcome of an apply. A refusal (a secret not set yet, a
+// file that cannot be written) may pass on a retry, so it does not block
+// apply the way an invalid field does.
+func (e *configEditor) saved(msg configSavedMsg) {
+	e.busy, e.refused = false, nil
+	if msg.err == nil && e.sent != nil {
+		e.base = e.sent // in force now: closing loses nothing
+	}
+	e.sent = nil
+	var ce *config.Error
+	if errors.As(msg.err, &ce) {
+		e.refused = ce
+	} else if msg.err != nil {
+		e.refused = &config.Error{Message: msg.err.Error()}
+	}
+	if msg.save {
+		e.conflict = newConflict(msg.err, e.f.Path)
+	}
+}
+
+func (e *configEditor) update(msg tea.Msg) action {
+	before := headerKey(e.f)
+	a := e.handle(msg)
+	if headerKey(e.f) != before {
+		a = withCmd(a, e.headersChanged())
+	}
+	return a
+}
+
+func (e *configEditor) handle(msg tea.Msg) action {
 	switch msg := msg.(type) {
+	case resolveDueMsg:
+		return e.resolveDue(msg)
+	case configResolvedMsg:
+		e.resolved(msg)
 	case configSavedMsg:
-		// A refusal (a secret not set yet, a file that cannot be written)
-		// may pass on a retry, so it does not block apply the way an
-		// invalid field does.
-		e.busy, e.refused = false, nil
-		if msg.err == nil && e.sent != nil {
-			e.base = e.sent // in force now: closing loses nothing
-		}
-		e.sent = nil
-		var ce *config.Error
-		if errors.As(msg.err, &ce) {
-			e.refused = ce
-		} else if msg.err != nil {
-			e.refused = &config.Error{Message: msg.err.Error()}
-		}
-		return nil
+		e.saved(msg)
 	case tea.PasteMsg:
 		if e.editing {
 			e.in.paste(msg.Content)
 		}
-		return nil
 	case tea.KeyPressMsg:
-		k := &m.keys
-		if e.editing {
-			switch msg.String() {
-			case "esc":
-				if e.adding { // cancelling a new header drops it
-					_ = e.setText(rows[e.sel], "")
-					e.validate()
-				}
-				e.editing, e.inputEr, e.adding = false, "", false
-			case "enter":
-				if err := e.setText(rows[e.sel], e.in.value); err != nil {
-					e.inputEr = err.Error()
-					return nil
-				}
-				e.editing, e.inputEr, e.adding = false, "", false
-				e.validate()
-			default:
-				e.in.edit(msg)
-			}
-			return nil
-		}
-		if e.confirm {
-			switch {
-			case key.Matches(msg, k.Dialog.Discard):
-				m.dialog = nil
-			case key.Matches(msg, k.Dialog.Keep), key.Matches(msg, k.Dialog.Close):
-				e.confirm = false
-			}
-			return nil
-		}
-		r := rows[e.sel]
 		switch {
-		case key.Matches(msg, k.Dialog.Close):
-			if e.dirty() {
-				e.confirm = true
-				return nil
-			}
-			m.dialog = nil
-		case key.Matches(msg, k.Dialog.Up):
-			e.sel = max(0, e.sel-1)
-		case key.Matches(msg, k.Dialog.Down):
-			e.sel = min(len(rows)-1, e.sel+1)
-		case key.Matches(msg, k.Dialog.Toggle), key.Matches(msg, k.Dialog.Submit):
-			if r.kind == rowText || r.kind == rowHeader {
-				e.editing, e.in = true, lineInput{value: e.text(r)}
-				return nil
-			}
-			e.toggle(r)
-			e.validate()
-		case key.Matches(msg, k.Dialog.Add):
-			e.f.Webhooks.Headers = append(e.f.Webhooks.Headers, config.Header{Name: "X-Header", Template: ""})
-			e.sel = 2 + len(e.f.Webhooks.Headers) - 1
-			e.editing, e.in, e.adding = true, lineInput{value: "X-Header: "}, true
-			e.validate()
-		case key.Matches(msg, k.Dialog.Remove):
-			if r.kind == rowHeader {
-				_ = e.setText(r, "")
-				e.validate()
-			}
-		case key.Matches(msg, k.Dialog.Apply):
-			return e.applyCmd(m, false)
-		case key.Matches(msg, k.Dialog.Save):
-			return e.applyCmd(m, true)
+		case e.editing:
+			e.editKey(msg)
+		case e.conflict != nil:
+			e.conflictKey(msg)
+		case e.confirm:
+			return e.confirmKey(msg)
+		default:
+			return e.key(msg)
 		}
+	}
+	return nil
+}
+
+// editKey handles a key while a field is being edited.
+func (e *configEditor) editKey(msg tea.KeyPressMsg) {
+	rows := e.rows()
+	e.sel = min(e.sel, len(rows)-1)
+	switch msg.String() {
+	case "esc":
+		if e.adding { // cancelling a new header drops it
+			_ = e.setText(rows[e.sel], "")
+			e.validate()
+		}
+		e.editing, e.inputEr, e.adding = false, "", false
+	case "enter":
+		if err := e.setText(rows[e.sel], e.in.value); err != nil {
+			e.inputEr = err.Error()
+			return
+		}
+		e.editing, e.inputEr, e.adding = false, "", false
+		e.validate()
+	default:
+		e.in.edit(msg)
+	}
+}
+
+// confirmKey answers "discard the changes not applied?".
+func (e *configEditor) confirmKey(msg tea.KeyPressMsg) action {
+	k := e.kit.keys
+	switch {
+	case key.Matches(msg, k.Dialog.Discard):
+		return closeDialog{}
+	case key.Matches(msg, k.Dialog.Keep), key.Matches(msg, k.Dialog.Close):
+		e.confirm = false
+	}
+	return nil
+}
+
+// key handles a key on the list of fields.
+func (e *configEditor) key(msg tea.KeyPressMsg) action {
+	k := e.kit.keys
+	rows := e.rows()
+	e.sel = min(e.sel, len(rows)-1)
+	r := rows[e.sel]
+	switch {
+	case key.Matches(msg, k.Dialog.Close):
+		if e.dirty() {
+			e.confirm = true
+			return nil
+		}
+		return closeDialog{}
+	case key.Matches(msg, k.Dialog.Up):
+		e.sel = max(0, e.sel-1)
+	case key.Matches(msg, k.Dialog.Down):
+		e.sel = min(len(rows)-1, e.sel+1)
+	case key.Matches(msg, k.Dialog.Toggle), key.Matches(msg, k.Dialog.Submit):
+		if r.kind == rowText || r.kind == rowHeader {
+			e.editing, e.in = true, lineInput{value: e.text(r)}
+			return nil
+		}
+		e.toggle(r)
+		e.validate()
+	case key.Matches(msg, k.Dialog.Add):
+		e.f.Webhooks.Headers = append(e.f.Webhooks.Headers, config.Header{Name: "X-Header", Template: ""})
+		e.sel = 2 + len(e.f.Webhooks.Headers) - 1
+		e.editing, e.in, e.adding = true, lineInput{value: "X-Header: "}, true
+		e.validate()
+	case key.Matches(msg, k.Dialog.Remove):
+		if r.kind == rowHeader {
+			_ = e.setText(r, "")
+			e.validate()
+		}
+	case key.Matches(msg, k.Dialog.Apply):
+		return e.apply(false)
+	case key.Matches(msg, k.Dialog.Save):
+		return e.apply(true)
 	}
 	return nil
 }

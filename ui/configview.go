@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -11,9 +10,12 @@ import (
 	"hooklab/config"
 )
 
-func (e *configEditor) view(m *Model, w, h int) string {
-	st := m.st
+func (e *configEditor) view(w, h int) string {
+	st := e.kit.st
 	w = min(w, 96)
+	if e.conflict != nil {
+		return strings.Join(padLines(e.conflictView(w, max(3, h-2)), w), "\n")
+	}
 	pol := config.EffectivePolicy(e.f.Webhooks)
 	file := e.f.Path
 	if e.f.Embedded || file == "" {
@@ -57,6 +59,8 @@ func (e *configEditor) view(m *Model, w, h int) string {
 	switch {
 	case e.busy:
 		verdict = append(verdict, st.Dialog.Hint.Render("applying…"))
+	case e.check.pending():
+		verdict = append(verdict, st.Dialog.Hint.Render("resolving the header templates where hooklab runs…"))
 	case e.problem() != nil:
 		pe := e.problem()
 		msg := "✗ " + pe.Message
@@ -72,6 +76,9 @@ func (e *configEditor) view(m *Model, w, h int) string {
 	default:
 		verdict = append(verdict, st.Detail.OK.Render("✓ valid"))
 	}
+	if f := e.check.failed; f != "" && !e.check.pending() {
+		verdict = append(verdict, wrapStyled(st.Dialog.Hint, "could not resolve the header templates: "+f, w)...)
+	}
 	// Every key is listed here, wrapped: the status bar has one line and
 	// cut the last ones (w, esc) at 80 columns.
 	var keys []string
@@ -79,7 +86,7 @@ func (e *configEditor) view(m *Model, w, h int) string {
 		keys = wrapStyled(st.Dialog.Error, "Discard the changes not applied? y discard · n/esc keep editing", w)
 	} else {
 		var segs []string
-		for _, b := range e.keys(&m.keys) {
+		for _, b := range e.keys(e.kit.keys) {
 			segs = append(segs, st.Dialog.Hint.Render(b.Help().Key+" "+b.Help().Desc))
 		}
 		keys = packSegments(segs, st.Dialog.Hint.Render(" · "), w)
@@ -154,28 +161,6 @@ func (e *configEditor) display(r cfgRow, pol config.Policy) string {
 		return t
 	}
 	return "(none)"
-}
-
-// preview shows a header's resolved value, masked, or why it cannot be
-// resolved. Each header is resolved on its own so one bad header does not
-// hide the others' previews.
-func (e *configEditor) preview(r cfgRow) string {
-	one := e.f.Clone()
-	one.Webhooks.Headers = []config.Header{e.f.Webhooks.Headers[r.hdr]}
-	one.Webhooks.AllowedFields = nil
-	one.Webhooks.URL = nil
-	rt, err := config.Resolve(one, os.LookupEnv)
-	if err != nil {
-		msg := err.Error()
-		if ce, ok := err.(*config.Error); ok {
-			msg = ce.Message
-		}
-		return "✗ " + msg
-	}
-	if len(rt.Headers) == 0 {
-		return ""
-	}
-	return "→ " + rt.Headers[0].Masked
 }
 
 // wrapStyled word-wraps plain text to w cells and styles each line, so

@@ -9,59 +9,73 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// cronList lists the crons with fire-now.
+// cronList lists the crons: fire one now, pause or resume it, or delete
+// it (after a y/n).
 type cronList struct {
-	crons   []Cron
-	err     error
-	loading bool
-	sel     int
+	kit      dialogKit
+	crons    []Cron
+	err      error
+	loading  bool
+	sel      int
+	deleting string // the cron a "delete? y/n" is about
 }
 
-func (m *Model) openCrons() tea.Cmd {
-	m.dialog = &cronList{loading: true}
-	b, ctx := m.b, m.ctx
-	return func() tea.Msg {
-		cs, err := b.Crons(ctx)
-		return cronsMsg{crons: cs, err: err}
-	}
-}
+func newCronList(kit dialogKit) *cronList { return &cronList{kit: kit, loading: true} }
 
 func (c *cronList) name() string { return "crons" }
 
-func (c *cronList) help(k *KeyMap) []key.Binding {
-	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Fire}
+func (c *cronList) help() []key.Binding {
+	k := c.kit.keys
+	if c.deleting != "" {
+		return []key.Binding{k.Dialog.Discard, k.Dialog.Keep}
+	}
+	return []key.Binding{k.Dialog.Fire, k.Dialog.Pause, k.Dialog.Delete, k.Dialog.Up, k.Dialog.Down, k.Dialog.Close}
 }
 
-func (c *cronList) update(m *Model, msg tea.Msg) tea.Cmd {
+func (c *cronList) update(msg tea.Msg) action {
+	k := c.kit.keys
 	switch msg := msg.(type) {
 	case cronsMsg:
 		c.crons, c.err, c.loading = msg.crons, msg.err, false
 		c.sel = min(c.sel, max(0, len(c.crons)-1))
+	case cronChangedMsg:
+		return cmdAction{c.kit.cmds.crons()} // show the list as it is now
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, m.keys.Dialog.Close):
-			m.dialog = nil
-		case key.Matches(msg, m.keys.Dialog.Up):
-			c.sel = max(0, c.sel-1)
-		case key.Matches(msg, m.keys.Dialog.Down):
-			c.sel = min(max(0, len(c.crons)-1), c.sel+1)
-		case key.Matches(msg, m.keys.Dialog.Fire):
-			if c.sel < len(c.crons) {
-				id, b, ctx := c.crons[c.sel].ID, m.b, m.ctx
-				return func() tea.Msg {
-					run, err := b.FireCron(ctx, id)
-					return cronFiredMsg{id: id, runID: run, err: err}
-				}
+		if c.deleting != "" {
+			id := c.deleting
+			c.deleting = ""
+			if key.Matches(msg, k.Dialog.Discard) {
+				return cmdAction{c.kit.cmds.deleteCron(id)}
 			}
+			return nil // n, esc or anything else keeps it
+		}
+		switch {
+		case key.Matches(msg, k.Dialog.Close):
+			return closeDialog{}
+		case key.Matches(msg, k.Dialog.Up):
+			c.sel = max(0, c.sel-1)
+		case key.Matches(msg, k.Dialog.Down):
+			c.sel = min(max(0, len(c.crons)-1), c.sel+1)
+		case c.sel >= len(c.crons):
+		case key.Matches(msg, k.Dialog.Fire):
+			return cmdAction{c.kit.cmds.fireCron(c.crons[c.sel].ID)}
+		case key.Matches(msg, k.Dialog.Pause):
+			// Shown at once, so a second press undoes the first even before
+			// the list is read back; a refusal is corrected by that read.
+			cr := &c.crons[c.sel]
+			cr.Enabled = !cr.Enabled
+			return cmdAction{c.kit.cmds.setCronEnabled(cr.ID, cr.Enabled)}
+		case key.Matches(msg, k.Dialog.Delete):
+			c.deleting = c.crons[c.sel].ID
 		}
 	}
 	return nil
 }
 
-func (c *cronList) view(m *Model, w, h int) string {
-	st := m.st
+func (c *cronList) view(w, h int) string {
+	st := c.kit.st
 	w = min(w, 100)
-	lines := []string{st.Dialog.Title.Render("Crons") + st.Dialog.Hint.Render("  enter fire now · esc close")}
+	lines := []string{st.Dialog.Title.Render("Crons") + st.Dialog.Hint.Render("  enter fire now · space pause/resume · x delete · esc close")}
 	switch {
 	case c.loading:
 		lines = append(lines, st.Dialog.Hint.Render("loading…"))
@@ -73,7 +87,7 @@ func (c *cronList) view(m *Model, w, h int) string {
 	for i, cr := range c.crons {
 		next := "-"
 		if cr.NextRun != nil {
-			next = cr.NextRun.Sub(m.now()).Round(1e9).String()
+			next = cr.NextRun.Sub(c.kit.now()).Round(1e9).String()
 		}
 		state := "on "
 		if !cr.Enabled {
@@ -85,6 +99,9 @@ func (c *cronList) view(m *Model, w, h int) string {
 			l = st.Dialog.Focus.Render(l)
 		}
 		lines = append(lines, l)
+	}
+	if c.deleting != "" {
+		lines = append(lines, "", st.Dialog.Error.Render("Delete cron "+short(c.deleting)+"? y delete · n/esc keep it"))
 	}
 	return wrapLines(padLines(lines, w), max(3, h-2))
 }

@@ -17,7 +17,7 @@ import (
 // detailKey is everything the rendered detail depends on; the pane is only
 // re-rendered when it changes.
 type detailKey struct {
-	row, drow         rowKey
+	row, drow, ent    rowKey
 	did               string
 	fullVer, evVer, w int
 	tick              int
@@ -71,7 +71,7 @@ func (d *detailPane) handleKey(msg tea.KeyPressMsg, k *KeyMap) {
 		d.scroll(max(d.h-1, 1))
 	case key.Matches(msg, k.List.Top):
 		d.off = 0
-	case key.Matches(msg, k.List.Bottom):
+	case key.Matches(msg, k.Detail.End):
 		d.scroll(len(d.lines))
 	}
 }
@@ -96,14 +96,17 @@ func (d *detailPane) View() string {
 
 // render rebuilds the content when its inputs changed. It reports whether a
 // retry countdown is on screen, so the caller keeps a tick running.
-func (d *detailPane) render(m *Model, r *row) (countdown bool) {
+func (d *detailPane) render(m *Model, sub subject) (countdown bool) {
 	k := detailKey{did: d.did, fullVer: d.fullVer, evVer: d.evVer, w: d.w, tick: d.tick, hasErr: d.fullErr != nil}
-	var ds *dstate
-	if r != nil {
-		k.row = r.key
-		if ds = m.feed.deliveries[r.delivery]; ds != nil {
-			k.drow = ds.last
-		}
+	ds := m.feed.deliveries[sub.did]
+	if ds != nil {
+		k.drow = ds.last
+	}
+	switch {
+	case sub.r != nil:
+		k.row = sub.r.key
+	case sub.e != nil:
+		k.row, k.ent = sub.e.first, sub.e.last
 	}
 	if k == d.key && d.lines != nil {
 		return d.countdownVisible(m, ds)
@@ -111,12 +114,14 @@ func (d *detailPane) render(m *Model, r *row) (countdown bool) {
 	d.key = k
 	w := &docWriter{st: d.st, w: max(d.w, 10), m: m}
 	switch {
-	case r == nil:
-		w.dim("select an event to see its detail")
-	case r.delivery != "":
-		w.delivery(r, ds, d)
+	case sub.r == nil && sub.e == nil:
+		w.dim("select a row to see its detail")
+	case sub.r == nil:
+		w.run(sub.e, ds, d)
+	case sub.did != "":
+		w.delivery(sub.did, ds, d)
 	default:
-		w.event(r, d)
+		w.event(sub.r, d)
 	}
 	d.lines = w.lines
 	d.scroll(0)
@@ -263,4 +268,59 @@ func (w *docWriter) decision(dec *config.Decision) {
 	if dec.Hint != "" {
 		w.dim("hint: " + dec.Hint)
 	}
+}
+
+// detailEvery is how often the detail follows a stream of events. Each
+// time it reads the selected delivery back and lays out its document; at
+// a frame's pace nobody could read a document that changes every frame,
+// and the work would cost more than the rest of the dashboard.
+const detailEvery = 100 * time.Millisecond
+
+// followDetail refreshes the detail after msg, or, when msg is one more
+// batch of a stream of live events and the detail was refreshed less
+// than detailEvery ago, schedules the refresh for when that has passed.
+func (m *Model) followDetail(msg tea.Msg) tea.Cmd {
+	now := m.wall()
+	if _, live := msg.(eventsMsg); live && m.sub != nil {
+		if wait := m.detailAt.Add(detailEvery).Sub(now); wait > 0 {
+			if m.detailDue {
+				return nil
+			}
+			m.detailDue = true
+			return tea.Tick(wait, func(time.Time) tea.Msg { return detailDueMsg{} })
+		}
+	}
+	m.detailAt, m.detailDue = now, false
+	return m.refreshDetail()
+}
+
+// refreshDetail follows the selection: it fetches the full delivery when the
+// selection moves to another delivery (or that delivery changed), re-renders
+// the pane when anything it shows changed, and keeps the retry countdown
+// ticking only while one is visible.
+func (m *Model) refreshDetail() tea.Cmd {
+	var cmds []tea.Cmd
+	sub := m.subject()
+	did := sub.did
+	if did != m.detail.did {
+		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
+		m.detail.stale, m.detail.loading = did != "", false
+	}
+	if m.detail.stale {
+		m.detail.stale, m.detail.loading = false, true
+		cmds = append(cmds, m.fetchDeliveryCmd(did))
+	}
+	if sub.e != nil && sub.r == nil {
+		cmds = append(cmds, m.showEvent(nil)) // a run: no single event to show
+	} else {
+		cmds = append(cmds, m.showEvent(sub.r))
+	}
+	needTick := m.detail.render(m, sub)
+	if needTick && !m.ticking {
+		m.ticking = true
+		m.tickID++
+		id := m.tickID
+		cmds = append(cmds, tea.Tick(time.Second, func(time.Time) tea.Msg { return retryTickMsg{id: id} }))
+	}
+	return tea.Batch(cmds...)
 }

@@ -17,10 +17,12 @@ type attemptSummary struct {
 	err     string
 	retry   bool
 	started time.Time
+	resp    string // the first line of its response body
 }
 
 func summariseAttempt(a *hub.AttemptInfo) attemptSummary {
-	return attemptSummary{n: a.Attempt, status: a.Status, timing: a.Timing, err: a.Error, retry: a.Retry, started: a.StartedAt}
+	return attemptSummary{n: a.Attempt, status: a.Status, timing: a.Timing, err: a.Error, retry: a.Retry, started: a.StartedAt,
+		resp: firstLine(a.ResponseBody)}
 }
 
 // heldDelivery is what the feed's recent payloads say about a delivery.
@@ -69,7 +71,7 @@ func (f *feed) held(ds *dstate) heldDelivery {
 	return h
 }
 
-func (w *docWriter) delivery(r *row, ds *dstate, d *detailPane) {
+func (w *docWriter) delivery(did string, ds *dstate, d *detailPane) {
 	full, ferr := d.full, d.fullErr
 	h := w.m.feed.held(ds)
 	url, outcome, reason, dec, attempts, last := h.url, h.outcome, h.reason, h.dec, h.attempts, h.last
@@ -89,7 +91,7 @@ func (w *docWriter) delivery(r *row, ds *dstate, d *detailPane) {
 	if outcome == "" {
 		outcome = "pending"
 	}
-	w.line(w.st.Detail.Title.Render("Delivery "+r.delivery) + "  " + w.st.List.Outcome[deliveryOutcome(outcome)].Render(outcome))
+	w.line(w.st.Detail.Title.Render("Delivery "+did) + "  " + w.st.List.Outcome[deliveryOutcome(outcome)].Render(outcome))
 	if full == nil && h.missing {
 		if d.loading {
 			w.dim("loading…")
@@ -125,6 +127,9 @@ func (w *docWriter) delivery(r *row, ds *dstate, d *detailPane) {
 			}, " · ", w.w)...)
 			if a.err != "" {
 				w.line("   " + w.st.Detail.Err.Render(a.err))
+			}
+			if a.resp != "" {
+				w.line("   " + w.st.Detail.Dim.Render("↳ "+a.resp))
 			}
 		}
 		if next := nextRetry(ds, full); next != nil {

@@ -2,20 +2,91 @@ package ui
 
 import (
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
-// dialog is a modal drawn over the body. Dialogs differ too much for one
-// typed child, so the root holds at most one behind this small interface;
-// each receives the root to call Backend commands and close itself.
+// dialog is a modal drawn over the body. The root holds at most one and
+// owns opening and closing it: a dialog never sees the root. It is built
+// with the few things it uses (a dialogKit) and answers each message with
+// an action the root carries out, as crush's dialogs do.
 type dialog interface {
 	name() string
-	update(m *Model, msg tea.Msg) tea.Cmd
-	view(m *Model, w, h int) string
-	help(k *KeyMap) []key.Binding
+	// update handles a message the root routed to the dialog.
+	update(msg tea.Msg) action
+	// view renders the dialog's content in at most w x h cells.
+	view(w, h int) string
+	// help is what the status bar offers while the dialog is open.
+	help() []key.Binding
+}
+
+// action is what a dialog asks of the root after a message; nil is
+// nothing.
+type action any
+
+// closeDialog asks the root to close the dialog.
+type closeDialog struct{}
+
+// cmdAction asks the root to run a command (a Backend call made by the kit).
+type cmdAction struct{ cmd tea.Cmd }
+
+// showStatus asks the root to show text in the status bar for ttl.
+type showStatus struct {
+	text string
+	kind statusKind
+	ttl  time.Duration
+}
+
+// replayRequest asks the root to close the dialog and replay delivery id to
+// url.
+type replayRequest struct{ id, url string }
+
+// dialogKit is everything a dialog may use: the shared styles (rebuilt in
+// place when the theme changes), the keymap, the clock, and the Backend
+// behind commands that run off the update loop.
+type dialogKit struct {
+	st   *Styles
+	keys *KeyMap
+	now  func() time.Time
+	cmds commands
+}
+
+// withCmd adds cmd to what a dialog asks: a dialog that closes or shows a
+// status does not need it.
+func withCmd(a action, cmd tea.Cmd) action {
+	switch a := a.(type) {
+	case nil:
+		if cmd != nil {
+			return cmdAction{cmd}
+		}
+	case cmdAction:
+		return cmdAction{tea.Batch(a.cmd, cmd)}
+	}
+	return a
+}
+
+// kit is the dialogKit of m.
+func (m *Model) kit() dialogKit {
+	return dialogKit{st: m.st, keys: &m.keys, now: m.now, cmds: commands{b: m.b, ctx: m.ctx}}
+}
+
+// updateDialog routes msg to the open dialog and carries out its action.
+func (m *Model) updateDialog(msg tea.Msg) tea.Cmd {
+	switch a := m.dialog.update(msg).(type) {
+	case closeDialog:
+		m.dialog = nil
+	case cmdAction:
+		return a.cmd
+	case showStatus:
+		return m.setStatus(a.text, a.kind, a.ttl)
+	case replayRequest:
+		m.dialog = nil
+		return m.replayCmd(a.id, a.url, nil)
+	}
+	return nil
 }
 
 // lineInput is a one-line text field. It is deliberately tiny (append,

@@ -19,15 +19,17 @@ import (
 // diffView compares a replay's request and response with the original's,
 // unified or side by side.
 type diffView struct {
+	kit     dialogKit
 	orig, d sender.Delivery
 	a, b    string // the two documents
 	unified []string
 	sideBy  bool
 	off     int
+	queued  int // diffs waiting behind this one (the root says)
 }
 
-func newDiffView(orig, d sender.Delivery) *diffView {
-	v := &diffView{orig: orig, d: d, a: cleanText(deliveryDoc(orig)), b: cleanText(deliveryDoc(d))}
+func newDiffView(kit dialogKit, orig, d sender.Delivery) *diffView {
+	v := &diffView{kit: kit, orig: orig, d: d, a: cleanText(deliveryDoc(orig)), b: cleanText(deliveryDoc(d))}
 	u := udiff.Unified("original "+short(orig.ID), "replay "+short(d.ID), v.a, v.b)
 	if u == "" {
 		u = "(request and response are identical)"
@@ -80,30 +82,32 @@ func prettyJSON(raw []byte) string {
 
 func (v *diffView) name() string { return "diff" }
 
-func (v *diffView) help(k *KeyMap) []key.Binding {
-	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Mode}
+func (v *diffView) help() []key.Binding {
+	k := v.kit.keys
+	return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Mode, k.Dialog.Close}
 }
 
-func (v *diffView) update(m *Model, msg tea.Msg) tea.Cmd {
+func (v *diffView) update(msg tea.Msg) action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
+	keys := v.kit.keys
 	switch {
-	case key.Matches(k, m.keys.Dialog.Close), key.Matches(k, m.keys.Global.Quit):
-		m.dialog = nil
-	case key.Matches(k, m.keys.Dialog.Mode):
+	case key.Matches(k, keys.Dialog.Close), key.Matches(k, keys.Global.Quit):
+		return closeDialog{}
+	case key.Matches(k, keys.Dialog.Mode):
 		v.sideBy, v.off = !v.sideBy, 0
-	case key.Matches(k, m.keys.Dialog.Up):
+	case key.Matches(k, keys.Dialog.Up):
 		v.off = max(0, v.off-1)
-	case key.Matches(k, m.keys.Dialog.Down):
+	case key.Matches(k, keys.Dialog.Down):
 		v.off++
 	}
 	return nil
 }
 
-func (v *diffView) view(m *Model, w, h int) string {
-	st := m.st
+func (v *diffView) view(w, h int) string {
+	st := v.kit.st
 	mode := "unified"
 	if v.sideBy {
 		mode = "side by side"
@@ -114,16 +118,7 @@ func (v *diffView) view(m *Model, w, h int) string {
 		lines = sideBySide(st, v.a, v.b, w)
 	} else {
 		for _, l := range v.unified {
-			l = ansi.Truncate(l, w, "…")
-			switch {
-			case strings.HasPrefix(l, "@@"):
-				l = st.Diff.Hunk.Render(l)
-			case strings.HasPrefix(l, "+"):
-				l = st.Diff.Add.Render(l)
-			case strings.HasPrefix(l, "-"):
-				l = st.Diff.Del.Render(l)
-			}
-			lines = append(lines, l)
+			lines = append(lines, diffLine(st, ansi.Truncate(l, w, "…")))
 		}
 	}
 	body := max(1, h-4)
@@ -131,11 +126,24 @@ func (v *diffView) view(m *Model, w, h int) string {
 	lines = lines[v.off:min(len(lines), v.off+body)]
 	out := append([]string{title}, lines...)
 	hint := "s split/unified · j/k scroll · esc close"
-	if n := len(m.diffQueue); n > 0 {
-		hint = fmt.Sprintf("s split/unified · j/k scroll · esc next diff (%d queued)", n)
+	if v.queued > 0 {
+		hint = fmt.Sprintf("s split/unified · j/k scroll · esc next diff (%d queued)", v.queued)
 	}
 	out = append(out, st.Dialog.Hint.Render(hint))
 	return strings.Join(padLines(out, w), "\n")
+}
+
+// diffLine colours a line of a unified diff.
+func diffLine(st *Styles, l string) string {
+	switch {
+	case strings.HasPrefix(l, "@@"):
+		return st.Diff.Hunk.Render(l)
+	case strings.HasPrefix(l, "+"):
+		return st.Diff.Add.Render(l)
+	case strings.HasPrefix(l, "-"):
+		return st.Diff.Del.Render(l)
+	}
+	return l
 }
 
 // sideBySide puts the two documents in columns, marking lines that differ.

@@ -24,26 +24,23 @@ func outcomeFilters() [4]string { return [...]string{"all", "ok", "warn", "error
 // eventList is the virtualised feed: it holds indices into the feed's rows
 // that pass the filter and renders only the rows on screen.
 type eventList struct {
+	cursor  // over f.rows
 	f       *feed
 	st      *Styles
-	idx     []int // positions in f.rows that pass the filter, oldest first
-	sel     int   // position in idx
-	top     int   // first visible position in idx
-	follow  bool  // keep the newest row selected and in view
-	kindF   int   // index into kindFilters
-	outF    int   // index into outcomeFilters
+	kindF   int // index into kindFilters
+	outF    int // index into outcomeFilters
 	query   string
 	w, h    int
 	focused bool
 }
 
 func newEventList(f *feed, st *Styles) eventList {
-	return eventList{f: f, st: st, follow: true, focused: true}
+	return eventList{f: f, st: st, cursor: cursor{follow: true}, focused: true}
 }
 
 // SetSize sets the area the list renders into.
 func (l *eventList) SetSize(w, h int) {
-	l.w, l.h = w, h
+	l.w, l.h, l.rows = w, h, h
 	l.clamp()
 }
 
@@ -51,19 +48,8 @@ func (l *eventList) matches(r *row) bool {
 	if l.kindF != 0 && int(r.kind) != l.kindF { // kind codes are kindFilters() indices
 		return false
 	}
-	switch l.outF {
-	case 1:
-		if r.out != outOK {
-			return false
-		}
-	case 2:
-		if r.out != outWarn && r.out != outPending {
-			return false
-		}
-	case 3:
-		if r.out != outErr {
-			return false
-		}
+	if !passes(l.outF, r.out) {
+		return false
 	}
 	return l.query == "" || containsFold(r.text, l.query) || containsFold(r.delivery, l.query)
 }
@@ -95,16 +81,7 @@ func (l *eventList) rebuildFrom(mk listMark) {
 			l.idx = append(l.idx, i)
 		}
 	}
-	l.sel = len(l.idx) - 1
-	if !l.follow && hadSel {
-		for p, i := range l.idx {
-			if l.f.rows[i].key.cmp(selKey) >= 0 {
-				l.sel = p
-				break
-			}
-		}
-	}
-	l.clamp()
+	l.reselect(hadSel, func(i int) int { return l.f.rows[i].key.cmp(selKey) })
 }
 
 // appended updates the index after feed.add; before is the mark taken
@@ -115,17 +92,7 @@ func (l *eventList) appended(res appendResult, before listMark) {
 		return
 	}
 	if res.cut > 0 {
-		drop := 0
-		for drop < len(l.idx) && l.idx[drop] < res.cut {
-			drop++
-		}
-		n := copy(l.idx, l.idx[drop:])
-		l.idx = l.idx[:n]
-		for i := range l.idx {
-			l.idx[i] -= res.cut
-		}
-		l.sel -= drop
-		l.top -= drop
+		l.cut(res.cut)
 	}
 	for i := res.from; i < len(l.f.rows); i++ {
 		if l.matches(&l.f.rows[i]) {
@@ -138,68 +105,27 @@ func (l *eventList) appended(res appendResult, before listMark) {
 	l.clamp()
 }
 
-func (l *eventList) clamp() {
-	l.sel = min(max(l.sel, 0), max(len(l.idx)-1, 0))
-	if l.h <= 0 {
-		return
-	}
-	if l.follow || l.sel >= l.top+l.h {
-		l.top = l.sel - l.h + 1
-	}
-	if l.sel < l.top {
-		l.top = l.sel
-	}
-	l.top = min(max(l.top, 0), max(len(l.idx)-l.h, 0))
-}
-
 // selected is the selected row, nil when the list is empty.
 func (l *eventList) selected() *row {
-	if l.sel < 0 || l.sel >= len(l.idx) || l.idx[l.sel] >= len(l.f.rows) {
-		return nil
+	if p, ok := l.pos(); ok && p < len(l.f.rows) {
+		return &l.f.rows[p]
 	}
-	return &l.f.rows[l.idx[l.sel]]
+	return nil
 }
 
-// atEnd reports whether the newest row (or nothing) is selected.
-func (l *eventList) atEnd() bool { return l.sel >= len(l.idx)-1 }
-
-// moveBy moves the selection; moving off the bottom resumes follow mode.
-func (l *eventList) moveBy(n int) {
-	l.sel += n
-	l.follow = l.sel >= len(l.idx)-1
-	l.clamp()
-}
-
-// Update handles the list's navigation keys.
+// Update handles the list's navigation and filter keys.
 func (l eventList) Update(msg tea.Msg, k *KeyMap) (eventList, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
+	if l.navigate(msg, k) {
+		return l, nil
+	}
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
-		case key.Matches(msg, k.List.Up):
-			l.moveBy(-1)
-		case key.Matches(msg, k.List.Down):
-			l.moveBy(1)
-		case key.Matches(msg, k.List.PageUp):
-			l.moveBy(-max(l.h-1, 1))
-		case key.Matches(msg, k.List.PageDown):
-			l.moveBy(max(l.h-1, 1))
-		case key.Matches(msg, k.List.Top):
-			l.moveBy(-len(l.idx))
-		case key.Matches(msg, k.List.Bottom):
-			l.moveBy(len(l.idx))
 		case key.Matches(msg, k.List.Filter):
 			l.kindF = (l.kindF + 1) % len(kindFilters())
 			l.rebuild()
 		case key.Matches(msg, k.List.Outcome):
 			l.outF = (l.outF + 1) % len(outcomeFilters())
 			l.rebuild()
-		}
-	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			l.moveBy(-3)
-		case tea.MouseWheelDown:
-			l.moveBy(3)
 		}
 	}
 	return l, nil
@@ -217,15 +143,21 @@ func (l *eventList) View() string {
 		b.WriteString(l.renderRow(&l.f.rows[l.idx[p]], p == l.sel))
 		n++
 	}
-	if n == 0 && l.h > 0 {
-		msg := "waiting for events…"
-		if len(l.f.rows) > 0 {
-			msg = "no events match the filter"
-		}
-		b.WriteString(l.st.List.Dim.Render(ansi.Truncate(msg, l.w, "…")))
+	empty := "waiting for events…"
+	if len(l.f.rows) > 0 {
+		empty = "no events match the filter"
+	}
+	return finishList(&b, n, l.h, l.st.List.Dim.Render(ansi.Truncate(empty, l.w, "…")))
+}
+
+// finishList pads a list's n lines in b to h; an empty list says why
+// (empty) on its first line.
+func finishList(b *strings.Builder, n, h int, empty string) string {
+	if n == 0 && h > 0 {
+		b.WriteString(empty)
 		n++
 	}
-	for ; n < l.h; n++ {
+	for ; n < h; n++ {
 		b.WriteByte('\n')
 	}
 	return b.String()

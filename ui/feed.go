@@ -108,6 +108,7 @@ type feed struct {
 	other      []hub.Kind // kinds hooklab does not know, by code-len(kindFilters())
 	counts     struct{ delivered, failed, refused int }
 	lat        []float64
+	runs       *runIndex // the same events folded into one row per run
 }
 
 func newFeed(max int) *feed {
@@ -115,15 +116,19 @@ func newFeed(max int) *feed {
 		max = defaultMaxEvents
 	}
 	return &feed{max: max, deliveries: make(map[string]*dstate),
-		recent: make(map[rowKey]hub.Event), keep: min(recentPayloads, max)}
+		recent: make(map[rowKey]hub.Event), keep: min(recentPayloads, max), runs: newRunIndex()}
 }
 
-// appendResult tells the list how the rows changed.
+// appendResult tells the lists how the rows and the run entries changed.
 type appendResult struct {
 	from     int  // first new row (when !reindex)
 	cut      int  // rows dropped from the front
 	reindex  bool // rows were inserted out of order: rebuild the filter index
 	appended int
+
+	runsFrom    int      // first new entry (when !runsReindex)
+	runsReindex bool     // entries moved or went: rebuild the run list's index
+	touched     []*entry // entries changed (valid until the next add)
 }
 
 // lateEvent is an event that sorts before the newest row held.
@@ -137,7 +142,8 @@ type lateEvent struct {
 // events came from the subscription, where a Seq far below the newest means
 // a new epoch rather than a late event.
 func (f *feed) add(evs []hub.Event, live bool) appendResult {
-	res := appendResult{from: len(f.rows)}
+	res := appendResult{from: len(f.rows), runsFrom: len(f.runs.entries)}
+	f.runs.begin()
 	var late []lateEvent
 	for _, e := range evs {
 		k, ok := f.place(e, live)
@@ -169,7 +175,14 @@ func (f *feed) add(evs []hub.Event, live bool) appendResult {
 		clear(f.rows[n:])
 		f.rows = f.rows[:n]
 		res.from = max(0, res.from-res.cut)
+		if f.runs.trim(last) > 0 {
+			res.runsReindex = true
+		}
 	}
+	if f.runs.settle() {
+		res.runsReindex = true
+	}
+	res.touched = f.runs.touched
 	f.pruneRecent()
 	return res
 }

@@ -1,14 +1,111 @@
 package ui
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"hooklab/server/hub"
+	"hooklab/server/store"
 )
+
+func TestWaitForEventsBatches(t *testing.T) {
+	h := hub.New()
+	defer h.Close()
+	sub := h.Subscribe(context.Background(), 0)
+	m := &Model{sub: sub}
+	const n = 300
+	for i := 1; i <= n; i++ {
+		h.Publish(hub.Event{Seq: uint64(i), Kind: hub.KindNotice, Payload: json.RawMessage(`{}`)})
+	}
+	msg := m.waitForEvents()()
+	em, ok := msg.(eventsMsg)
+	if !ok {
+		t.Fatalf("got %T, want eventsMsg", msg)
+	}
+	if len(em.events) != n || em.events[0].Seq != 1 || em.events[n-1].Seq != n {
+		t.Fatalf("one drain gave %d events (first %d), want %d", len(em.events), em.events[0].Seq, n)
+	}
+	if em.lagged {
+		t.Fatal("lagged without drops")
+	}
+	sub.Close()
+	if msg := m.waitForEvents()(); msg != (feedClosedMsg{}) {
+		t.Fatalf("after Close got %T, want feedClosedMsg", msg)
+	}
+}
+
+func TestWaitForEventsCapsBatchAndReportsLag(t *testing.T) {
+	h := hub.New()
+	defer h.Close()
+	sub := h.Subscribe(context.Background(), 3000)
+	m := &Model{sub: sub}
+	for i := 1; i <= 3100; i++ { // 100 more than the buffer: dropped, lagged
+		h.Publish(hub.Event{Seq: uint64(i), Kind: hub.KindNotice, Payload: json.RawMessage(`{}`)})
+	}
+	em := m.waitForEvents()().(eventsMsg)
+	if len(em.events) != maxBatch || !em.lagged {
+		t.Fatalf("got %d events lagged=%v, want %d lagged", len(em.events), em.lagged, maxBatch)
+	}
+}
+
+// TestLagResyncsFromHistory: a lagged batch makes the model re-read the
+// store from the last seq it holds and say so.
+func TestLagResyncsFromHistory(t *testing.T) {
+	b := newTestBackend(t)
+	for i := range 5 {
+		b.st.Append(hub.KindNotice, hub.NoticeInfo{Level: "info", Text: fmt.Sprint("n", i)})
+	}
+	if err := b.st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := b.st.Events(context.Background(), store.Query{})
+	if err != nil || len(all) != 5 {
+		t.Fatalf("store has %d events (%v)", len(all), err)
+	}
+	m := New(b, WithNow(fixedClock))
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.sub = b.hub.Subscribe(m.ctx, 0)
+	_, cmd := m.Update(eventsMsg{events: all[:2], lagged: true})
+	msgs := runCmd(cmd)
+	var hist *historyMsg
+	for _, msg := range msgs {
+		if h, ok := msg.(historyMsg); ok {
+			hist = &h
+		}
+	}
+	if hist == nil || !hist.resync {
+		t.Fatalf("no resync history read among %T", msgs)
+	}
+	m.Update(*hist)
+	if m.Events() != 5 || !strings.Contains(m.Status(), "resynced 3") {
+		t.Fatalf("after resync: %d events, status %q", m.Events(), m.Status())
+	}
+}
+
+// TestFlowLiveFeed: events written to the real store reach the screen
+// through the hub subscription, and the backfill shows older ones.
+func TestFlowLiveFeed(t *testing.T) {
+	b := newTestBackend(t)
+	b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "GET", Path: "/before-start", Status: 200})
+	if err := b.st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tm := startTUI(t, b)
+	waitScreen(t, tm, "/before-start")
+	b.st.Append(hub.KindRequest, hub.RequestInfo{Method: "POST", Path: "/threads/live/runs", Status: 200, DurationMS: 4})
+	waitScreen(t, tm, "/threads/live/runs")
+	m := finalModel(t, tm)
+	if m.Events() != 2 || m.LastSeq() != 2 {
+		t.Fatalf("model holds %d events, last seq %d; want 2, 2", m.Events(), m.LastSeq())
+	}
+}
 
 // reqs makes request events from..to whose times start at base.
 func reqs(from, to uint64, base time.Time) []hub.Event {
@@ -152,4 +249,35 @@ func TestResyncThatTrimsKeepsSelection(t *testing.T) {
 	if f.Selected() != 1100 {
 		t.Fatalf("follow mode selects %d, want 1100", f.Selected())
 	}
+}
+
+// TestWaitForEventsGathersUntilTheFrame: after a batch, the next one is
+// not taken before a frame has passed: events that arrive meanwhile join
+// it, so a stream of events costs one update and one redraw per frame.
+// The first event of a quiet feed is taken at once.
+func TestWaitForEventsGathersUntilTheFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := hub.New()
+		defer h.Close()
+		sub := h.Subscribe(t.Context(), 0)
+		publish := func(seq uint64) {
+			h.Publish(hub.Event{Seq: seq, Kind: hub.KindNotice, Payload: json.RawMessage(`{}`)})
+		}
+		m := &Model{sub: sub}
+		start := time.Now()
+		publish(1)
+		if em := m.waitForEvents()().(eventsMsg); len(em.events) != 1 || time.Since(start) != 0 {
+			t.Fatalf("a quiet feed's first event: %d events after %v", len(em.events), time.Since(start))
+		}
+		m.nextBatch = time.Now().Add(frame)
+		done := make(chan eventsMsg)
+		go func() { done <- m.waitForEvents()().(eventsMsg) }()
+		publish(2)
+		time.Sleep(frame / 2)
+		publish(3)
+		em := <-done
+		if len(em.events) != 2 || em.events[1].Seq != 3 || time.Since(start) != frame {
+			t.Fatalf("got %d events after %v, want 2 after one frame (%v)", len(em.events), time.Since(start), frame)
+		}
+	})
 }

@@ -16,14 +16,16 @@ type KeyMap struct {
 		Help, Quit, Tab, Config, URLTest, Crons key.Binding
 	}
 	List struct {
-		Up, Down, PageUp, PageDown, Top, Bottom, Open, Search, Filter, Outcome key.Binding
+		Up, Down, PageUp, PageDown, Top, Bottom, Open, Search, Filter, Outcome, View key.Binding
 	}
 	Detail struct {
-		Replay, Edit, ReplayTo key.Binding
+		Replay, Edit, ReplayTo, Diff, End, Back key.Binding
 	}
 	Dialog struct {
 		Close, Submit, Up, Down, Toggle, Apply, Save, Add, Remove, Fire, Mode key.Binding
 		Discard, Keep                                                         key.Binding // the answers to "discard changes?"
+		Pause, Delete                                                         key.Binding // the cron list's
+		Reload, Diff                                                          key.Binding // the answers to a refused save
 	}
 }
 
@@ -44,15 +46,19 @@ func defaultKeyMap() KeyMap {
 	k.List.PageUp = b([]string{"pgup", "ctrl+u"}, "pgup", "page up")
 	k.List.PageDown = b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down")
 	k.List.Top = b([]string{"g", "home"}, "g", "top")
-	k.List.Bottom = b([]string{"G", "end"}, "G", "bottom+follow")
+	k.List.Bottom = b([]string{"G", "end"}, "G", "newest+follow")
 	k.List.Open = b([]string{"enter"}, "enter", "detail")
 	k.List.Search = b([]string{"/"}, "/", "search")
 	k.List.Filter = b([]string{"f"}, "f", "filter kind")
 	k.List.Outcome = b([]string{"F"}, "F", "filter outcome")
+	k.List.View = b([]string{"v"}, "v", "raw events")
 
 	k.Detail.Replay = b([]string{"r"}, "r", "replay")
 	k.Detail.Edit = b([]string{"e"}, "e", "edit+replay")
 	k.Detail.ReplayTo = b([]string{"t"}, "t", "replay to URL")
+	k.Detail.Diff = b([]string{"d"}, "d", "replay diff")
+	k.Detail.End = b([]string{"end"}, "end", "bottom")
+	k.Detail.Back = b([]string{"esc"}, "esc", "back to list")
 
 	k.Dialog.Close = b([]string{"esc"}, "esc", "close")
 	k.Dialog.Submit = b([]string{"enter"}, "enter", "edit/ok")
@@ -67,43 +73,51 @@ func defaultKeyMap() KeyMap {
 	k.Dialog.Mode = b([]string{"s"}, "s", "split/unified")
 	k.Dialog.Discard = b([]string{"y"}, "y", "discard changes")
 	k.Dialog.Keep = b([]string{"n"}, "n/esc", "keep editing")
+	k.Dialog.Pause = b([]string{"space", "p"}, "space", "pause/resume")
+	k.Dialog.Reload = b([]string{"r"}, "r", "reload from disk")
+	k.Dialog.Diff = b([]string{"d"}, "d", "show difference")
+	k.Dialog.Delete = b([]string{"x", "delete"}, "x", "delete")
 	return k
 }
 
-// ShortHelp implements help.KeyMap: the focused part's few keys plus ? and q.
+// ShortHelp implements help.KeyMap: the focused part's few keys plus ? and
+// q (the status bar keeps ? help in view however narrow it is).
 func (m *Model) ShortHelp() []key.Binding {
 	k := &m.keys
 	switch {
 	case m.dialog != nil:
-		if e, ok := m.dialog.(*configEditor); ok && e.confirm {
-			return e.help(k) // esc answers the question: it does not close
-		}
-		return append(m.dialog.help(k), k.Dialog.Close)
+		return m.dialog.help()
 	case m.search.active:
 		return []key.Binding{k.List.Open, k.Dialog.Close}
 	case m.focus == focusDetail:
-		return []key.Binding{k.List.Up, k.List.Down, k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Global.Tab, k.Global.Help, k.Global.Quit}
+		return []key.Binding{k.List.Up, k.List.Down, k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Detail.Diff, k.Detail.Back, k.Global.Help, k.Global.Quit}
 	}
-	return []key.Binding{k.List.Down, k.List.Open, k.List.Search, k.List.Filter, k.Detail.Replay, k.Global.Config, k.Global.Help, k.Global.Quit}
+	return []key.Binding{k.List.Down, k.List.Open, k.List.Search, k.List.View, k.Detail.Replay, k.Detail.Diff, k.Global.Config, k.Global.Help, k.Global.Quit}
 }
 
-// FullHelp implements help.KeyMap: columns of actions, navigation, list,
-// dialog and app keys, and the legend of the header's count badges. It is
-// the reference card, so every key is listed even when it does nothing
-// right now (no delivery selected means nothing to replay): those are shown
-// dimmed instead of vanishing, as bubbles/help would drop a disabled
-// binding. Columns that do not fit the width wrap onto more rows (see
-// helpPages) rather than being cut.
+// FullHelp implements help.KeyMap: the keys that work where the keyboard
+// is (the list, or the detail), in columns of actions, navigation, list
+// and app keys, and the legend of the header's count badges. Dialog keys
+// are not here: each dialog lists its own. A key that applies here but
+// does nothing right now (no delivery selected means nothing to replay)
+// is shown dimmed instead of vanishing, as bubbles/help would drop a
+// disabled binding. Columns that do not fit the width wrap onto more rows
+// (see helpPages) rather than being cut.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := &m.keys
 	// Not a key: the legend of the header counts, in the card where it is looked for.
 	legend := key.NewBinding(key.WithKeys("✓"), key.WithHelp("✓ ✗ ⊘", "delivered/failed/refused"))
-	groups := [][]key.Binding{
-		{k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Global.Config, k.Global.URLTest, k.Global.Crons},
-		{k.List.Up, k.List.Down, k.List.PageUp, k.List.PageDown, k.List.Top, k.List.Bottom},
-		{k.List.Open, k.Global.Tab, k.List.Search, k.List.Filter, k.List.Outcome},
-		{k.Dialog.Apply, k.Dialog.Save, k.Dialog.Add, k.Dialog.Remove, k.Dialog.Mode, k.Dialog.Close},
-		{k.Global.Help, k.Global.Quit, legend},
+	actions := []key.Binding{k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Detail.Diff}
+	app := []key.Binding{k.Global.Config, k.Global.URLTest, k.Global.Crons, k.Global.Help, k.Global.Quit, legend}
+	var groups [][]key.Binding
+	if m.focus == focusDetail {
+		groups = [][]key.Binding{actions,
+			{k.List.Up, k.List.Down, k.List.PageUp, k.List.PageDown, k.List.Top, k.Detail.End},
+			{k.Global.Tab, k.Detail.Back, k.List.Bottom, k.List.View}, app}
+	} else {
+		groups = [][]key.Binding{actions,
+			{k.List.Up, k.List.Down, k.List.PageUp, k.List.PageDown, k.List.Top, k.List.Bottom},
+			{k.List.Open, k.Global.Tab, k.List.Search, k.List.Filter, k.List.Outcome, k.List.View}, app}
 	}
 	for _, g := range groups {
 		for i, b := range g {
@@ -216,7 +230,14 @@ func (m *Model) setFocusKeys() {
 	for _, b := range []*key.Binding{&k.Detail.Replay, &k.Detail.Edit, &k.Detail.ReplayTo} {
 		b.SetEnabled(canReplay)
 	}
-	for _, b := range []*key.Binding{&k.List.Search, &k.List.Filter, &k.List.Outcome, &k.Global.Tab, &k.Global.Config, &k.Global.URLTest, &k.Global.Crons} {
+	_, isReplay := m.selectedReplay()
+	k.Detail.Diff.SetEnabled(!inDialog && isReplay)
+	for _, b := range []*key.Binding{&k.List.Search, &k.List.Filter, &k.List.Outcome, &k.List.View, &k.Global.Tab, &k.Global.Config, &k.Global.URLTest, &k.Global.Crons} {
 		b.SetEnabled(!inDialog)
 	}
+	view := "raw events"
+	if m.raw {
+		view = "runs"
+	}
+	k.List.View.SetHelp("v", view)
 }

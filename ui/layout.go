@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -77,7 +78,7 @@ func fit(s string, w, h int) []string {
 	for i, l := range lines {
 		l = cleanStyled(l) // the last guard: nothing but our styles reaches the terminal
 		lines[i] = l
-		if ansi.StringWidth(l) > w {
+		if cellWidth(l) > w {
 			lines[i] = ansi.Truncate(l, w, "")
 		}
 	}
@@ -85,6 +86,55 @@ func fit(s string, w, h int) []string {
 		lines = append(lines, "")
 	}
 	return lines
+}
+
+// cellWidth is ansi.StringWidth, quicker for the lines the dashboard
+// draws most: ASCII, our SGR styles, and the few narrow symbols it uses
+// (box drawing, arrows, blocks, marks). Anything else is measured by
+// ansi.StringWidth, which knows every grapheme cluster.
+func cellWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == 0x1b:
+			k := sgrLen(s[i:])
+			if k == 0 {
+				return ansi.StringWidth(s)
+			}
+			i += k
+			continue
+		case c >= 0x20 && c < 0x7f:
+			n++
+			i++
+			continue
+		case c < 0x80:
+			return ansi.StringWidth(s)
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !narrowSymbol(r) {
+			return ansi.StringWidth(s)
+		}
+		n++
+		i += size
+	}
+	return n
+}
+
+// narrowSymbol reports whether r is one of the one-cell symbols the
+// dashboard draws itself (and that combine with nothing).
+func narrowSymbol(r rune) bool {
+	switch {
+	case r >= 0x2500 && r <= 0x259f: // box drawing, blocks
+		return true
+	case r >= 0x2190 && r <= 0x21ff: // arrows
+		return true
+	}
+	switch r {
+	case '…', '•', '·', '✓', '✗', '⊘', '▲', '▼', '▶', '◀', '›', '⚠', '␛', '↵':
+		return true
+	}
+	return false
 }
 
 // cutLeft drops the first n cells of s. ansi.TruncateLeft keeps a wide

@@ -21,6 +21,12 @@ const backfillLimit = 5000
 // maxBatch caps one drain of the subscription.
 const maxBatch = 2048
 
+// frame is the least time between two batches of events. Each batch
+// costs an update and a redraw, so under a steady stream of events the
+// dashboard gathers them and redraws at most once a frame, instead of
+// once for every few events.
+const frame = time.Second / 60
+
 type focusArea int
 
 const (
@@ -40,6 +46,9 @@ func WithEditor(cmd string) Option { return func(m *Model) { m.editor = cmd } }
 
 // WithLogger sets where the dashboard logs; never stdout while it runs.
 func WithLogger(l *slog.Logger) Option { return func(m *Model) { m.log = l } }
+
+// withWall sets the clock that paces frames (benchmarks simulate one).
+func withWall(now func() time.Time) Option { return func(m *Model) { m.wall = now } }
 
 // withMaxEvents bounds the in-memory window (tests use a small one).
 func withMaxEvents(n int) Option { return func(m *Model) { m.feed = newFeed(n) } }
@@ -64,7 +73,9 @@ type Model struct {
 	helpPage int
 
 	feed   *feed
-	list   eventList
+	runs   runList   // the default list: one row per run
+	list   eventList // the raw event view
+	raw    bool      // the raw event view is showing
 	detail detailPane
 	search searchBar
 	focus  focusArea
@@ -78,6 +89,10 @@ type Model struct {
 
 	w, h       int
 	lay        layout
+	wall       func() time.Time // the pace of frames (m.now may be a test's fixed clock)
+	nextBatch  time.Time        // when the next batch of events may be taken
+	detailAt   time.Time        // when the detail was last refreshed
+	detailDue  bool             // a refresh of the detail is scheduled
 	tickID     int
 	ticking    bool
 	feedClosed bool
@@ -85,7 +100,7 @@ type Model struct {
 
 // New returns the dashboard for b.
 func New(b Backend, opts ...Option) *Model {
-	m := &Model{b: b, now: time.Now, editor: "vi", log: slog.New(slog.DiscardHandler), keys: defaultKeyMap()}
+	m := &Model{b: b, now: time.Now, wall: time.Now, editor: "vi", log: slog.New(slog.DiscardHandler), keys: defaultKeyMap()}
 	for _, o := range opts {
 		o(m)
 	}
@@ -104,23 +119,39 @@ func New(b Backend, opts ...Option) *Model {
 	// dark styles).
 	isDark, ok := colorFGBG(os.Getenv("COLORFGBG"))
 	m.setTheme(isDark || !ok)
+	m.runs = newRunList(m.feed, m.st)
 	m.list = newEventList(m.feed, m.st)
 	m.detail = detailPane{st: m.st}
 	m.setFocusKeys()
 	return m
 }
 
-// Init implements tea.Model: subscribe first (so nothing published during
-// the backfill is missed), then backfill recent history.
+// Init implements tea.Model. Subscribing may block (a remote hooklab's
+// feed is dialled), so it runs as a command; the backfill starts once it
+// is done, so nothing published during the backfill is missed.
 func (m *Model) Init() tea.Cmd {
-	if m.sub == nil {
-		m.sub = m.b.Subscribe(m.ctx)
+	if m.sub != nil {
+		return tea.Batch(m.startFeed(), tea.RequestBackgroundColor)
 	}
-	return tea.Batch(m.waitForEvents(), m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false), tea.RequestBackgroundColor)
+	b, ctx := m.b, m.ctx
+	subscribe := func() tea.Msg { return subscribedMsg{sub: b.Subscribe(ctx)} }
+	return tea.Batch(subscribe, tea.RequestBackgroundColor)
 }
 
+// startFeed waits for events and backfills recent history.
+func (m *Model) startFeed() tea.Cmd {
+	return tea.Batch(m.waitForEvents(), m.historyCmd(store.Query{Limit: backfillLimit, Newest: true}, false))
+}
+
+// setTheme rebuilds the styles in place: the list, the detail and any open
+// dialog share them.
 func (m *Model) setTheme(isDark bool) {
-	m.st = newStyles(isDark)
+	if m.st == nil {
+		m.st = newStyles(isDark)
+	} else {
+		*m.st = *newStyles(isDark)
+	}
+	m.runs.st = m.st
 	m.list.st = m.st
 	m.detail.st = m.st
 	m.detail.key = detailKey{}
@@ -133,12 +164,50 @@ func (m *Model) Events() int { return len(m.feed.rows) }
 // LastSeq is the newest sequence number the dashboard has seen.
 func (m *Model) LastSeq() uint64 { return m.feed.lastSeq }
 
-// Selected is the sequence number of the selected event (0 when none).
+// Selected is the sequence number of the selected row's event (the newest
+// one folded into it in the run list); 0 when none.
 func (m *Model) Selected() uint64 {
-	if r := m.list.selected(); r != nil {
-		return r.seq()
+	s := m.subject()
+	switch {
+	case s.r != nil:
+		return s.r.seq()
+	case s.e != nil:
+		return s.e.seq()
 	}
 	return 0
+}
+
+// subject is what the selected row stands for: a feed row (the raw view,
+// or a run-list row of one event) or a run-list entry.
+type subject struct {
+	r   *row
+	e   *entry
+	did string // the delivery it is about, if any
+}
+
+func (m *Model) subject() subject {
+	if m.raw {
+		if r := m.list.selected(); r != nil {
+			return subject{r: r, did: r.delivery}
+		}
+		return subject{}
+	}
+	e := m.runs.selected()
+	if e == nil {
+		return subject{}
+	}
+	if r, ok := m.runs.eventRow(e); ok {
+		return subject{r: &r, e: e, did: r.delivery}
+	}
+	return subject{e: e, did: e.delivery}
+}
+
+// cur is the navigation state of the list on screen.
+func (m *Model) cur() *cursor {
+	if m.raw {
+		return &m.list.cursor
+	}
+	return &m.runs.cursor
 }
 
 // Status is the text the status bar shows right now.
@@ -153,11 +222,12 @@ func (m *Model) Dialog() string {
 	return m.dialog.name()
 }
 
-// waitForEvents blocks for one event, then drains what is already queued
-// (up to maxBatch) so a burst costs one render. It captures the
-// subscription, never the model.
+// waitForEvents blocks for one event, then gathers what arrives until the
+// next frame is due (or the batch is full), so a stream of events costs
+// one update and one redraw per frame. It captures the subscription,
+// never the model.
 func (m *Model) waitForEvents() tea.Cmd {
-	sub := m.sub
+	sub, due := m.sub, m.nextBatch
 	if sub == nil {
 		return nil
 	}
@@ -168,12 +238,28 @@ func (m *Model) waitForEvents() tea.Cmd {
 		}
 		evs := make([]hub.Event, 1, 64)
 		evs[0] = e
+		if wait := time.Until(due); wait > 0 {
+			t := time.NewTimer(wait)
+		gather:
+			for len(evs) < maxBatch {
+				select {
+				case e, ok := <-sub.C():
+					if !ok {
+						break gather // deliver what we have; the next wait sees the close
+					}
+					evs = append(evs, e)
+				case <-t.C:
+					break gather
+				}
+			}
+			t.Stop()
+		}
 	drain:
 		for len(evs) < maxBatch {
 			select {
 			case e, ok := <-sub.C():
 				if !ok {
-					break drain // deliver what we have; the next wait sees the close
+					break drain
 				}
 				evs = append(evs, e)
 			default:
@@ -197,43 +283,55 @@ func (m *Model) historyCmd(q store.Query, resync bool) tea.Cmd {
 // counting the ones older than the window.
 const countPage = 10_000
 
-// olderCountsCmd counts the delivery outcomes stored before seq before
-// (the oldest event the backfill loaded), a page at a time, so the header
-// counts the whole store and not only the window: the window's own events
-// are counted as they are summarised, and live ones add to both. A
-// delivery reaches its final outcome in exactly one event, so counting
-// those events counts each delivery once, whichever side of the window it
-// falls on.
+// olderCountsCmd counts the outcomes stored before seq before (the oldest
+// event the backfill loaded), a page at a time, so the header counts the
+// whole store and not only the window: the window's own events are
+// counted as they are summarised, and live ones add to both. A delivery
+// reaches its final outcome in exactly one event, so counting those events
+// counts each delivery once, whichever side of the window it falls on; a
+// refusal at creation is one decision event, and never has a delivery.
 func (m *Model) olderCountsCmd(before uint64) tea.Cmd {
 	b, ctx := m.b, m.ctx
 	return func() tea.Msg {
 		var c countsMsg
 		var since uint64
 		for {
-			evs, err := b.History(ctx, store.Query{Since: since, Before: before, Kinds: []hub.Kind{hub.KindDelivery}, Limit: countPage})
+			evs, err := b.History(ctx, store.Query{Since: since, Before: before, Kinds: []hub.Kind{hub.KindDelivery, hub.KindDecision}, Limit: countPage})
 			if err != nil {
 				return countsMsg{err: err}
 			}
 			for _, e := range evs {
-				var p struct {
-					Outcome string `json:"outcome"`
-				}
-				if e.Decode(&p) != nil {
-					continue
-				}
-				switch p.Outcome {
-				case sender.OutcomeDelivered:
-					c.delivered++
-				case sender.OutcomeFailed:
-					c.failed++
-				case sender.OutcomeRefused:
-					c.refused++
-				}
+				c.count(e)
 			}
 			if len(evs) < countPage {
 				return c
 			}
 			since = evs[len(evs)-1].Seq
+		}
+	}
+}
+
+// count adds e to the counts if it is a final delivery outcome or a
+// refusal at creation.
+func (c *countsMsg) count(e hub.Event) {
+	switch e.Kind {
+	case hub.KindDecision:
+		var h decisionHead
+		if e.Decode(&h) == nil && h.Stage == "create" && !h.Decision.Allowed {
+			c.refused++
+		}
+	case hub.KindDelivery:
+		var p hub.DeliveryInfo
+		if e.Decode(&p) != nil {
+			return
+		}
+		switch p.Outcome {
+		case sender.OutcomeDelivered:
+			c.delivered++
+		case sender.OutcomeFailed:
+			c.failed++
+		case sender.OutcomeRefused:
+			c.refused++
 		}
 	}
 }
@@ -278,12 +376,17 @@ func (m *Model) setStatus(text string, kind statusKind, ttl time.Duration) tea.C
 	return tea.Tick(ttl, func(time.Time) tea.Msg { return clearStatusMsg{id: id} })
 }
 
-// selectedDelivery is the delivery id of the selected event, if any.
-func (m *Model) selectedDelivery() string {
-	if r := m.list.selected(); r != nil {
-		return r.delivery
+// selectedDelivery is the delivery id of the selected row, if any.
+func (m *Model) selectedDelivery() string { return m.subject().did }
+
+// selectedReplay is the replay the selected row is about: its delivery
+// id, when it is a replay.
+func (m *Model) selectedReplay() (string, bool) {
+	did := m.selectedDelivery()
+	if e := m.feed.runs.byDlv[did]; did != "" && e != nil && e.replayOf != "" {
+		return did, true
 	}
-	return ""
+	return "", false
 }
 
 // selectedURL is the URL of the selected delivery, when the detail pane has

@@ -17,6 +17,9 @@ type eventsMsg struct {
 	lagged bool // the hub dropped events for us: resync from History
 }
 
+// subscribedMsg carries the subscription Init asked for.
+type subscribedMsg struct{ sub *hub.Subscription }
+
 // feedClosedMsg says the subscription ended (hub closed, remote gone).
 type feedClosedMsg struct{}
 
@@ -56,18 +59,27 @@ type replayDoneMsg struct {
 	err  error
 }
 
-// editReadyMsg says the edit document was written and $EDITOR may run.
+// diffMsg is a replay and its original, read back to show their diff.
+type diffMsg struct {
+	id      string
+	orig, d sender.Delivery
+	err     error
+}
+
+// editReadyMsg says the edit document (doc) was written to path and
+// $EDITOR may run. bad is the broken text of the previous round, when the
+// document went back to the editor because it was not JSON.
 type editReadyMsg struct {
-	path string
-	orig sender.Delivery
-	err  error
+	path     string
+	orig     sender.Delivery
+	doc, bad []byte
+	err      error
 }
 
 // editDoneMsg says $EDITOR exited.
 type editDoneMsg struct {
-	path string
-	orig sender.Delivery
-	err  error
+	ready editReadyMsg
+	err   error
 }
 
 // urlCheckedMsg is a URL tester decision; seq drops stale answers.
@@ -82,6 +94,21 @@ type configSavedMsg struct {
 	err  error
 }
 
+// resolveDueMsg says the config editor's headers (at version ver) have
+// stayed unchanged for the debounce: time to ask the backend.
+type resolveDueMsg struct{ ver int }
+
+// configResolvedMsg is the backend's resolution of the config editor's
+// header templates (at version ver): the whole file's refusal, if any,
+// and each header's preview ("→ masked" or "✗ why"). failed says the
+// backend could not be asked at all.
+type configResolvedMsg struct {
+	ver      int
+	err      *config.Error
+	failed   string
+	previews map[config.Header]string
+}
+
 // cronsMsg is the cron list.
 type cronsMsg struct {
 	crons []Cron
@@ -94,6 +121,12 @@ type cronFiredMsg struct {
 	err       error
 }
 
+// cronChangedMsg is the outcome of deleting, pausing or resuming a cron.
+type cronChangedMsg struct {
+	id, action string
+	err        error
+}
+
 // statusMsg shows text in the status bar for ttl.
 type statusMsg struct {
 	text string
@@ -103,6 +136,10 @@ type statusMsg struct {
 
 // clearStatusMsg clears the status bar if it still shows message id.
 type clearStatusMsg struct{ id int }
+
+// detailDueMsg says a refresh of the detail, put off while events
+// streamed in, is due.
+type detailDueMsg struct{}
 
 // retryTickMsg re-renders the next-retry countdown; id stops stale loops.
 type retryTickMsg struct{ id int }

@@ -48,6 +48,7 @@ type Styles struct {
 	}
 	Diff   struct{ Add, Del, Hunk lipgloss.Style }
 	Border lipgloss.Style
+	Focus  lipgloss.Style // marks the pane that has the keyboard
 }
 
 // newStyles builds the styles for a dark or light background.
@@ -133,6 +134,7 @@ func newStyles(isDark bool) *Styles {
 	s.Diff.Del = lipgloss.NewStyle().Foreground(bad)
 	s.Diff.Hunk = lipgloss.NewStyle().Foreground(info)
 	s.Border = lipgloss.NewStyle().Foreground(border)
+	s.Focus = lipgloss.NewStyle().Foreground(accent).Bold(true)
 	return s
 }
 

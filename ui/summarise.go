@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"hooklab/sender"
@@ -14,7 +13,8 @@ import (
 // summarise turns an event into a row and updates the derived state.
 // Rows lead with the outcome in words (allowed, refused, delivered, failed…)
 // so the feed reads without colour and a screen scraper can find them.
-// Payloads are decoded into narrow structs: only what the row needs.
+// Payloads are decoded into the hub's own payload types, so a field
+// renamed there is renamed here too.
 func (f *feed) summarise(e hub.Event, k rowKey) row {
 	r := row{key: k, at: unixNano(e.Time), kind: f.kindCode(e.Kind), out: outInfo}
 	f.remember(k, e)
@@ -23,27 +23,24 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	var dur float64
 	switch e.Kind {
 	case hub.KindRequest:
-		var p struct {
-			Method, Path, Query string
-			Status              int
-			DurationMS          float64 `json:"duration_ms"`
-		}
-		_ = e.Decode(&p)
+		var h requestHead
+		_ = e.Decode(&h)
+		p := &h.RequestInfo
+		f.runs.request(k, r.at, p)
 		text, status, dur = p.Method+" "+p.Path, p.Status, p.DurationMS
 		if p.Query != "" {
 			text += "?" + p.Query
 		}
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindDecision:
-		var p struct {
-			Stage      string
-			DeliveryID string `json:"delivery_id"`
-			Decision   struct {
-				URL, Rule, Message string
-				Allowed            bool
-			}
+		var h decisionHead
+		_ = e.Decode(&h)
+		p := &h.DecisionInfo
+		p.Decision = h.Decision.Decision // the checks left out
+		f.runs.decision(k, r.at, p)
+		if p.Stage == "create" && !p.Decision.Allowed {
+			f.counts.refused++ // refused at creation: no delivery will count it
 		}
-		_ = e.Decode(&p)
 		text, did, r.out = "allowed "+p.Stage+" "+p.Decision.URL, p.DeliveryID, outOK
 		if !p.Decision.Allowed {
 			why := p.Decision.Message
@@ -53,18 +50,10 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			r.out, text = outErr, "refused "+p.Stage+" "+p.Decision.URL+" ("+why+")"
 		}
 	case hub.KindAttempt:
-		var p struct {
-			DeliveryID    string     `json:"delivery_id"`
-			Attempt       int        `json:"attempt"`
-			Method        string     `json:"method"`
-			URL           string     `json:"url"`
-			Status        int        `json:"status"`
-			Timing        hub.Timing `json:"timing"`
-			Error         string     `json:"error"`
-			Retry         bool       `json:"retry"`
-			NextAttemptAt *time.Time `json:"next_attempt_at"`
-		}
-		_ = e.Decode(&p)
+		var h attemptHead
+		_ = e.Decode(&h)
+		p := &h.AttemptInfo
+		f.runs.attempt(k, r.at, p)
 		text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
 		if p.Error != "" {
 			text += " (" + p.Error + ")"
@@ -93,12 +82,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 		return r
 	case hub.KindDelivery:
-		var p struct {
-			ID, URL, Outcome, Reason string
-			Status                   int
-			DurationMS               float64 `json:"duration_ms"`
-		}
+		var p hub.DeliveryInfo
 		_ = e.Decode(&p)
+		f.runs.delivery(k, r.at, &p)
 		word := p.Outcome
 		if word == "" {
 			word = sender.OutcomePending
@@ -127,17 +113,16 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 		return r
 	case hub.KindRun:
-		var p struct {
-			RunID         string `json:"run_id"`
-			Status, Error string
-		}
+		var p hub.RunInfo
 		_ = e.Decode(&p)
+		f.runs.run(k, r.at, &p)
 		text = "run " + short(p.RunID) + " " + p.Status
 		if p.Error != "" {
 			text += " (" + p.Error + ")"
 		}
 		r.out = runOutcome(p.Status)
 	case hub.KindConfig:
+		f.runs.event(k, r.at)
 		var p hub.ConfigInfo
 		_ = e.Decode(&p)
 		text, r.out = "config "+p.Action+" "+p.Path, outOK
@@ -145,14 +130,14 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindSink:
-		var p struct {
-			Name, Method, Path string
-			Status             int
-		}
-		_ = e.Decode(&p)
+		f.runs.event(k, r.at)
+		var h sinkHead
+		_ = e.Decode(&h)
+		p := &h.SinkInfo
 		text, status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindCron:
+		f.runs.event(k, r.at)
 		var p hub.CronInfo
 		_ = e.Decode(&p)
 		text, r.out = "cron "+short(p.CronID)+" "+p.Action, outInfo
@@ -160,11 +145,13 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 			text, r.out = text+" ("+p.Error+")", outErr
 		}
 	case hub.KindNotice:
+		f.runs.event(k, r.at)
 		var p hub.NoticeInfo
 		_ = e.Decode(&p)
 		text = p.Text
 		r.out = noticeOutcome(p.Level)
 	default:
+		f.runs.event(k, r.at)
 		text = string(e.Payload[:min(len(e.Payload), maxRowText+1)])
 	}
 	f.setText(&r, did, text, status, dur)

@@ -29,13 +29,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handlePaste(msg))
 	case tea.MouseWheelMsg:
 		if m.dialog == nil {
-			if m.focus == focusDetail || (m.lay.wide && msg.X >= m.lay.detail.x) || (!m.lay.wide && msg.Y >= m.lay.detail.y) {
+			if m.focus == focusDetail || m.inDetail(msg.X, msg.Y) {
 				m.pinSelection() // scrolling the detail is reading it: follow must not swap it
 				m.detail.wheel(msg)
 			} else {
-				m.list, _ = m.list.Update(msg, &m.keys)
+				m.updateList(msg)
 			}
 		}
+	case tea.MouseClickMsg:
+		m.handleClick(msg)
+	case subscribedMsg:
+		m.sub = msg.sub
+		cmds = append(cmds, m.startFeed())
 	case eventsMsg:
 		cmds = append(cmds, m.handleEvents(msg))
 	case feedClosedMsg:
@@ -76,22 +81,33 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case replayDoneMsg:
 		cmds = append(cmds, m.handleReplayDone(msg))
+	case diffMsg:
+		cmds = append(cmds, m.handleDiff(msg))
 	case editReadyMsg:
 		cmds = append(cmds, m.handleEditReady(msg))
 	case editDoneMsg:
 		cmds = append(cmds, m.handleEditDone(msg))
-	case urlCheckedMsg, cronsMsg:
+	case urlCheckedMsg, cronsMsg, resolveDueMsg, configResolvedMsg:
 		if m.dialog != nil {
-			cmds = append(cmds, m.dialog.update(m, msg))
+			cmds = append(cmds, m.updateDialog(msg))
 		}
 	case configSavedMsg:
 		if msg.err == nil {
 			m.info = m.b.Info() // the header names the file now in force
 		}
 		if m.dialog != nil {
-			cmds = append(cmds, m.dialog.update(m, msg))
+			cmds = append(cmds, m.updateDialog(msg))
 		}
 		cmds = append(cmds, m.configStatus(msg))
+	case cronChangedMsg:
+		if m.dialog != nil {
+			cmds = append(cmds, m.updateDialog(msg))
+		}
+		if msg.err != nil {
+			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" not "+msg.action+": "+msg.err.Error(), statusErr, defaultTTL))
+		} else {
+			cmds = append(cmds, m.setStatus("cron "+short(msg.id)+" "+msg.action, statusOK, defaultTTL))
+		}
 	case cronFiredMsg:
 		if msg.err != nil {
 			cmds = append(cmds, m.setStatus("fire cron "+short(msg.id)+": "+msg.err.Error(), statusErr, defaultTTL))
@@ -102,8 +118,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.dialog == nil && len(m.diffQueue) > 0 {
 		m.dialog, m.diffQueue = m.diffQueue[0], m.diffQueue[1:]
 	}
+	if v, ok := m.dialog.(*diffView); ok {
+		v.queued = len(m.diffQueue)
+	}
 	m.setFocusKeys()
-	cmds = append(cmds, m.refreshDetail())
+	cmds = append(cmds, m.followDetail(msg))
 	return m, tea.Batch(cmds...)
 }
 
@@ -140,6 +159,7 @@ func (m *Model) relayout() {
 	m.lay = computeLayout(m.w, m.h, helpH)
 	m.help.SetWidth(m.w)
 	m.list.SetSize(m.lay.list.w, m.lay.list.h)
+	m.runs.SetSize(m.lay.list.w, m.lay.list.h)
 	m.detail.SetSize(m.lay.detail.w, m.lay.detail.h)
 }
 
@@ -170,12 +190,14 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil {
 		before = ds.last
 	}
-	mk := m.list.mark()
+	mk, rmk := m.list.mark(), m.runs.mark()
 	res := m.feed.add(msg.events, true)
 	m.list.appended(res, mk)
+	m.runs.appended(res, rmk)
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
 		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
+	m.nextBatch = m.wall().Add(frame)
 	cmds := []tea.Cmd{m.waitForEvents()}
 	for _, e := range msg.events {
 		switch e.Kind {
@@ -196,9 +218,10 @@ func (m *Model) handleHistory(msg historyMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setStatus("history: "+msg.err.Error(), statusErr, defaultTTL)
 	}
-	mk := m.list.mark()
+	mk, rmk := m.list.mark(), m.runs.mark()
 	res := m.feed.add(msg.events, false)
 	m.list.appended(res, mk)
+	m.runs.appended(res, rmk)
 	if msg.resync {
 		return m.setStatus(fmt.Sprintf("feed lagged: resynced %d events from history", res.appended), statusWarn, defaultTTL)
 	}
@@ -223,7 +246,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if m.dialog != nil {
-		return m.dialog.update(m, msg)
+		return m.updateDialog(msg)
 	}
 	if m.search.active {
 		return m.updateSearch(msg)
@@ -240,15 +263,30 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Global.Tab):
 		m.setFocus(1 - m.focus)
 		return nil
+	case msg.String() == "G", m.focus == focusList && key.Matches(msg, k.List.Bottom):
+		// Wherever the keyboard is, G goes to the newest row and follows.
+		m.setFocus(focusList)
+		m.cur().newest()
+		return nil
+	case key.Matches(msg, k.List.View):
+		m.toggleView()
+		return nil
+	case key.Matches(msg, k.Detail.Diff):
+		m.pinSelection()
+		return m.diffCmd()
 	case key.Matches(msg, k.List.Search):
-		m.search.start(m.list.query)
+		m.search.start(m.runs.query)
 		return nil
 	case key.Matches(msg, k.Global.Config):
-		return m.openConfig()
+		m.dialog = newConfigEditor(m.kit(), m.b.Config())
+		return nil
 	case key.Matches(msg, k.Global.URLTest):
-		return m.openURLTest()
+		m.dialog = newURLTester(m.kit())
+		return nil
 	case key.Matches(msg, k.Global.Crons):
-		return m.openCrons()
+		kit := m.kit()
+		m.dialog = newCronList(kit)
+		return kit.cmds.crons()
 	case key.Matches(msg, k.Detail.Replay):
 		m.pinSelection()
 		return m.replayCmd(m.selectedDelivery(), "", nil)
@@ -257,12 +295,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.editCmd(m.selectedDelivery())
 	case key.Matches(msg, k.Detail.ReplayTo):
 		m.pinSelection()
-		m.dialog = newReplayTo(m.selectedDelivery(), m.selectedURL())
+		m.dialog = newReplayTo(m.kit(), m.selectedDelivery(), m.selectedURL())
 		return nil
 	case anyKey(msg, k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo):
 		// Disabled: the selected row is not about a delivery. Say why
 		// rather than do nothing.
-		return m.setStatus("select a delivery to replay (a delivery, attempt or decision row)", statusWarn, defaultTTL)
+		return m.setStatus("select a delivery to replay (a run with a webhook, or a delivery, attempt or decision row)", statusWarn, defaultTTL)
+	case anyKey(msg, k.Detail.Diff):
+		return m.setStatus("select a replay to see its diff", statusWarn, defaultTTL)
 	case msg.String() == "esc" && m.focus == focusDetail:
 		m.setFocus(focusList)
 		return nil
@@ -275,9 +315,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFocus(focusDetail)
 		return nil
 	}
-	var cmd tea.Cmd
-	m.list, cmd = m.list.Update(msg, k)
-	return cmd
+	m.updateList(msg)
+	return nil
 }
 
 // setFocus moves the keyboard between list and detail. While the detail
@@ -287,11 +326,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) setFocus(f focusArea) {
 	m.focus = f
 	m.list.focused = f == focusList
+	m.runs.focused = f == focusList
 	m.detail.focused = f == focusDetail
-	if f == focusDetail {
-		m.list.follow = false
+	if c := m.cur(); f == focusDetail {
+		c.follow = false
 	} else {
-		m.list.follow = m.list.atEnd()
+		c.follow = c.atEnd()
 	}
 }
 
@@ -310,36 +350,6 @@ func anyKey(msg tea.KeyPressMsg, bs ...key.Binding) bool {
 func (m *Model) quit() tea.Cmd {
 	m.cancel()
 	return tea.Quit
-}
-
-// refreshDetail follows the selection: it fetches the full delivery when the
-// selection moves to another delivery (or that delivery changed), re-renders
-// the pane when anything it shows changed, and keeps the retry countdown
-// ticking only while one is visible.
-func (m *Model) refreshDetail() tea.Cmd {
-	var cmds []tea.Cmd
-	r := m.list.selected()
-	did := ""
-	if r != nil {
-		did = r.delivery
-	}
-	if did != m.detail.did {
-		m.detail.did, m.detail.full, m.detail.fullErr, m.detail.off = did, nil, nil, 0
-		m.detail.stale, m.detail.loading = did != "", false
-	}
-	if m.detail.stale {
-		m.detail.stale, m.detail.loading = false, true
-		cmds = append(cmds, m.fetchDeliveryCmd(did))
-	}
-	cmds = append(cmds, m.showEvent(r))
-	needTick := m.detail.render(m, r)
-	if needTick && !m.ticking {
-		m.ticking = true
-		m.tickID++
-		id := m.tickID
-		cmds = append(cmds, tea.Tick(time.Second, func(time.Time) tea.Msg { return retryTickMsg{id: id} }))
-	}
-	return tea.Batch(cmds...)
 }
 
 // secretHeader reports whether a header's value came from a template in the

@@ -13,28 +13,20 @@ import (
 // urlTester shows the policy decision for a URL as it is typed. Each
 // keystroke starts a check; answers for older input are dropped by seq.
 type urlTester struct {
+	kit  dialogKit
 	in   lineInput
 	seq  int
 	dec  *config.Decision
 	busy bool
 }
 
-func (m *Model) openURLTest() tea.Cmd {
-	m.dialog = &urlTester{}
-	return nil
-}
+func newURLTester(kit dialogKit) *urlTester { return &urlTester{kit: kit} }
 
 func (u *urlTester) name() string { return "urltest" }
 
-func (u *urlTester) help(k *KeyMap) []key.Binding { return nil }
+func (u *urlTester) help() []key.Binding { return []key.Binding{u.kit.keys.Dialog.Close} }
 
-// checkCmd runs the policy (which may resolve DNS) off the update loop.
-func checkCmd(b Backend, m *Model, seq int, raw string) tea.Cmd {
-	ctx := m.ctx
-	return func() tea.Msg { return urlCheckedMsg{seq: seq, d: b.CheckURL(ctx, raw)} }
-}
-
-func (u *urlTester) update(m *Model, msg tea.Msg) tea.Cmd {
+func (u *urlTester) update(msg tea.Msg) action {
 	switch msg := msg.(type) {
 	case urlCheckedMsg:
 		if msg.seq == u.seq {
@@ -43,33 +35,33 @@ func (u *urlTester) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 	case tea.PasteMsg:
 		if u.in.paste(msg.Content) {
-			return u.changed(m)
+			return u.changed()
 		}
 	case tea.KeyPressMsg:
-		if key.Matches(msg, m.keys.Dialog.Close) {
-			m.dialog = nil
-			return nil
+		if key.Matches(msg, u.kit.keys.Dialog.Close) {
+			return closeDialog{}
 		}
 		if u.in.edit(msg) {
-			return u.changed(m)
+			return u.changed()
 		}
 	}
 	return nil
 }
 
-// changed starts a check of the new input (or clears the verdict).
-func (u *urlTester) changed(m *Model) tea.Cmd {
+// changed starts a check of the new input (or clears the verdict). The
+// policy may resolve DNS, so the check runs off the update loop.
+func (u *urlTester) changed() action {
 	u.seq++
 	if strings.TrimSpace(u.in.value) == "" {
 		u.dec, u.busy = nil, false
 		return nil
 	}
 	u.busy = true
-	return checkCmd(m.b, m, u.seq, strings.TrimSpace(u.in.value))
+	return cmdAction{u.kit.cmds.checkURL(u.seq, strings.TrimSpace(u.in.value))}
 }
 
-func (u *urlTester) view(m *Model, w, h int) string {
-	st := m.st
+func (u *urlTester) view(w, h int) string {
+	st := u.kit.st
 	w = min(w, 90)
 	lines := []string{st.Dialog.Title.Render("URL tester") + st.Dialog.Hint.Render("  type a webhook URL · esc close"),
 		"> " + u.in.view(true, w-4), ""}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -32,21 +33,25 @@ func (m *Model) render() string {
 	out := make([]string, 0, m.h)
 	out = append(out, fit(m.headerView(), m.w, 2)...)
 	var body []string
-	list := fit(m.list.View(), l.list.w, l.list.h)
+	list := fit(m.listView(), l.list.w, l.list.h)
 	det := fit(m.detail.View(), l.detail.w, l.detail.h)
 	if l.wide {
 		sep := m.st.Border.Render("│")
 		body = make([]string, l.body.h)
 		for i := range body {
-			body[i] = padRight(list[i], l.list.w) + sep + det[i]
+			s := sep
+			if i == 0 {
+				s = m.focusMark()
+			}
+			body[i] = padRight(list[i], l.list.w) + s + det[i]
 		}
 	} else {
 		body = append(body, list...)
-		body = append(body, m.st.Border.Render(strings.Repeat("─", l.body.w)))
+		body = append(body, m.separator(l.body.w))
 		body = append(body, det...)
 	}
 	if m.dialog != nil {
-		box := m.dialog.view(m, max(20, l.body.w-4), max(5, l.body.h))
+		box := m.dialog.view(max(20, l.body.w-4), max(5, l.body.h))
 		body = overlay(body, m.st.Dialog.Box.Render(box), l.body.w)
 	}
 	out = append(out, fit(strings.Join(body, "\n"), l.body.w, l.body.h)...)
@@ -58,6 +63,25 @@ func (m *Model) render() string {
 	}
 	out = append(out, fit(m.statusView(), m.w, 1)...)
 	return strings.Join(out, "\n")
+}
+
+// focusMark tops the separator of the side-by-side layout: it points at
+// the pane that has the keyboard.
+func (m *Model) focusMark() string {
+	if m.focus == focusDetail {
+		return m.st.Focus.Render("▶")
+	}
+	return m.st.Focus.Render("◀")
+}
+
+// separator is the rule between the stacked list and detail; it names the
+// pane that has the keyboard, pointing at it.
+func (m *Model) separator(w int) string {
+	label := " ▲ list "
+	if m.focus == focusDetail {
+		label = " ▼ detail "
+	}
+	return m.st.Border.Render("──") + m.st.Focus.Render(label) + m.st.Border.Render(strings.Repeat("─", max(0, w-2-len([]rune(label)))))
 }
 
 // headerView is the title line (address, config, counts, sparkline) and the
@@ -85,24 +109,13 @@ func (m *Model) headerView() string {
 	right := counts + " " + h.Spark.Render(sparkline(m.feed.lat, 16))
 	line1 := joinEnds(left, right, m.w)
 
-	var bar strings.Builder
-	kind := string(kindFilters()[m.list.kindF])
-	if kind == "" {
-		kind = "all"
-	}
-	fmt.Fprintf(&bar, "kind:%s  outcome:%s  ", kind, outcomeFilters()[m.list.outF])
-	switch {
-	case m.search.active:
-		bar.WriteString("/" + m.search.value + "█")
-	case m.list.query != "":
-		bar.WriteString("search:" + m.list.query)
-	}
+	cur := m.cur()
 	follow := ""
-	if m.list.follow {
+	if cur.follow {
 		follow = "follow "
 	}
-	pos := fmt.Sprintf("%s%d/%d", follow, min(m.list.sel+1, len(m.list.idx)), len(m.list.idx))
-	line2 := joinEnds(m.st.Bar.Render(bar.String()), m.st.Bar.Render(pos), m.w)
+	pos := fmt.Sprintf("%s%d/%d", follow, min(cur.sel+1, len(cur.idx)), len(cur.idx))
+	line2 := joinEnds(m.st.Bar.Render(m.filterBar()), m.st.Bar.Render(pos), m.w)
 	return line1 + "\n" + line2
 }
 
@@ -168,7 +181,45 @@ func (m *Model) statusView() string {
 		}
 		return m.st.Status.Desc.Render("? or esc closes the help")
 	}
-	return m.help.ShortHelpView(m.ShortHelp())
+	return m.shortHelpView(m.ShortHelp())
+}
+
+// shortHelpView is the one-line help. ? and q end it and stay in view
+// however narrow the terminal is: the keys before them are cut instead.
+func (m *Model) shortHelpView(bs []key.Binding) string {
+	var head, tail []key.Binding
+	for _, b := range bs {
+		if b.Help() == m.keys.Global.Help.Help() || b.Help() == m.keys.Global.Quit.Help() {
+			tail = append(tail, b)
+		} else {
+			head = append(head, b)
+		}
+	}
+	h := m.help
+	h.SetWidth(0)
+	tv := h.ShortHelpView(tail)
+	if ansi.StringWidth(tv) > m.w && len(tail) > 1 {
+		tail = tail[:1]
+		tv = h.ShortHelpView(tail)
+	}
+	if len(tail) == 0 {
+		h.SetWidth(m.w)
+		return h.ShortHelpView(head)
+	}
+	sep := h.Styles.ShortSeparator.Inline(true).Render(h.ShortSeparator)
+	room := m.w - ansi.StringWidth(tv) - ansi.StringWidth(sep)
+	// bubbles/help cuts with "…" only while the "…" fits, and otherwise
+	// lets the line run over; fewer keys are tried until the line fits.
+	for n := len(head); n > 0; n-- {
+		hv := h.ShortHelpView(head[:n])
+		if n < len(head) {
+			hv += " " + h.Styles.Ellipsis.Inline(true).Render(h.Ellipsis)
+		}
+		if ansi.StringWidth(hv) <= room {
+			return hv + sep + tv
+		}
+	}
+	return tv
 }
 
 // searchBar is the `/` input on the filter line; the filter follows each
@@ -188,13 +239,12 @@ func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 	switch {
 	case m.tooSmall():
 	case m.dialog != nil:
-		return m.dialog.update(m, msg)
+		return m.updateDialog(msg)
 	case m.search.active:
 		in := lineInput{value: m.search.value}
 		if in.paste(msg.Content) {
 			m.search.value = in.value
-			m.list.query = in.value
-			m.list.rebuild()
+			m.setQuery(in.value)
 		}
 	}
 	return nil
@@ -218,7 +268,6 @@ func (m *Model) updateSearch(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.search.value += msg.Text
 	}
-	m.list.query = m.search.value
-	m.list.rebuild()
+	m.setQuery(m.search.value)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,24 +127,17 @@ func (c *Client) TestURL(ctx context.Context, raw string, offline bool) config.D
 }
 
 // Config is the dashboard's: the config in force as last fetched (at
-// Ping, after ApplyConfig, and after any config event on the feed).
+// Ping, after ApplyConfig, and in the background after any config event on
+// the feed). It never touches the network, so the dashboard may call it
+// while drawing; before anything was fetched it is an empty config, never
+// nil.
 func (c *Client) Config() *config.Runtime {
 	c.mu.Lock()
-	rt := c.rt
-	c.mu.Unlock()
-	if rt != nil {
-		return rt
+	defer c.mu.Unlock()
+	if c.rt == nil {
+		return &config.Runtime{File: &config.File{}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-	defer cancel()
-	if c.refreshConfig(ctx) == nil {
-		c.mu.Lock()
-		rt = c.rt
-		c.mu.Unlock()
-		return rt
-	}
-	// Never nil: the dashboard reads File and Policy without checking.
-	return &config.Runtime{File: &config.File{}}
+	return c.rt
 }
 
 // ApplyConfig is the dashboard's: PUT /hooklab/config with f's webhooks
@@ -157,22 +151,73 @@ func (c *Client) ApplyConfig(ctx context.Context, f *config.File, save bool) err
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	wh := webhooksOrEmpty(f.Webhooks)
-	body := struct {
-		Webhooks json.RawMessage `json:"webhooks"`
-		HTTP     map[string]bool `json:"http"`
-		Save     bool            `json:"save"`
-	}{
-		Webhooks: wh,
-		HTTP:     map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks},
-		Save:     save,
-	}
 	var rt config.Runtime
-	if err := c.putConfig(ctx, body, &rt); err != nil {
+	if err := c.putConfig(ctx, newConfigPut(f, save, false), &rt); err != nil {
 		return err
 	}
 	c.setConfig(&rt)
 	return nil
+}
+
+// ResolveConfig is the dashboard's: PUT /hooklab/config with dry_run,
+// so the hooklab validates f and resolves its header templates in its own
+// environment without putting anything in force. The runtime comes back
+// with its secrets masked (the JSON carries only the masked values). A
+// refusal is a *config.Error naming the key, read from the detail of the
+// hooklab's 422.
+func (c *Client) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
+	if f == nil {
+		return nil, errors.New("no config to resolve")
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	var rt config.Runtime
+	err := c.do(ctx, http.MethodPut, "/hooklab/config", newConfigPut(f, false, true), &rt)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
+		return nil, configRefusal(ae.Detail, f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rt.File == nil {
+		rt.File = &config.File{}
+	}
+	return &rt, nil
+}
+
+// configPut is the body of PUT /hooklab/config.
+type configPut struct {
+	Webhooks json.RawMessage `json:"webhooks"`
+	HTTP     map[string]bool `json:"http"`
+	Save     bool            `json:"save"`
+	DryRun   bool            `json:"dry_run,omitempty"`
+}
+
+func newConfigPut(f *config.File, save, dryRun bool) configPut {
+	return configPut{Webhooks: webhooksOrEmpty(f.Webhooks), HTTP: map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks}, Save: save, DryRun: dryRun}
+}
+
+// configRefusal reads the detail of a refused config ("config: FILE: KEY:
+// MESSAGE; fix: FIX", as config.Error renders it) back into a
+// *config.Error. Only header keys need finding: every other value was
+// validated here before the request. A detail that names none is the
+// message.
+func configRefusal(detail string, f *config.File) *config.Error {
+	rest := strings.TrimPrefix(detail, "config: ")
+	hs := slices.Clone(f.Webhooks.Headers)
+	slices.SortFunc(hs, func(a, b config.Header) int { return len(b.Name) - len(a.Name) }) // X-Token-2 before X-Token
+	for _, h := range hs {
+		key := "webhooks.headers." + h.Name
+		i := strings.Index(rest, key+": ")
+		if i < 0 {
+			continue
+		}
+		msg, fix, _ := strings.Cut(rest[i+len(key)+2:], "; fix: ")
+		return &config.Error{File: strings.TrimSuffix(rest[:i], ": "), Key: key, Message: msg, Fix: fix}
+	}
+	return &config.Error{Message: rest}
 }
 
 // WebhooksJSON renders w as langgraph.json's `webhooks` object: headers as
@@ -270,6 +315,18 @@ func (c *Client) FireCron(ctx context.Context, id string) (string, error) {
 	}
 	err := c.do(ctx, http.MethodPost, "/hooklab/crons/"+url.PathEscape(id)+"/fire", nil, &r)
 	return r.RunID, err
+}
+
+// DeleteCron is the dashboard's: DELETE /runs/crons/{id}, the platform's
+// route. An unknown id gives an error matching store.ErrNotFound.
+func (c *Client) DeleteCron(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/runs/crons/"+url.PathEscape(id), nil, nil)
+}
+
+// SetCronEnabled is the dashboard's: PATCH /runs/crons/{id} with
+// {"enabled": …}, the platform's route.
+func (c *Client) SetCronEnabled(ctx context.Context, id string, enabled bool) error {
+	return c.do(ctx, http.MethodPatch, "/runs/crons/"+url.PathEscape(id), map[string]bool{"enabled": enabled}, nil)
 }
 
 // Info describes the remote hooklab: its address and the config it runs.

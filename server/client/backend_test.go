@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,6 +206,33 @@ func TestCronsOverHTTP(t *testing.T) {
 	if _, err := c.FireCron(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("FireCron(unknown) = %v, want not found", err)
 	}
+
+	if err := c.SetCronEnabled(ctx, cr.CronID, false); err != nil {
+		t.Fatalf("SetCronEnabled(false) = %v", err)
+	}
+	if crons, err := c.Crons(ctx); err != nil || len(crons) != 1 || crons[0].Enabled {
+		t.Fatalf("after pausing: %+v, %v", crons, err)
+	}
+	if err := c.SetCronEnabled(ctx, cr.CronID, true); err != nil {
+		t.Fatalf("SetCronEnabled(true) = %v", err)
+	}
+	if crons, err := c.Crons(ctx); err != nil || len(crons) != 1 || !crons[0].Enabled {
+		t.Fatalf("after resuming: %+v, %v", crons, err)
+	}
+	if err := c.DeleteCron(ctx, cr.CronID); err != nil {
+		t.Fatalf("DeleteCron = %v", err)
+	}
+	if crons, err := c.Crons(ctx); err != nil || len(crons) != 0 {
+		t.Fatalf("after deleting: %+v, %v", crons, err)
+	}
+	for name, err := range map[string]error{
+		"DeleteCron":     c.DeleteCron(ctx, cr.CronID),
+		"SetCronEnabled": c.SetCronEnabled(ctx, cr.CronID, true),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s(deleted) = %v, want not found", name, err)
+		}
+	}
 }
 
 func TestApplyConfigOverHTTP(t *testing.T) {
@@ -277,6 +305,96 @@ func TestWebhooksJSON(t *testing.T) {
 	} {
 		if got := string(WebhooksJSON(tc.w)); got != tc.want {
 			t.Errorf("WebhooksJSON(%+v) = %s, want %s", tc.w, got, tc.want)
+		}
+	}
+}
+
+// TestConfigNeverBlocks: the dashboard reads Config while drawing a frame,
+// so it answers from the cache and never asks the hooklab; before Ping it
+// is an empty config, not nil.
+func TestConfigNeverBlocks(t *testing.T) {
+	var hits atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer hs.Close()
+	c, _ := New(hs.URL)
+	rt := c.Config()
+	if rt == nil || rt.File == nil {
+		t.Fatalf("Config before Ping = %+v, want an empty config", rt)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("Config sent %d requests", n)
+	}
+}
+
+// TestResolveConfigOverHTTP: the hooklab resolves the header templates in
+// its own environment (here it knows LG_WEBHOOK_TOKEN; this process does
+// not) and answers with the values masked; a header it cannot resolve is
+// refused as a *config.Error naming that header's key. Neither puts
+// anything in force.
+func TestResolveConfigOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("LG_WEBHOOK_TOKEN", "") // what this process has must not matter
+	l := startLab(t, filepath.Join(t.TempDir(), "h.db"), config.Default(), secretEnv)
+	c, _ := New(l.URL)
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f := c.Config().File.Clone()
+	f.Webhooks.Headers = []config.Header{{Name: "Authorization", Template: "${{ env.LG_WEBHOOK_TOKEN }}"}, {Name: "X-Plain", Template: "yes"}}
+
+	bad := f.Clone()
+	bad.Webhooks.Headers = append(bad.Webhooks.Headers, config.Header{Name: "X-Missing", Template: "${{ env.LG_WEBHOOK_MISSING }}"})
+	_, err := c.ResolveConfig(ctx, bad)
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "webhooks.headers.X-Missing" || !strings.Contains(ce.Message, "missing required environment variable 'LG_WEBHOOK_MISSING'") ||
+		!strings.Contains(ce.Fix, "export LG_WEBHOOK_MISSING") {
+		t.Fatalf("ResolveConfig(unresolvable) = %#v", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatal("the refusal carries the secret")
+	}
+	bad = f.Clone()
+	bad.Webhooks.AllowedFields = []string{"nope"}
+	if _, err := c.ResolveConfig(ctx, bad); !errors.As(err, &ce) || ce.Key != "webhooks.allowed_fields" {
+		t.Fatalf("ResolveConfig(invalid) = %v, want a *config.Error on webhooks.allowed_fields", err)
+	}
+
+	rt, err := c.ResolveConfig(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Srv.Runtime().Headers) != 0 {
+		t.Skip("this hooklab applied a dry run: PUT /hooklab/config does not know dry_run yet")
+	}
+	if len(rt.Headers) != 2 || rt.Headers[0].Masked != config.Mask(secret) || !rt.Headers[0].Secret || rt.Headers[1].Masked != "yes" {
+		t.Fatalf("resolved headers = %+v", rt.Headers)
+	}
+	for _, h := range rt.Headers {
+		if h.Value == secret {
+			t.Fatal("the secret came back unmasked")
+		}
+	}
+	if len(c.Config().Headers) != 0 {
+		t.Fatal("a dry run replaced the cached config")
+	}
+}
+
+// TestConfigRefusalNamesTheHeader reads the hooklab's detail back into
+// the key it names, the longest header name first.
+func TestConfigRefusalNamesTheHeader(t *testing.T) {
+	f := &config.File{Webhooks: config.Webhooks{Headers: []config.Header{{Name: "X-Token"}, {Name: "X-Token-2"}}}}
+	for detail, want := range map[string]config.Error{
+		"config: langgraph.json: webhooks.headers.X-Token-2: webhook headers: missing required environment variable 'A'; fix: export A": {
+			File: "langgraph.json", Key: "webhooks.headers.X-Token-2", Message: "webhook headers: missing required environment variable 'A'", Fix: "export A"},
+		"config: embedded default: webhooks.headers.X-Token: resolved header value contains a line break; fix: remove it": {
+			File: "embedded default", Key: "webhooks.headers.X-Token", Message: "resolved header value contains a line break", Fix: "remove it"},
+		"config: something else": {Message: "something else"},
+	} {
+		if got := configRefusal(detail, f); *got != want {
+			t.Errorf("configRefusal(%q) = %+v, want %+v", detail, *got, want)
 		}
 	}
 }

@@ -93,11 +93,10 @@ func (c *Client) ReloadConfig(ctx context.Context) (*config.Runtime, error) {
 // hooklab's langgraph.json (a dry run of the save: nothing changes), so
 // the dashboard can ask before it saves.
 func (c *Client) Loosenings(ctx context.Context, f *config.File) ([]config.Loosening, error) {
-	body := map[string]any{"webhooks": webhooksOrEmpty(f.Webhooks), "http": map[string]bool{"disable_webhooks": f.HTTP.DisableWebhooks}, "dry_run": true}
 	var ans struct {
 		Loosenings []config.Loosening `json:"loosenings"`
 	}
-	if err := c.putConfig(ctx, body, &ans); err != nil {
+	if err := c.putConfig(ctx, newConfigPut(f, false, true), &ans); err != nil {
 		return nil, err
 	}
 	return ans.Loosenings, nil

@@ -50,10 +50,10 @@ func (x tmux) waitScreen(want ...string) string {
 	return s
 }
 
-// TestE2ETmuxDashboard drives the real binary in a real 120x40 terminal: a
-// run whose webhook goes to the sink shows its request, the allow decision
-// and the delivery; ? shows help naming replay; q quits and the server stops.
-func TestE2ETmuxDashboard(t *testing.T) {
+// dashboardIn starts the real binary in a real 120x40 terminal with args
+// and returns the pane and the address it serves; it is stopped at cleanup.
+func dashboardIn(t *testing.T, args ...string) (tmux, string) {
+	t.Helper()
 	if os.Getenv("HOOKLAB_SKIP_TMUX") == "1" {
 		t.Skip("HOOKLAB_SKIP_TMUX=1")
 	}
@@ -67,9 +67,9 @@ func TestE2ETmuxDashboard(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	x := tmux{t: t, socket: fmt.Sprintf("hooklab-test-%d", os.Getpid())}
+	x := tmux{t: t, socket: fmt.Sprintf("hooklab-test-%d-%s", os.Getpid(), t.Name())}
 	store := filepath.Join(t.TempDir(), "h.db")
-	cmd := fmt.Sprintf("%s --addr %s --store %s", bin, addr, store)
+	cmd := fmt.Sprintf("%s --addr %s --store %s %s", bin, addr, store, strings.Join(args, " "))
 	if out, err := x.run("new-session", "-d", "-s", "hooklab", "-x", "120", "-y", "40", cmd); err != nil {
 		t.Fatalf("tmux new-session: %v %s", err, out)
 	}
@@ -81,10 +81,21 @@ func TestE2ETmuxDashboard(t *testing.T) {
 		}
 	})
 	waitOK(t, "http://"+addr)
+	return x, addr
+}
+
+// TestE2ETmuxDashboard drives the real binary in a real 120x40 terminal: a
+// run whose webhook goes to the sink shows as one row, delivered; the raw
+// event view (v) shows its request, the allow decision and the delivery;
+// ? shows help naming replay; q quits and the server stops.
+func TestE2ETmuxDashboard(t *testing.T) {
+	x, addr := dashboardIn(t)
 	postJSON(t, "http://"+addr+"/runs/wait", map[string]any{
 		"assistant_id": "agent", "webhook": "/hooklab/sink/e2e",
 		"input": map[string]any{"messages": []any{map[string]any{"role": "user", "content": "hello from tmux"}}},
 	})
+	x.waitScreen("delivered", "/hooklab/sink/e2e", "127.0.0.1")
+	x.run("send-keys", "-t", "hooklab", "v")
 	x.waitScreen("POST /runs/wait", "allowed", "delivered /hooklab/sink/e2e", "127.0.0.1")
 	for _, line := range strings.Split(x.screen(), "\n") {
 		if w := len([]rune(line)); w > 120 {
@@ -108,5 +119,58 @@ func TestE2ETmuxDashboard(t *testing.T) {
 			t.Fatalf("after q: session alive=%v, server answering=%v\n%s", err == nil, herr == nil, x.screen())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestE2ETmuxFiveReceivers: five runs whose webhooks go to five receiver
+// paths, each with a query: every path with its query is readable on the
+// first screen, in at most two rows per run.
+func TestE2ETmuxFiveReceivers(t *testing.T) {
+	rcv := newHookRecorder(t, 0)
+	x, addr := dashboardIn(t)
+	paths := []string{"/billing/paid?tenant=acme", "/crm/contact?token=k2", "/ops/alert?sev=high", "/agents/done?run=7", "/audit/log?src=lg"}
+	for _, p := range paths {
+		postJSON(t, "http://"+addr+"/runs/wait", map[string]any{"assistant_id": "agent", "webhook": rcv.URL + p})
+	}
+	rcv.waitN(t, len(paths))
+	screen := x.waitScreen(paths...)
+	lines := strings.Split(screen, "\n")
+	for _, p := range paths {
+		first := -1
+		for i, l := range lines {
+			if strings.Contains(l, p) {
+				first = i
+				break
+			}
+		}
+		// The row's first line holds its time; the URL is on it or the next.
+		if first < 0 || !strings.Contains(lines[first], ":") && (first == 0 || !strings.Contains(lines[first-1], "delivered")) {
+			t.Errorf("%s is not within two rows of its run:\n%s", p, screen)
+		}
+	}
+}
+
+// TestE2ETmuxBrokenConfigIsNotOverwritten: langgraph.json is made invalid
+// on disk while hooklab runs, then c and w are pressed: the file's bytes
+// are unchanged.
+func TestE2ETmuxBrokenConfigIsNotOverwritten(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "langgraph.json")
+	if err := os.WriteFile(cfg, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"url": {"require_https": false, "disable_loopback": false}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := dashboardIn(t, "--config", cfg)
+	x.waitScreen(cfg)
+	broken := []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {`)
+	if err := os.WriteFile(cfg, broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x.waitScreen("reload-failed") // the watcher saw it
+	x.run("send-keys", "-t", "hooklab", "c")
+	x.waitScreen("webhooks.url")
+	x.run("send-keys", "-t", "hooklab", "w")
+	x.waitScreen("Not saved")
+	got, err := os.ReadFile(cfg)
+	if err != nil || string(got) != string(broken) {
+		t.Fatalf("langgraph.json after c, w: %q (%v), want it unchanged: %q\n%s", got, err, broken, x.screen())
 	}
 }

@@ -3,12 +3,14 @@ package engine
 import (
 	"errors"
 	"fmt"
+
+	"hooklab/server/store"
 )
 
 // The kinds of error the engine returns. Each *Error wraps one, so callers
 // test with errors.Is and the HTTP layer maps a kind to a status in one place.
 var (
-	ErrNotFound = errors.New("not found")      // no such assistant, thread, run or cron
+	ErrNotFound = store.ErrNotFound            // no such assistant, thread, run or cron: the store's own not-found, so one errors.Is serves every lookup
 	ErrConflict = errors.New("conflict")       // the object is busy, exists already, or has ended
 	ErrInvalid  = errors.New("invalid")        // a field breaks the schema (the platform's 422)
 	ErrRejected = errors.New("not acceptable") // well-formed but refused, like a Python ValueError (400)

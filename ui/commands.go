@@ -1,0 +1,62 @@
+package ui
+
+import (
+	"context"
+
+	tea "charm.land/bubbletea/v2"
+
+	"hooklab/config"
+)
+
+// commands makes the Backend calls dialogs need as tea.Cmds: each captures
+// its arguments, runs off the update loop and reports back with a message.
+type commands struct {
+	b   Backend
+	ctx context.Context
+}
+
+// checkURL asks for the policy decision on raw; seq drops stale answers.
+func (c commands) checkURL(seq int, raw string) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg { return urlCheckedMsg{seq: seq, d: b.CheckURL(ctx, raw)} }
+}
+
+// applyConfig applies f live, and saves it with save.
+func (c commands) applyConfig(f *config.File, save bool) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg { return configSavedMsg{save: save, err: b.ApplyConfig(ctx, f, save)} }
+}
+
+// crons lists the crons.
+func (c commands) crons() tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg {
+		cs, err := b.Crons(ctx)
+		return cronsMsg{crons: cs, err: err}
+	}
+}
+
+// fireCron starts a run of cron id now.
+func (c commands) fireCron(id string) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg {
+		run, err := b.FireCron(ctx, id)
+		return cronFiredMsg{id: id, runID: run, err: err}
+	}
+}
+
+// deleteCron deletes cron id.
+func (c commands) deleteCron(id string) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg { return cronChangedMsg{id: id, action: "deleted", err: b.DeleteCron(ctx, id)} }
+}
+
+// setCronEnabled resumes (enabled) or pauses cron id.
+func (c commands) setCronEnabled(id string, enabled bool) tea.Cmd {
+	b, ctx := c.b, c.ctx
+	action := "paused"
+	if enabled {
+		action = "resumed"
+	}
+	return func() tea.Msg { return cronChangedMsg{id: id, action: action, err: b.SetCronEnabled(ctx, id, enabled)} }
+}
