@@ -94,12 +94,9 @@ func (e *Engine) CreateAssistant(b AssistantRequest) (Assistant, error) {
 	if err != nil {
 		return Assistant{}, err
 	}
-	id := NewID()
-	if b.AssistantID != nil {
-		if !ValidUUID(*b.AssistantID) {
-			return Assistant{}, Invalid("assistant_id", "must be a UUID, got %q", *b.AssistantID)
-		}
-		id = CanonID(*b.AssistantID)
+	id, err := givenOrNewID("assistant_id", b.AssistantID)
+	if err != nil {
+		return Assistant{}, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -90,12 +90,9 @@ func (e *Engine) CreateThread(b ThreadRequest) (Thread, error) {
 	if err := OneOf("if_exists", b.IfExists, "raise", "do_nothing"); err != nil {
 		return Thread{}, err
 	}
-	id := NewID()
-	if b.ThreadID != nil {
-		if !ValidUUID(*b.ThreadID) {
-			return Thread{}, Invalid("thread_id", "must be a UUID, got %q", *b.ThreadID)
-		}
-		id = CanonID(*b.ThreadID)
+	id, err := givenOrNewID("thread_id", b.ThreadID)
+	if err != nil {
+		return Thread{}, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -194,6 +194,18 @@ func SystemAssistantID(graphID string) string {
 	return uuid.NewHash(sha1.New(), graphNamespace, []byte(graphID), 5).String()
 }
 
+// givenOrNewID is the id a client gave in field (a UUID, lowercased), or a
+// new one when it gave none.
+func givenOrNewID(field string, given *string) (string, error) {
+	if given == nil {
+		return NewID(), nil
+	}
+	if !ValidUUID(*given) {
+		return "", Invalid(field, "must be a UUID, got %q", *given)
+	}
+	return CanonID(*given), nil
+}
+
 // NewID is a new random UUID.
 func NewID() string { return uuid.NewString() }
 
