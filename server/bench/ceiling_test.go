@@ -196,6 +196,9 @@ func TestBenchMeasuresTheCeilingsCPU(t *testing.T) {
 	if r.Settled == nil || !*r.Settled {
 		t.Errorf("settled %v: an idle ceiling should settle", r.Settled)
 	}
+	if r.MachineCPUS == nil || r.OtherCPUS == nil || *r.OtherCPUS < 0 || r.StealS == nil {
+		t.Errorf("machine %v other %v steal %v: want all measured", r.MachineCPUS, r.OtherCPUS, r.StealS)
+	}
 	if r.ClientCPUPerRun == nil || *r.ClientCPUPerRun <= 0 {
 		t.Errorf("client CPU per run %v", r.ClientCPUPerRun)
 	}

@@ -177,3 +177,34 @@ func settle(ctx context.Context, pid int, limit time.Duration) (time.Duration, b
 	}
 	return time.Since(start), false, nil
 }
+
+// machineCPU is the CPU time every CPU of the machine spent busy (user,
+// nice, system, interrupts) and the time the hypervisor took from this
+// machine's CPUs (steal), from the first line of /proc/stat.
+type machineCPU struct {
+	busy, steal time.Duration
+}
+
+func readMachineCPU(proc string) (machineCPU, error) {
+	b, err := os.ReadFile(proc + "/stat")
+	if err != nil {
+		return machineCPU{}, err
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	// cpu user nice system idle iowait irq softirq steal ...
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return machineCPU{}, fmt.Errorf("unreadable %s/stat", proc)
+	}
+	var v [8]uint64
+	for i := range v {
+		if v[i], err = strconv.ParseUint(string(f[i+1]), 10, 64); err != nil {
+			return machineCPU{}, fmt.Errorf("unreadable %s/stat: %q", proc, f[i+1])
+		}
+	}
+	hz := clockTicks()
+	return machineCPU{
+		busy:  ticksToDuration(v[0]+v[1]+v[2]+v[5]+v[6], hz),
+		steal: ticksToDuration(v[7], hz),
+	}, nil
+}

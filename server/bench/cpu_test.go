@@ -284,3 +284,24 @@ func TestSettle(t *testing.T) {
 		t.Errorf("a process burning CPU: quiet %v, %v; want it still busy", quiet, err)
 	}
 }
+
+func TestReadMachineCPU(t *testing.T) {
+	dir := t.TempDir()
+	stat := "cpu  300 20 100 5000 40 6 4 30 0 0\ncpu0 150 10 50 2500 20 3 2 15 0 0\nintr 1\n"
+	os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644)
+	got, err := readMachineCPU(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hz := clockTicks()
+	if want := ticksToDuration(300+20+100+6+4, hz); got.busy != want || got.steal != ticksToDuration(30, hz) {
+		t.Errorf("busy %s steal %s; want %s and %s", got.busy, got.steal, want, ticksToDuration(30, hz))
+	}
+	os.WriteFile(filepath.Join(dir, "stat"), []byte("cpu 1 2 x\n"), 0o644)
+	if _, err := readMachineCPU(dir); err == nil {
+		t.Error("a damaged /proc/stat should be an error")
+	}
+	if m, err := readMachineCPU("/proc"); err != nil || m.busy <= 0 {
+		t.Errorf("this machine: %+v, %v", m, err)
+	}
+}

@@ -65,6 +65,13 @@ type Result struct {
 	// runs in-process).
 	ClientCPUS      float64  `json:"client_cpu_s"`
 	ClientCPUPerRun *float64 `json:"client_cpu_us_per_run"`
+	// The whole machine in the window (Linux): CPU time spent busy by
+	// everyone, what of it was neither the server tree nor the bench (null
+	// without --pid), and time the hypervisor took away. Other load makes
+	// a window's figures worse; compare windows with little of it.
+	MachineCPUS *float64 `json:"machine_cpu_s"`
+	OtherCPUS   *float64 `json:"other_cpu_s"`
+	StealS      *float64 `json:"steal_s"`
 }
 
 // Latency summarises a distribution in milliseconds; percentiles are
@@ -196,6 +203,17 @@ func (r *Result) addCPU(pid int, server *TreeCPU, serverErr error, self time.Dur
 	r.ServerCPUPerRun = perRun(server.CPU)
 }
 
+// addMachine records the machine's busy and stolen CPU time in the window;
+// call it after addCPU.
+func (r *Result) addMachine(busy, steal time.Duration) {
+	b, st := busy.Seconds(), steal.Seconds()
+	r.MachineCPUS, r.StealS = &b, &st
+	if r.ServerCPUS != nil {
+		other := max(b-*r.ServerCPUS-r.ClientCPUS, 0)
+		r.OtherCPUS = &other
+	}
+}
+
 // WriteText prints the result for a person, aligned.
 func (r *Result) WriteText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -238,6 +256,9 @@ func (r *Result) WriteText(w io.Writer) {
 			quiet = "still busy: its leftover work is in this window"
 		}
 		row("settle", "waited %.2fs for the server (%s)", *r.SettledS, quiet)
+	}
+	if r.OtherCPUS != nil && r.DurationS > 0 {
+		row("other load", "%.2f cores busy with neither the server nor the bench (steal %.2fs)", *r.OtherCPUS/r.DurationS, *r.StealS)
 	}
 	if r.ClientCPUPerRun != nil {
 		row("bench CPU", "%.0f µs per run (%.2fs)", *r.ClientCPUPerRun, r.ClientCPUS)

@@ -116,6 +116,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	self0 := selfCPU()
+	mach0, machErr := readMachineCPU("/proc")
 	start := time.Now()
 	b.start = start
 	stopProgress := b.reportProgress(start)
@@ -133,6 +134,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	wall := time.Since(start)
 	self := selfCPU() - self0
+	mach1, err := readMachineCPU("/proc")
 	var cpu *TreeCPU
 	var cpuErr error
 	if o.PID > 0 {
@@ -155,6 +157,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r := b.result(stats, wall, stoppedBy)
 	r.addSchedule(o, sched)
 	r.addCPU(o.PID, cpu, cpuErr, self)
+	if machErr == nil && err == nil {
+		r.addMachine(mach1.busy-mach0.busy, mach1.steal-mach0.steal)
+	}
 	if o.Settle > 0 {
 		s := settled.Seconds()
 		r.SettledS, r.Settled = &s, &quiet
