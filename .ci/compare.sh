@@ -21,7 +21,8 @@
 #   SKIP_JS=1               leave out the JS server (its npm install takes minutes)
 #   WINDOW=3                seconds of each closed-loop window
 #   PACED_WINDOW=8          seconds of each paced window (50 and 500 runs/s)
-#   JS_ROUNDS=2             rounds for the JS server (it is slow: windows of 10 s)
+#   JS_ROUNDS=2             rounds for the JS server (it is slow)
+#   JS_RUNS=1000            runs in each of its closed-loop windows
 #   CONCURRENCY=16          closed-loop lanes
 #   HOOKLAB_BIN=path        use this hooklab binary instead of building one
 #   HOOKLAB_JS_DIR=dir      keep the npm project here and reuse it next time
@@ -40,6 +41,7 @@ ROUNDS=${1:-${ROUNDS:-5}}
 WINDOW=${WINDOW:-3}
 PACED_WINDOW=${PACED_WINDOW:-8}
 JS_ROUNDS=${JS_ROUNDS:-2}
+JS_RUNS=${JS_RUNS:-1000}
 CONCURRENCY=${CONCURRENCY:-16}
 SKIP_JS=${SKIP_JS:-}
 QUIET_WAIT=${QUIET_WAIT:-30}
@@ -121,7 +123,8 @@ pids+=($!) pid[hooklab]=$! url[hooklab]=http://127.0.0.1:$hooklab_port
 wait_ok "${url[hooklab]}" 60 "$work/hooklab.log"
 say "ceiling on ${url[ceiling]} (pid ${pid[ceiling]}), hooklab on ${url[hooklab]} (pid ${pid[hooklab]}, store $work/h.db)"
 
-if [[ -z $SKIP_JS ]]; then
+# install_js: the npm project of the JS dev server, installed once.
+install_js() {
   js=${HOOKLAB_JS_DIR:-$work/js}
   mkdir -p "$js"
   cat >"$js/package.json" <<EOF
@@ -161,6 +164,11 @@ EOF
     say "npm install @langchain/langgraph-api@$LG_API (into $js)"
     (cd "$js" && timeout 900 npm install --no-audit --no-fund --loglevel=error) || die "npm install failed"
   fi
+}
+
+# start_js: start the JS dev server. It starts after the other servers'
+# windows, so its start-up (compiling the graph) overlaps none of them.
+start_js() {
   rm -rf "$js/.langgraph_api" # start from an empty local store each time
   js_port=$(free_port)
   (cd "$js" && exec setsid timeout 3600 npx --no-install @langchain/langgraph-cli dev \
@@ -168,7 +176,9 @@ EOF
   pids+=($!) pid[js]=$! url[js]=http://127.0.0.1:$js_port
   wait_ok "${url[js]}" 180 "$work/js.log"
   say "JS dev server on ${url[js]} (pid ${pid[js]})"
-fi
+}
+
+[[ -n $SKIP_JS ]] || install_js
 
 # --- the load ----------------------------------------------------------------
 results=$work/results.jsonl
@@ -230,10 +240,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 if [[ -z $SKIP_JS ]]; then
-  say "JS dev server: warm-up, then $JS_ROUNDS rounds (10 s closed loop, 10 s at 50 runs/s)"
-  timeout 120 "$hooklab" bench --url "${url[js]}" --runs 200 --duration 60s >/dev/null 2>&1 || true
+  start_js
+  say "JS dev server: warm-up, then $JS_ROUNDS rounds ($JS_RUNS runs closed loop, 10 s at 50 runs/s)"
+  bench js warmup 0 --runs 200 --duration 60s
   for ((r = 1; r <= JS_ROUNDS; r++)); do
-    closed js "$r" 10
+    # Bounded by runs, not time: a run cut off in flight leaves the JS
+    # server retrying its webhook, which holds up the runs after it.
+    bench js closed "$r" --runs "$JS_RUNS" --concurrency "$CONCURRENCY" --duration 120s
     paced js 50 "$r" 10
   done
 fi

@@ -146,6 +146,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		cpuErr = err
 	}
 	stopProgress()
+	if b.rcv != nil && ctx.Err() == nil {
+		cut := 0
+		for _, l := range stats {
+			cut += l.cutOff
+		}
+		if cut > 0 {
+			b.rcv.drain(ctx, 200*time.Millisecond, 2*time.Second) // counted late, not refused
+		}
+	}
 
 	stoppedBy := "runs"
 	switch {
