@@ -305,3 +305,25 @@ func TestReadMachineCPU(t *testing.T) {
 		t.Errorf("this machine: %+v, %v", m, err)
 	}
 }
+
+// TestWindowServerGone: a server that exits inside the window leaves its
+// CPU unmeasured, with the reason, and the bench's own figures intact.
+func TestWindowServerGone(t *testing.T) {
+	h := startHelper(t, "ceiling")
+	h.line(t)
+	w, err := startWindow(h.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.in.Close() // the ceiling helper stops when its stdin closes
+	h.cmd.Wait()
+	w.stop()
+	r := &Result{Runs: 10}
+	w.addTo(r)
+	if r.ServerCPUS != nil || r.ServerCPUPerRun != nil || !strings.Contains(r.ServerCPUError, "no such process") {
+		t.Errorf("server cpu %v, per run %v, error %q; want nil, nil and the reason", r.ServerCPUS, r.ServerCPUPerRun, r.ServerCPUError)
+	}
+	if r.ServerPID != h.cmd.Process.Pid || r.ClientCPUPerRun == nil || r.MachineCPUS == nil || r.OtherCPUS != nil {
+		t.Errorf("pid %d, client per run %v, machine %v, other %v", r.ServerPID, r.ClientCPUPerRun, r.MachineCPUS, r.OtherCPUS)
+	}
+}

@@ -98,28 +98,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer b.rcv.close()
 	}
 
-	// The measured window: the server's CPU and ours, from the first start
-	// to the last run's end.
-	var cpu0 TreeCPU
 	var settled time.Duration
 	var quiet bool
-	if o.PID > 0 {
-		if o.Settle > 0 {
-			if settled, quiet, err = settle(ctx, o.PID, o.Settle); err != nil {
-				return nil, err
-			}
-		}
-		if cpu0, err = ReadTreeCPU(o.PID); err != nil {
+	if o.PID > 0 && o.Settle > 0 {
+		if settled, quiet, err = settle(ctx, o.PID, o.Settle); err != nil {
 			return nil, err
 		}
 	}
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
-	self0 := selfCPU()
-	mach0, machErr := readMachineCPU("/proc")
-	start := time.Now()
-	b.start = start
-	stopProgress := b.reportProgress(start)
+	// The measured window: from the first start to the last run's end.
+	w, err := startWindow(o.PID)
+	if err != nil {
+		return nil, err
+	}
+	b.start = w.start
+	stopProgress := b.reportProgress(w.start)
 	var stats []laneStats
 	var sched schedStats
 	if o.Pace > 0 {
@@ -132,19 +126,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		wg.Wait()
 	}
-	wall := time.Since(start)
-	self := selfCPU() - self0
-	mach1, err := readMachineCPU("/proc")
-	var cpu *TreeCPU
-	var cpuErr error
-	if o.PID > 0 {
-		cpu1, err := ReadTreeCPU(o.PID)
-		if err == nil {
-			cpu1.CPU -= cpu0.CPU
-			cpu = &cpu1
-		}
-		cpuErr = err
-	}
+	w.stop()
 	stopProgress()
 	if b.rcv != nil && ctx.Err() == nil {
 		cut := 0
@@ -163,12 +145,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case runCtx.Err() != nil:
 		stoppedBy = "duration"
 	}
-	r := b.result(stats, wall, stoppedBy)
+	r := b.result(stats, w.wall, stoppedBy)
 	r.addSchedule(o, sched)
-	r.addCPU(o.PID, cpu, cpuErr, self)
-	if machErr == nil && err == nil {
-		r.addMachine(mach1.busy-mach0.busy, mach1.steal-mach0.steal)
-	}
+	w.addTo(r)
 	if o.Settle > 0 {
 		s := settled.Seconds()
 		r.SettledS, r.Settled = &s, &quiet
