@@ -1,14 +1,27 @@
-// Package bench is `hooklab bench`: bounded closed-loop load of runs with
-// webhooks against hooklab or any LangGraph-compatible server.
+// Package bench is `hooklab bench`: bounded load of runs with webhooks
+// against hooklab or any LangGraph-compatible server, and the ceiling
+// server that shows what the same load costs a server doing nothing else.
 //
-// Each of C lanes keeps exactly one run outstanding: it creates a run
-// whose webhook points at the bench's own loopback receiver, waits until
-// that run's webhook arrives (or a per-run timeout, which counts it as
-// missing), and only then creates the next one. This is how a real client
-// that reacts to webhooks loads a server, and it makes create-to-webhook
-// latency an honest number: a server that answers POST /runs quickly but
-// delivers late cannot hide it. Every loop is bounded by both --runs and
-// --duration; the duration is a hard stop.
+// Closed loop (the default): each of C lanes keeps exactly one run
+// outstanding: it creates a run whose webhook points at the bench's own
+// loopback receiver, waits until that run's webhook arrives (or a per-run
+// timeout, which counts it as missing), and only then creates the next
+// one. This is how a real client that reacts to webhooks loads a server,
+// and it makes create-to-webhook latency an honest number: a server that
+// answers POST /runs quickly but delivers late cannot hide it.
+//
+// Paced (--pace R): an open loop. Run n starts at (n-1)/R seconds whatever
+// is outstanding, each waiting for its own webhook, so latency is measured
+// at a fixed load that does not ease off when the server stalls.
+//
+// Every loop is bounded by --runs and --duration (a hard stop); the open
+// loop also by --max-in-flight. A run counts when its webhook arrives;
+// missing and duplicated webhooks are reported.
+//
+// With --pid the bench reads the server's CPU time, that of its whole
+// process tree, from /proc before and after the load, and reports it per
+// finished run. Linux counts it in clock ticks (usually 10 ms), so short
+// windows are coarse.
 //
 // With --webhook pointing at someone else's receiver the bench cannot see
 // deliveries: it still measures runs/s and request latency, and reports
@@ -21,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"runtime/pprof"
@@ -54,6 +68,19 @@ type Options struct {
 	// RunTimeout is how long a lane waits for one run's webhook (and for
 	// one request) before counting it missing (default 10 s).
 	RunTimeout time.Duration
+	// Pace, when set, replaces the lanes with an open loop: this many runs
+	// start each second whatever is outstanding (Concurrency and Rate are
+	// then unused).
+	Pace float64
+	// MaxInFlight bounds the runs outstanding in the open loop (default
+	// 1024); a start that would exceed it waits and is counted as held.
+	MaxInFlight int
+	// PID, when set, is the server's process: its CPU time and that of all
+	// its descendants is read from /proc before and after the load.
+	PID int
+	// Settle, with PID, waits up to this long before the load for the
+	// server's process tree to go idle (0: start at once).
+	Settle time.Duration
 	// Progress, when set, is called about ten times a second while the
 	// bench runs, and once more at the end, from one goroutine.
 	Progress func(Progress)
@@ -89,6 +116,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RunTimeout == 0 {
 		o.RunTimeout = 10 * time.Second
 	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 1024
+	}
 	switch {
 	case o.Runs < 0:
 		return o, fmt.Errorf("--runs must be positive, got %d", o.Runs)
@@ -100,6 +130,20 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("--duration must be positive, got %s", o.Duration)
 	case o.RunTimeout < 0:
 		return o, fmt.Errorf("run timeout must be positive, got %s", o.RunTimeout)
+	case o.Pace < 0:
+		return o, fmt.Errorf("--pace must not be negative, got %v", o.Pace)
+	case o.Pace > 0 && o.Rate > 0:
+		return o, errors.New("--rate paces the closed loop's lanes and --pace is the open loop: give one of them")
+	case o.Pace > 0 && o.Mode == ModeThread:
+		return o, errors.New("--pace works with --mode create, wait or stream: a thread takes one run at a time, so thread mode needs the closed loop")
+	case o.MaxInFlight < 0 || o.MaxInFlight > 65536:
+		return o, fmt.Errorf("--max-in-flight must be between 1 and 65536, got %d", o.MaxInFlight)
+	case o.Settle < 0:
+		return o, fmt.Errorf("--settle must not be negative, got %s", o.Settle)
+	case o.Settle > 0 && o.PID == 0:
+		return o, errors.New("--settle waits for the server given by --pid to go idle: give --pid too")
+	case o.PID < 0:
+		return o, fmt.Errorf("--pid must be a process ID, got %d", o.PID)
 	}
 	switch o.Mode {
 	case ModeCreate, ModeWait, ModeStream, ModeThread:
@@ -136,6 +180,9 @@ type CLI struct {
 	// Local starts the in-process hooklab loaded when Options.URL is "":
 	// its URL, a description, and how to stop it.
 	Local func() (url, label string, stop func(context.Context) error, err error)
+	// Ceiling, when set, serves the ceiling server on this loopback
+	// address until ctx ends, instead of running a bench.
+	Ceiling string
 }
 
 // ErrUsage marks an error in the options (exit code 2).
@@ -144,6 +191,9 @@ var ErrUsage = errors.New("usage")
 // Run runs the bench and prints its result. ok is false when a run failed
 // or a webhook is missing. An error wrapping ErrUsage is a bad option.
 func (c CLI) Run(ctx context.Context, stdout, stderr io.Writer) (ok bool, err error) {
+	if c.Ceiling != "" {
+		return true, serveCeilingCommand(ctx, c.Ceiling, stderr)
+	}
 	o, err := c.Options.withDefaults()
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrUsage, err)
@@ -174,6 +224,13 @@ func (c CLI) Run(ctx context.Context, stdout, stderr io.Writer) (ok bool, err er
 		}
 		defer pprof.StopCPUProfile()
 	}
+
+	if o.PID > 0 {
+		if _, err := ReadTreeCPU(o.PID); err != nil {
+			return false, fmt.Errorf("%w: %w", ErrUsage, err)
+		}
+	}
+
 	var bar *progressLine
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		bar = newProgressLine(stderr)
@@ -199,4 +256,19 @@ func (c CLI) Run(ctx context.Context, stdout, stderr io.Writer) (ok bool, err er
 		res.WriteText(stdout)
 	}
 	return res.OK(), nil
+}
+
+// serveCeilingCommand is `hooklab bench --serve-ceiling ADDR`. The ceiling
+// POSTs to any URL it is given, so it listens on loopback only.
+func serveCeilingCommand(ctx context.Context, addr string, stderr io.Writer) error {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return fmt.Errorf("%w: --serve-ceiling must be a loopback address such as 127.0.0.1:2025 (the ceiling POSTs to any webhook URL it is given), got %q", ErrUsage, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "hooklab bench: ceiling server on http://%s (POST /runs, GET /ok) until interrupted\n", ln.Addr())
+	return ServeCeiling(ctx, ln)
 }

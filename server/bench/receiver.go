@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +26,8 @@ type arrival struct {
 type receiver struct {
 	srv  *http.Server
 	ln   net.Listener
-	base string // http://127.0.0.1:port/hook
+	base string       // http://127.0.0.1:port/hook
+	last atomic.Int64 // when the last webhook arrived (Unix ns)
 
 	mu      sync.Mutex
 	waiting map[uint64]chan arrival // tickets a lane is waiting for
@@ -86,6 +89,7 @@ type webhookFields struct {
 // ServeHTTP implements http.Handler: record, match, answer 200.
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	at := time.Now()
+	r.last.Store(at.UnixNano())
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 8<<20))
 	n, err := strconv.ParseUint(req.URL.Query().Get("n"), 10, 64)
 	if err != nil {
@@ -129,6 +133,28 @@ func (r *receiver) counts() (dup, late, unknown int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.dup, r.late, r.unknown
+}
+
+// drain keeps the receiver answering until no webhook has arrived for
+// quiet, or for at most limit: after a stop that cut runs off in flight,
+// their webhooks are still on the way, and a refused connection would make
+// the server retry them during whatever is measured next.
+func (r *receiver) drain(ctx context.Context, quiet, limit time.Duration) {
+	start := time.Now()
+	for {
+		since := time.Since(time.Unix(0, max(r.last.Load(), start.UnixNano())))
+		left := limit - time.Since(start)
+		if since >= quiet || left <= 0 {
+			return
+		}
+		t := time.NewTimer(min(quiet-since, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (r *receiver) close() {

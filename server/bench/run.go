@@ -15,15 +15,60 @@ import (
 // loop takes no lock.
 type laneStats struct {
 	created, done, missing, errors, failed, cutOff int
-	createToHook, endToHook, request               []time.Duration
+	createToHook, endToHook, request, startLag     []time.Duration
 	statuses                                       map[string]int
 	firstErr                                       string
+}
+
+// outcome is how one run went.
+type outcome struct {
+	err       error         // the request did not create a run
+	created   bool          // the server accepted the run
+	cutOff    bool          // the bench stopped while the run was in flight
+	missing   bool          // created, but no webhook within the run timeout
+	request   time.Duration // request start to answer read
+	hook      *arrival      // its webhook, when the bench's receiver saw it
+	createdAt time.Time     // request start
+}
+
+// add records o in st.
+func (st *laneStats) add(o outcome) {
+	if !o.createdAt.IsZero() {
+		st.request = append(st.request, o.request)
+	}
+	if o.created {
+		st.created++
+	}
+	switch {
+	case o.err != nil:
+		st.errors++
+		if st.firstErr == "" {
+			st.firstErr = o.err.Error()
+		}
+	case o.cutOff:
+		st.cutOff++
+	case o.missing:
+		st.missing++
+	default:
+		st.done++
+		if a := o.hook; a != nil {
+			st.createToHook = append(st.createToHook, a.at.Sub(o.createdAt))
+			if !a.endedAt.IsZero() {
+				// Wall clocks: run_ended_at carries no monotonic reading.
+				st.endToHook = append(st.endToHook, a.at.Sub(a.endedAt))
+			}
+			st.statuses[a.status]++
+			if a.status != "success" {
+				st.failed++
+			}
+		}
+	}
 }
 
 // bench is one Run in flight.
 type bench struct {
 	o       Options
-	start   time.Time // when the lanes started; run n is due at start + (n-1)/Rate
+	start   time.Time // when the load started; run n is due at start + (n-1)/rate
 	client  *http.Client
 	rcv     *receiver // nil when webhooks go elsewhere
 	next    atomic.Uint64
@@ -33,8 +78,8 @@ type bench struct {
 }
 
 // Run loads o.URL and reports what it measured. It returns an error only
-// when the bench itself cannot run (bad options, no loopback port); a
-// server that fails is reported in the Result.
+// when the bench itself cannot run (bad options, no loopback port, no
+// process o.PID); a server that fails is reported in the Result.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -53,19 +98,45 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer b.rcv.close()
 	}
 
+	var settled time.Duration
+	var quiet bool
+	if o.PID > 0 && o.Settle > 0 {
+		if settled, quiet, err = settle(ctx, o.PID, o.Settle); err != nil {
+			return nil, err
+		}
+	}
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
-	start := time.Now()
-	b.start = start
-	stats := make([]laneStats, o.Concurrency)
-	var wg sync.WaitGroup
-	for i := range stats {
-		wg.Go(func() { b.lane(runCtx, i, &stats[i]) })
+	// The measured window: from the first start to the last run's end.
+	w, err := startWindow(o.PID)
+	if err != nil {
+		return nil, err
 	}
-	stopProgress := b.reportProgress(start)
-	wg.Wait()
-	wall := time.Since(start)
+	b.start = w.start
+	stopProgress := b.reportProgress(w.start)
+	var stats []laneStats
+	var sched schedStats
+	if o.Pace > 0 {
+		stats, sched = b.paced(runCtx)
+	} else {
+		stats = make([]laneStats, o.Concurrency)
+		var wg sync.WaitGroup
+		for i := range stats {
+			wg.Go(func() { b.lane(runCtx, i, &stats[i]) })
+		}
+		wg.Wait()
+	}
+	w.stop()
 	stopProgress()
+	if b.rcv != nil && ctx.Err() == nil {
+		cut := 0
+		for _, l := range stats {
+			cut += l.cutOff
+		}
+		if cut > 0 {
+			b.rcv.drain(ctx, 200*time.Millisecond, 2*time.Second) // counted late, not refused
+		}
+	}
 
 	stoppedBy := "runs"
 	switch {
@@ -74,28 +145,40 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case runCtx.Err() != nil:
 		stoppedBy = "duration"
 	}
-	return b.result(stats, wall, stoppedBy), nil
+	r := b.result(stats, w.wall, stoppedBy)
+	r.addSchedule(o, sched)
+	w.addTo(r)
+	if o.Settle > 0 {
+		s := settled.Seconds()
+		r.SettledS, r.Settled = &s, &quiet
+	}
+	return r, nil
 }
 
 // newClient is one client for every lane: keep-alive, enough idle
 // connections that no lane ever re-dials, and no proxy from the
 // environment (the target is usually loopback).
 func newClient(o Options) *http.Client {
+	idle := 2 * o.Concurrency
+	if o.Pace > 0 {
+		idle = min(o.MaxInFlight, 256)
+	}
 	t := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        2 * o.Concurrency,
-		MaxIdleConnsPerHost: 2 * o.Concurrency,
+		MaxIdleConns:        idle,
+		MaxIdleConnsPerHost: idle,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   false,
 	}
 	return &http.Client{Transport: t, Timeout: o.RunTimeout}
 }
 
-// pace waits until run n is due under --rate. Latency is measured from the
-// actual start, so a server that falls behind shows as a lower achieved rate.
-func (b *bench) pace(ctx context.Context, n uint64) bool {
+// pace waits until run n is due under --rate and returns when it was due
+// (zero without --rate). Latency is measured from the actual start, so a
+// server that falls behind shows as a lower achieved rate.
+func (b *bench) pace(ctx context.Context, n uint64) (time.Time, bool) {
 	if b.o.Rate <= 0 {
-		return true
+		return time.Time{}, true
 	}
 	due := b.start.Add(time.Duration(float64(n-1) / b.o.Rate * float64(time.Second)))
 	if d := time.Until(due); d > 0 {
@@ -104,10 +187,10 @@ func (b *bench) pace(ctx context.Context, n uint64) bool {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return false
+			return due, false
 		}
 	}
-	return true
+	return due, true
 }
 
 // lane keeps one run outstanding until the runs or the time run out.
@@ -117,87 +200,105 @@ func (b *bench) lane(ctx context.Context, i int, st *laneStats) {
 	if b.o.Mode == ModeThread {
 		id, err := b.createThread(ctx)
 		if err != nil {
-			b.fail(ctx, st, err)
+			b.record(st, outcome{err: err})
+			b.pause(ctx)
 			return
 		}
 		threadID = id
 	}
 	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for ctx.Err() == nil {
 		n := b.next.Add(1)
 		if n > uint64(b.o.Runs) {
 			return
 		}
-		if !b.pace(ctx, n) {
+		due, ok := b.pace(ctx, n)
+		if !ok {
 			st.cutOff++
 			return
 		}
-		hook := b.o.Webhook
-		var wait <-chan arrival
-		if b.rcv != nil {
-			hook = b.rcv.url(i, n)
-			wait = b.rcv.expect(n)
+		if !due.IsZero() {
+			st.startLag = append(st.startLag, time.Since(due))
 		}
-		start := time.Now()
-		err := b.send(ctx, threadID, hook)
-		st.request = append(st.request, time.Since(start))
-		if err != nil {
-			if b.rcv != nil {
-				b.rcv.forget(n)
-			}
-			if ctx.Err() != nil {
-				st.cutOff++
-				return
-			}
-			b.fail(ctx, st, err)
-			continue
-		}
-		st.created++
-		if b.rcv == nil {
-			st.done++
-			b.done.Add(1)
-			continue
-		}
-		if timer == nil {
-			timer = time.NewTimer(b.o.RunTimeout)
-			defer timer.Stop()
-		} else {
-			timer.Reset(b.o.RunTimeout)
-		}
-		select {
-		case a := <-wait:
-			st.done++
-			b.done.Add(1)
-			st.createToHook = append(st.createToHook, a.at.Sub(start))
-			if !a.endedAt.IsZero() {
-				// Wall clocks: run_ended_at carries no monotonic reading.
-				st.endToHook = append(st.endToHook, a.at.Sub(a.endedAt))
-			}
-			st.statuses[a.status]++
-			if a.status != "success" {
-				st.failed++
-			}
-		case <-timer.C:
-			b.rcv.forget(n)
-			st.missing++
-			b.missing.Add(1)
-		case <-ctx.Done():
-			b.rcv.forget(n)
-			st.cutOff++
+		o := b.one(ctx, i, n, threadID, &timer)
+		b.record(st, o)
+		if o.cutOff {
 			return
+		}
+		if o.err != nil {
+			b.pause(ctx)
 		}
 	}
 }
 
-// fail counts a request that did not create a run.
-func (b *bench) fail(ctx context.Context, st *laneStats, err error) {
-	st.errors++
-	b.errs.Add(1)
-	if st.firstErr == "" {
-		st.firstErr = err.Error()
+// one creates run n and waits for its webhook. timer is reused across
+// calls; one makes it when nil.
+func (b *bench) one(ctx context.Context, lane int, n uint64, threadID string, timer **time.Timer) outcome {
+	hook := b.o.Webhook
+	var wait <-chan arrival
+	if b.rcv != nil {
+		hook = b.rcv.url(lane, n)
+		wait = b.rcv.expect(n)
 	}
-	// A refused connection fails in microseconds: pause a little so a dead
-	// target costs --runs quick errors, not a spinning CPU.
+	start := time.Now()
+	err := b.send(ctx, threadID, hook)
+	o := outcome{request: time.Since(start), createdAt: start}
+	if err != nil {
+		if b.rcv != nil {
+			b.rcv.forget(n)
+		}
+		if ctx.Err() != nil {
+			o.cutOff = true
+		} else {
+			o.err = err
+		}
+		return o
+	}
+	o.created = true
+	if b.rcv == nil {
+		return o // created is all the bench can see
+	}
+	if *timer == nil {
+		*timer = time.NewTimer(b.o.RunTimeout)
+	} else {
+		(*timer).Reset(b.o.RunTimeout)
+	}
+	select {
+	case a := <-wait:
+		o.hook = &a
+	case <-(*timer).C:
+		b.rcv.forget(n)
+		o.missing = true
+	case <-ctx.Done():
+		b.rcv.forget(n)
+		o.cutOff = true
+	}
+	return o
+}
+
+// record adds o to st and to the live counts that progress reports read.
+func (b *bench) record(st *laneStats, o outcome) {
+	st.add(o)
+	switch {
+	case o.err != nil:
+		b.errs.Add(1)
+	case o.cutOff:
+	case o.missing:
+		b.missing.Add(1)
+	default:
+		b.done.Add(1)
+	}
+}
+
+// pause follows a failed request: a refused connection fails in
+// microseconds, so a lane pauses a little and a dead target costs --runs
+// quick errors, not a spinning CPU.
+func (b *bench) pause(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(time.Millisecond):

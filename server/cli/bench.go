@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,12 +29,15 @@ func benchCommand(o *Options) *cobra.Command {
 			"with a file store in a temporary directory. Exit 1 when a run fails or a webhook is missing.",
 		Args: noArgs("bench takes only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c.Pace > 0 && cmd.Flags().Changed("concurrency") {
+				return usagef("hooklab bench: --concurrency sets the closed loop's lanes; the open loop of --pace is bounded by --max-in-flight instead")
+			}
 			c.Mode = bench.Mode(mode)
 			c.Local = func() (string, string, func(context.Context) error, error) { return localHooklab(o) }
 			ok, err := c.Run(cmd.Context(), o.Stdout, o.Stderr)
 			switch {
 			case errors.Is(err, bench.ErrUsage):
-				return usagef("hooklab bench: %v", errors.Unwrap(err))
+				return usagef("hooklab bench: %s", strings.TrimPrefix(err.Error(), bench.ErrUsage.Error()+": "))
 			case err != nil:
 				return failed(fmt.Errorf("hooklab bench: %w", err))
 			case !ok:
@@ -52,6 +56,11 @@ func benchCommand(o *Options) *cobra.Command {
 	fl.StringVar(&c.Webhook, "webhook", "", "webhook URL to send runs to (default: the bench's own loopback receiver; another receiver means webhook figures are not measured)")
 	fl.StringVar(&c.Assistant, "assistant", "agent", "assistant id or graph id")
 	fl.DurationVar(&c.RunTimeout, "run-timeout", 10*time.Second, "wait this long for one run's webhook before counting it missing")
+	fl.Float64Var(&c.Pace, "pace", 0, "open loop: start this many runs per second whatever is outstanding, each waiting for its own webhook (instead of --concurrency lanes)")
+	fl.IntVar(&c.MaxInFlight, "max-in-flight", 1024, "with --pace: at most this many runs outstanding (a start past it waits, and is counted as held)")
+	fl.IntVar(&c.PID, "pid", 0, "the server's process ID: report its CPU time per run (the process and all its descendants, from /proc)")
+	fl.DurationVar(&c.Settle, "settle", 0, "with --pid: first wait up to this long for the server to go idle (under 10% of a core), so work left from an earlier load is not counted")
+	fl.StringVar(&c.Ceiling, "serve-ceiling", "", "instead of a bench, serve the ceiling server on this loopback address (e.g. 127.0.0.1:2025) until interrupted: POST /runs answers a canned run and POSTs a canned 1 KB webhook")
 	fl.BoolVar(&c.JSON, "json", false, "print the result as one JSON object")
 	fl.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the bench (client and, when in-process, server) to this file")
 	return cmd

@@ -183,3 +183,26 @@ func TestRatePacesStarts(t *testing.T) {
 		t.Fatalf("rate %v, achieved %.0f runs/s: not paced", r.Rate, r.RunsPerS)
 	}
 }
+
+func TestPacedUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pace", "50", "--concurrency", "4"}, "--max-in-flight"},
+		{[]string{"--pace", "50", "--rate", "50"}, "--rate"},
+		{[]string{"--pace", "50", "--mode", "thread"}, "thread"},
+		{[]string{"--pace", "-1"}, "--pace"},
+		{[]string{"--pace", "50", "--max-in-flight", "-3"}, "--max-in-flight"},
+		{[]string{"--settle", "2s"}, "--pid"},
+		{[]string{"--pid", "-4"}, "--pid"},
+		{[]string{"--pid", "2147483646", "--url", "http://127.0.0.1:9"}, "--pid"},
+		{[]string{"--serve-ceiling", "0.0.0.0:0"}, "loopback"},
+		{[]string{"--serve-ceiling", "127.0.0.1"}, "loopback"},
+	} {
+		code, _, errs := command(t, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", c.args, code, errs, c.want)
+		}
+	}
+}
