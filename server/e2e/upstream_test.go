@@ -152,6 +152,8 @@ func TestE2EUpstream(t *testing.T) {
 		}
 	}
 
+	checkRefusedForwardsNothing(t, p.URL)
+
 	// SIGTERM: hooklab stops its child's whole process group.
 	pgid := health.Upstream.PID
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -258,4 +260,64 @@ func (r *runReceiver) wait(t *testing.T, runID string, n int) []hook {
 	}
 	t.Fatalf("run %s: fewer than %d webhook requests", runID, n)
 	return nil
+}
+
+// threadIDs lists the upstream's threads, through hooklab.
+func threadIDs(t *testing.T, base string) map[string]bool {
+	t.Helper()
+	var ts []struct {
+		ThreadID string `json:"thread_id"`
+	}
+	if err := json.Unmarshal(postJSON(t, base+"/threads/search", map[string]any{"limit": 1000}), &ts); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, th := range ts {
+		out[th.ThreadID] = true
+	}
+	return out
+}
+
+// checkRefusedForwardsNothing: a webhook URL the policy refuses (a cloud
+// metadata address, refused whatever the config says) gets 422 on every
+// kind of run-creating route, and the upstream creates nothing: no run on
+// the thread, no new thread.
+func checkRefusedForwardsNothing(t *testing.T, base string) {
+	t.Helper()
+	var th struct {
+		ThreadID string `json:"thread_id"`
+	}
+	json.Unmarshal(postJSON(t, base+"/threads", map[string]any{}), &th)
+	before := threadIDs(t, base)
+	refused := "http://169.254.169.254/hook"
+	for _, path := range []string{"/threads/" + th.ThreadID + "/runs", "/threads/" + th.ThreadID + "/runs/wait", "/runs", "/runs/wait", "/runs/stream"} {
+		b, _ := json.Marshal(map[string]any{"assistant_id": "agent", "input": map[string]any{"messages": []any{}}, "webhook": refused})
+		resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct {
+			Detail string `json:"detail"`
+		}
+		json.Unmarshal(out, &e)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(e.Detail, "169.254.169.254") {
+			t.Errorf("POST %s with a refused webhook: %d %s, want 422 naming the address", path, resp.StatusCode, out)
+		}
+	}
+	resp, err := http.Get(base + "/threads/" + th.ThreadID + "/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(bytes.TrimSpace(runs)) != "[]" {
+		t.Errorf("the upstream has runs on the thread after refusals: %d %s", resp.StatusCode, runs)
+	}
+	for id := range threadIDs(t, base) {
+		if !before[id] {
+			t.Errorf("a refused stateless run created thread %s upstream", id)
+		}
+	}
 }
