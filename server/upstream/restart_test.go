@@ -25,7 +25,7 @@ type side struct {
 	store *store.Store
 	snd   *sender.Sender
 	srv   *httptest.Server
-	stop  func()
+	stop  func(graceful bool)
 }
 
 func openSide(t testing.TB, path, upstreamURL string, rt *config.Runtime, opts ...func(*Options)) *side {
@@ -52,11 +52,14 @@ func openSide(t testing.TB, path, upstreamURL string, rt *config.Runtime, opts .
 	srv := httptest.NewServer(up)
 	sd := &side{URL: srv.URL, up: up, store: st, snd: snd, srv: srv}
 	done := false
-	sd.stop = func() {
+	sd.stop = func(graceful bool) {
 		if done {
 			return
 		}
 		done = true
+		if graceful { // as App.Close: the observers first, the store last
+			up.Close()
+		}
 		srv.CloseClientConnections()
 		srv.Close()
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -67,7 +70,7 @@ func openSide(t testing.TB, path, upstreamURL string, rt *config.Runtime, opts .
 		cancel()
 		h.Close()
 	}
-	t.Cleanup(sd.stop)
+	t.Cleanup(func() { sd.stop(true) })
 	if err := up.WaitReady(context.Background(), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +81,7 @@ func openSide(t testing.TB, path, upstreamURL string, rt *config.Runtime, opts .
 // and the store is closed before the observers end, so whatever they do
 // afterwards never reaches the disk (and the sender is closed first, so
 // no webhook leaves either).
-func (sd *side) kill() { sd.stop() }
+func (sd *side) kill() { sd.stop(false) }
 
 // never is a poll schedule that does not poll: a side that must not see
 // its runs end.
@@ -362,5 +365,49 @@ func TestResumeAfterHandOff(t *testing.T) {
 	}
 	if ds, err := b.store.Deliveries(context.Background(), deliveriesFor(rid)); err != nil || len(ds) != 1 {
 		t.Errorf("deliveries after the restart: %d (%v), want 1", len(ds), err)
+	}
+}
+
+// TestResumeAfterStop: a hooklab stopped the ordinary way while a run is
+// going reports nothing lost and keeps the run's record; the next start
+// observes the run to its end and sends its webhook once.
+func TestResumeAfterStop(t *testing.T) {
+	js := sharedJSServer(t)
+	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
+	recv := newReceiver(t)
+	path := filepath.Join(t.TempDir(), "hooklab.db")
+	a := openSide(t, path, js.URL, rt)
+	tid, rid := create(t, a.URL, "/threads/"+newThread(t, a.URL)+"/runs", sleepy(2000, "", recv.URL+"/stopped"))
+	waitJournal(t, a.store, "saw the run running", func(j map[string]record) bool { return !j[rid].SawRunning.IsZero() })
+	a.up.Close()
+	if j := journalled(t, a.store); len(j) != 1 || j[rid].ThreadID != tid {
+		t.Fatalf("journal after Close: %+v, want the run's record", j)
+	}
+	evs, err := a.store.Events(context.Background(), store.Query{Kinds: []hub.Kind{hub.KindRun}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		var ri hub.RunInfo
+		if e.Decode(&ri) == nil && ri.RunID == rid && ri.Status == "lost" {
+			t.Errorf("the run was reported lost at a stop: %+v", ri)
+		}
+	}
+	a.stop(true)
+	if _, r := runObj(t, js.URL, tid, rid); r.Status != "running" {
+		t.Fatalf("the run is %q after the stop: the test proves nothing", r.Status)
+	}
+	b := openSide(t, path, js.URL, rt)
+	if n, err := b.up.Resume(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Resume: %d, %v; want 1", n, err)
+	}
+	h := recv.waitRun(t, rid, 1, 20*time.Second)[0]
+	if h.Body["status"] != "success" || lastMessage(h.Body["values"]) != "review saw: while away" {
+		t.Errorf("webhook status %v values %v", h.Body["status"], h.Body["values"])
+	}
+	waitJournal(t, b.store, "emptied", func(j map[string]record) bool { return len(j) == 0 })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(recv.forRun(rid)); n != 1 {
+		t.Errorf("%d webhooks, want 1", n)
 	}
 }
