@@ -37,12 +37,7 @@ type record struct {
 	SawRunning time.Time        `json:"saw_running,omitzero"` // first poll that saw it running
 	ErrHint    *sender.RunError `json:"error_hint,omitempty"` // from a relayed answer
 	Last       *runObject       `json:"last_seen,omitempty"`  // the newest Run object read
-	Resumes    int              `json:"resumes,omitempty"`    // times a start took it up
-	Saved      time.Time        `json:"saved_at"`             // when this version was written
-	Version    int              `json:"v"`                    // recordVersion
 }
-
-const recordVersion = 1
 
 // record snapshots what the watch knows; the caller holds no lock.
 func (w *watch) record() record {
@@ -52,7 +47,6 @@ func (w *watch) record() record {
 		Upstream: w.u.label, RunID: w.spec.runID, ThreadID: w.threadID, Webhook: w.spec.req.webhook,
 		Stateless: w.spec.req.stateless, ForcedKeep: w.spec.req.forcedKeep, CronID: w.spec.cronID,
 		Intent: w.intent, At: w.spec.at, SawRunning: w.sawRunning, ErrHint: w.errHint, Last: w.last,
-		Resumes: w.spec.resumes, Saved: w.u.o.Now(), Version: recordVersion,
 	}
 }
 
@@ -150,9 +144,8 @@ func (u *Upstream) Resume(ctx context.Context) (int, error) {
 func (r record) spec() watchSpec {
 	return watchSpec{
 		runID: r.RunID, threadID: r.ThreadID, cronID: r.CronID, at: r.At, run: r.Last,
-		req:     runReq{webhook: r.Webhook, stateless: r.Stateless, forcedKeep: r.ForcedKeep},
-		header:  http.Header{},
-		prior:   &r,
-		resumes: r.Resumes + 1,
+		req:    runReq{webhook: r.Webhook, stateless: r.Stateless, forcedKeep: r.ForcedKeep},
+		header: http.Header{},
+		prior:  &r,
 	}
 }

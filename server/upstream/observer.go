@@ -20,7 +20,6 @@ type watchSpec struct {
 	at       time.Time   // when the creating request arrived
 	run      *runObject  // the Run object the create answered with, if any
 	prior    *record     // what an earlier hooklab journalled, for a resumed watch
-	resumes  int         // how many starts took the watch up again
 }
 
 // watch observes one run until it ends, then sends its webhook once.
