@@ -430,3 +430,51 @@ func TestResumeAfterStop(t *testing.T) {
 		t.Errorf("%d webhooks, want 1", n)
 	}
 }
+
+// TestResumeRunGoneUpstream: a run whose thread was deleted upstream while
+// hooklab was down is reported, with the reason, and nothing is sent; its
+// record goes.
+func TestResumeRunGoneUpstream(t *testing.T) {
+	js := sharedJSServer(t)
+	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
+	recv := newReceiver(t)
+	path := filepath.Join(t.TempDir(), "hooklab.db")
+	a := openSide(t, path, js.URL, rt, func(o *Options) { o.Poll = never })
+	tid, rid := create(t, a.URL, "/threads/"+newThread(t, a.URL)+"/runs", sleepy(20000, "", recv.URL+"/gone"))
+	waitJournal(t, a.store, "held the run", func(j map[string]record) bool { return j[rid].RunID == rid })
+	a.kill()
+	waitRunning(t, js.URL, tid, rid)
+	post(t, js.URL+"/threads/"+tid+"/runs/"+rid+"/cancel?action=interrupt", ``) // frees the shared server's worker
+	req, _ := http.NewRequest(http.MethodDelete, js.URL+"/threads/"+tid, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code, _ := runObj(t, js.URL, tid, rid); code != 404 {
+		t.Fatalf("the run is still there upstream (%d) after its thread was deleted: the test proves nothing", code)
+	}
+	b := openSide(t, path, js.URL, rt)
+	if n, err := b.up.Resume(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Resume: %d, %v; want 1", n, err)
+	}
+	waitJournal(t, b.store, "emptied", func(j map[string]record) bool { return len(j) == 0 })
+	evs, err := b.store.Events(context.Background(), store.Query{Kinds: []hub.Kind{hub.KindRun}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last hub.RunInfo
+	for _, e := range evs {
+		var ri hub.RunInfo
+		if e.Decode(&ri) == nil && ri.RunID == rid {
+			last = ri
+		}
+	}
+	if !strings.Contains(last.Error, "deleted upstream") {
+		t.Errorf("last run event %+v, want the reason (deleted upstream)", last)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(recv.forRun(rid)); n != 0 {
+		t.Errorf("%d webhooks for a run deleted upstream, want 0", n)
+	}
+}
