@@ -203,6 +203,7 @@ func sleepy(ms int, extra, hook string) string {
 // with the right status and values and the upstream's own end time,
 // deletes the kept thread, and leaves nothing journalled.
 func TestResumeAfterKill(t *testing.T) {
+	t.Parallel() // each has its own store and receiver; the JS server is shared
 	js := sharedJSServer(t)
 	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
 	recv := newReceiver(t)
@@ -290,6 +291,7 @@ func TestResumeAfterKill(t *testing.T) {
 // starts again before it ends; it observes the run to its end and sends
 // the webhook once.
 func TestResumeStillRunning(t *testing.T) {
+	t.Parallel() // each has its own store and receiver; the JS server is shared
 	js := sharedJSServer(t)
 	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
 	recv := newReceiver(t)
@@ -339,6 +341,7 @@ func (d *diesAfterSend) Send(ctx context.Context, j sender.Job) (string, error) 
 // start finds the delivery in the store and does not send again; it only
 // deletes the thread and the record.
 func TestResumeAfterHandOff(t *testing.T) {
+	t.Parallel() // each has its own store and receiver; the JS server is shared
 	js := sharedJSServer(t)
 	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
 	recv := newReceiver(t)
@@ -391,6 +394,7 @@ func TestResumeAfterHandOff(t *testing.T) {
 // going reports nothing lost and keeps the run's record; the next start
 // observes the run to its end and sends its webhook once.
 func TestResumeAfterStop(t *testing.T) {
+	t.Parallel() // each has its own store and receiver; the JS server is shared
 	js := sharedJSServer(t)
 	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
 	recv := newReceiver(t)
@@ -435,6 +439,7 @@ func TestResumeAfterStop(t *testing.T) {
 // hooklab was down is reported, with the reason, and nothing is sent; its
 // record goes.
 func TestResumeRunGoneUpstream(t *testing.T) {
+	t.Parallel() // each has its own store and receiver; the JS server is shared
 	js := sharedJSServer(t)
 	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
 	recv := newReceiver(t)
