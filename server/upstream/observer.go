@@ -44,6 +44,7 @@ type watch struct {
 	downSince  time.Time
 	finished   bool
 	searches   int
+	refusals   int // answers 401 or 403 in a row
 
 	jmu          sync.Mutex // orders the writes of the run's record
 	unjournalled bool       // the record was deleted: write no more
@@ -309,12 +310,22 @@ func (w *watch) step() bool {
 	if code == http.StatusNotFound {
 		return w.finish(nil, "", nil)
 	}
+	if code == http.StatusUnauthorized || code == http.StatusForbidden {
+		w.mu.Lock()
+		w.refusals++
+		n := w.refusals
+		w.mu.Unlock()
+		if n >= 3 {
+			w.lose(fmt.Sprintf("the upstream refuses hooklab's calls about the run (HTTP %d); the creating request's credentials are never stored, so after a restart the run is asked about with none", code))
+			return true
+		}
+	}
 	if code != http.StatusOK {
 		return false
 	}
 	epoch := w.u.outageCount()
 	w.mu.Lock()
-	w.downSince = time.Time{}
+	w.downSince, w.refusals = time.Time{}, 0
 	prev := w.lastStatus
 	restarted := epoch != w.epoch
 	w.epoch = epoch

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -481,5 +483,54 @@ func TestResumeRunGoneUpstream(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(recv.forRun(rid)); n != 0 {
 		t.Errorf("%d webhooks for a run deleted upstream, want 0", n)
+	}
+}
+
+// TestResumeWithoutCredentials: an upstream that wants credentials (a
+// deployment) refuses a resumed observer, which has none: the run is
+// reported lost with the reason, not polled until the run timeout, and its
+// record goes.
+func TestResumeWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	js := sharedJSServer(t)
+	target, _ := url.Parse(js.URL)
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
+	guard := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ok" && r.URL.Path != "/info" && r.Header.Get("Authorization") != "Bearer sekrit" {
+			http.Error(w, `{"detail":"credentials required"}`, http.StatusUnauthorized)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(guard.Close)
+	rt := loadRuntime(t, filepath.Join("testdata", "js", "langgraph.json"))
+	recv := newReceiver(t)
+	path := filepath.Join(t.TempDir(), "hooklab.db")
+	a := openSide(t, path, guard.URL, rt, func(o *Options) { o.Poll = never })
+	tid, rid := create(t, a.URL, "/threads/"+newThread(t, js.URL)+"/runs", sleepy(300, "", recv.URL+"/creds"), "Authorization", "Bearer sekrit")
+	waitJournal(t, a.store, "held the run", func(j map[string]record) bool { return j[rid].RunID == rid })
+	a.kill()
+	waitEnded(t, js.URL, tid, rid)
+	b := openSide(t, path, guard.URL, rt)
+	if n, err := b.up.Resume(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Resume: %d, %v; want 1", n, err)
+	}
+	waitJournal(t, b.store, "emptied", func(j map[string]record) bool { return len(j) == 0 })
+	evs, err := b.store.Events(context.Background(), store.Query{Kinds: []hub.Kind{hub.KindRun}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last hub.RunInfo
+	for _, e := range evs {
+		var ri hub.RunInfo
+		if e.Decode(&ri) == nil && ri.RunID == rid {
+			last = ri
+		}
+	}
+	if last.Status != "lost" || !strings.Contains(last.Error, "HTTP 401") {
+		t.Errorf("last run event %+v, want lost, naming the refusal", last)
+	}
+	if n := len(recv.forRun(rid)); n != 0 {
+		t.Errorf("%d webhooks, want 0", n)
 	}
 }
