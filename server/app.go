@@ -219,6 +219,13 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Sender.Start(ctx); err != nil {
 		return fmt.Errorf("resuming deliveries: %w", err)
 	}
+	if u := a.Server.Upstream(); u != nil {
+		// After the sender's own resume: a run it already has a delivery
+		// for is not sent again.
+		if _, err := u.Resume(ctx); err != nil {
+			return fmt.Errorf("resuming upstream runs: %w", err)
+		}
+	}
 	a.Server.Start()
 	f := a.cfg.Runtime.File
 	if a.cfg.WatchEvery > 0 && f != nil && !f.Embedded && f.Path != "" {

@@ -117,6 +117,9 @@ func New(o Options) (*Server, error) {
 		}
 		if o.Store != nil {
 			uo.Recorder = o.Store
+			if o.Store.Path() != ":memory:" {
+				uo.Journal = o.Store // observations outlive the process
+			}
 		}
 		if s.up, err = upstream.New(uo); err != nil {
 			return nil, err
@@ -174,7 +177,8 @@ func (s *Server) Close(ctx context.Context) error {
 		s.stop()
 	}
 	if s.up != nil {
-		// Runs still observed are reported lost; nothing is sent for them.
+		// Runs still observed stay journalled for the next start (with
+		// an in-memory store they are reported lost).
 		return s.up.Close()
 	}
 	return s.eng.Close(ctx)

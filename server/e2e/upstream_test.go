@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"hooklab/server/store"
 )
 
 // The upstream-mode check: the built binary, started as
@@ -152,6 +154,8 @@ func TestE2EUpstream(t *testing.T) {
 		}
 	}
 
+	checkRefusedForwardsNothing(t, p.URL)
+
 	// SIGTERM: hooklab stops its child's whole process group.
 	pgid := health.Upstream.PID
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -258,4 +262,254 @@ func (r *runReceiver) wait(t *testing.T, runID string, n int) []hook {
 	}
 	t.Fatalf("run %s: fewer than %d webhook requests", runID, n)
 	return nil
+}
+
+// threadIDs lists the upstream's threads, through hooklab.
+func threadIDs(t *testing.T, base string) map[string]bool {
+	t.Helper()
+	var ts []struct {
+		ThreadID string `json:"thread_id"`
+	}
+	if err := json.Unmarshal(postJSON(t, base+"/threads/search", map[string]any{"limit": 1000}), &ts); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, th := range ts {
+		out[th.ThreadID] = true
+	}
+	return out
+}
+
+// checkRefusedForwardsNothing: a webhook URL the policy refuses (a cloud
+// metadata address, refused whatever the config says) gets 422 on every
+// kind of run-creating route, and the upstream creates nothing: no run on
+// the thread, no new thread.
+func checkRefusedForwardsNothing(t *testing.T, base string) {
+	t.Helper()
+	var th struct {
+		ThreadID string `json:"thread_id"`
+	}
+	json.Unmarshal(postJSON(t, base+"/threads", map[string]any{}), &th)
+	before := threadIDs(t, base)
+	refused := "http://169.254.169.254/hook"
+	for _, path := range []string{"/threads/" + th.ThreadID + "/runs", "/threads/" + th.ThreadID + "/runs/wait", "/runs", "/runs/wait", "/runs/stream"} {
+		b, _ := json.Marshal(map[string]any{"assistant_id": "agent", "input": map[string]any{"messages": []any{}}, "webhook": refused})
+		resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct {
+			Detail string `json:"detail"`
+		}
+		json.Unmarshal(out, &e)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(e.Detail, "169.254.169.254") {
+			t.Errorf("POST %s with a refused webhook: %d %s, want 422 naming the address", path, resp.StatusCode, out)
+		}
+	}
+	resp, err := http.Get(base + "/threads/" + th.ThreadID + "/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(bytes.TrimSpace(runs)) != "[]" {
+		t.Errorf("the upstream has runs on the thread after refusals: %d %s", resp.StatusCode, runs)
+	}
+	for id := range threadIDs(t, base) {
+		if !before[id] {
+			t.Errorf("a refused stateless run created thread %s upstream", id)
+		}
+	}
+}
+
+// startJSDev starts the real JS dev server on its own, in a process group
+// of its own (stopped at cleanup), so a hooklab in front of it can be
+// killed while it goes on. It returns the server's URL.
+func startJSDev(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("HOOKLAB_SKIP_SDK") == "1" {
+		t.Skip("HOOKLAB_SKIP_SDK=1")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node is not installed: the upstream test runs the real LangGraph JS dev server (or set HOOKLAB_SKIP_SDK=1)")
+	}
+	js, _ := filepath.Abs(filepath.Join("..", "upstream", "testdata", "js"))
+	ensureJSServer(t, js)
+	work := t.TempDir()
+	for _, f := range []string{"graph.mjs", "langgraph.json"} {
+		b, err := os.ReadFile(filepath.Join(js, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(work, f), b, 0o644)
+	}
+	os.Symlink(filepath.Join(js, "node_modules"), filepath.Join(work, "node_modules"))
+	port := freePort(t)
+	cli := filepath.Join(js, "node_modules", "@langchain", "langgraph-cli", "dist", "cli", "cli.mjs")
+	cmd := exec.Command("node", cli, "dev", "--port", strconv.Itoa(port), "--host", "127.0.0.1", "--no-browser", "--config", "langgraph.json")
+	cmd.Dir = work
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	})
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		if resp, err := http.Get(url + "/ok"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return url
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("the JS dev server exited:\n%s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the JS dev server never answered /ok")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// observations reads the journalled observations from the store file,
+// opened read-only beside the hooklab that owns it (or after it exited).
+func observations(t *testing.T, path string) []store.Record {
+	t.Helper()
+	st, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, err := st.Load(store.Observations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// upstreamRun reads a run straight from the upstream: status and end time.
+func upstreamRun(t *testing.T, base, tid, rid string) (code int, status, updatedAt string) {
+	t.Helper()
+	resp, err := http.Get(base + "/threads/" + tid + "/runs/" + rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status    string `json:"status"`
+		UpdatedAt string `json:"updated_at"`
+	}
+	json.NewDecoder(resp.Body).Decode(&r)
+	return resp.StatusCode, r.Status, r.UpdatedAt
+}
+
+// TestE2EUpstreamKill9Resumes: kill -9 of hooklab while two runs it
+// forwarded are going (one stateless, whose thread it forced to stay);
+// they end upstream while it is dead. Started again on the same store, it
+// sends each webhook once, with the upstream's own end time, deletes the
+// kept thread, and journals nothing more.
+func TestE2EUpstreamKill9Resumes(t *testing.T) {
+	up := startJSDev(t)
+	cfg := filepath.Join(t.TempDir(), "langgraph.json")
+	os.WriteFile(cfg, []byte(`{"graphs": {"agent": "./graph.mjs:graph"}, "webhooks": {"url": {"require_https": false, "disable_loopback": false}}}`), 0o600)
+	storePath := filepath.Join(t.TempDir(), "h.db")
+	rcv := newRunReceiver(t)
+	args := []string{"--store", storePath, "--config", cfg, "--upstream", up}
+	p := startHooklabIn(t, "", 30*time.Second, nil, args...)
+
+	body := func(hook string) map[string]any {
+		return map[string]any{"assistant_id": "agent", "input": map[string]any{"messages": []any{map[string]any{"role": "human", "content": "after kill"}}},
+			"config": map[string]any{"configurable": map[string]any{"agent_sleep_ms": 1500}}, "webhook": rcv.URL + hook}
+	}
+	var th, stateless, threaded struct {
+		ThreadID string `json:"thread_id"`
+		RunID    string `json:"run_id"`
+	}
+	json.Unmarshal(postJSON(t, p.URL+"/threads", map[string]any{}), &th)
+	json.Unmarshal(postJSON(t, p.URL+"/runs", body("/stateless")), &stateless)
+	json.Unmarshal(postJSON(t, p.URL+"/threads/"+th.ThreadID+"/runs", body("/thread")), &threaded)
+	if stateless.RunID == "" || threaded.RunID == "" {
+		t.Fatalf("runs not created: %+v %+v\n%s", stateless, threaded, p.stderrText())
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(observations(t, storePath)) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the two observations were never journalled: %+v", observations(t, storePath))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+
+	ended := map[string]string{}
+	for _, r := range []struct{ tid, rid string }{{stateless.ThreadID, stateless.RunID}, {threaded.ThreadID, threaded.RunID}} {
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			code, status, at := upstreamRun(t, up, r.tid, r.rid)
+			if code == 200 && status != "pending" && status != "running" {
+				ended[r.rid] = at
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %s never ended upstream: %d %s", r.rid, code, status)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if n := rcv.count(stateless.RunID) + rcv.count(threaded.RunID); n != 0 {
+		t.Fatalf("%d webhooks from a killed hooklab", n)
+	}
+
+	p2 := startHooklabIn(t, "", 30*time.Second, nil, args...)
+	for rid, want := range map[string]string{stateless.RunID: "-", threaded.RunID: "review saw: after kill"} {
+		var b struct {
+			Status  string `json:"status"`
+			EndedAt string `json:"run_ended_at"`
+			Values  *struct {
+				Messages []struct {
+					Content any `json:"content"`
+				} `json:"messages"`
+			} `json:"values"`
+		}
+		json.Unmarshal(rcv.wait(t, rid, 1)[0].body, &b)
+		last := "-"
+		if b.Values != nil && len(b.Values.Messages) > 0 {
+			last, _ = b.Values.Messages[len(b.Values.Messages)-1].Content.(string)
+		}
+		got, _ := time.Parse(time.RFC3339Nano, b.EndedAt)
+		upEnd, _ := time.Parse(time.RFC3339Nano, ended[rid])
+		if b.Status != "success" || last != want || !got.Equal(upEnd) {
+			t.Errorf("run %s: status %q, last message %q, run_ended_at %s; want success, %q, the upstream's %s", rid, b.Status, last, b.EndedAt, want, ended[rid])
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		code, _, _ := upstreamRun(t, up, stateless.ThreadID, stateless.RunID)
+		if code == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stateless run's kept thread was not deleted after the restart (GET its run: %d)", code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a settle window for a duplicate that would be a bug
+	for _, rid := range []string{stateless.RunID, threaded.RunID} {
+		if n := rcv.count(rid); n != 1 {
+			t.Errorf("run %s: %d webhooks, want 1", rid, n)
+		}
+	}
+	p2.cmd.Process.Signal(syscall.SIGTERM)
+	<-p2.done
+	if recs := observations(t, storePath); len(recs) != 0 {
+		t.Errorf("still journalled after every run ended: %d records", len(recs))
+	}
 }

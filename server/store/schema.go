@@ -40,6 +40,10 @@ func migrations() []string {
 		// row per namespace and key, parent is the namespace's labels
 		// joined with ".".
 		`CREATE TABLE store_items (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);`,
+		// 4: the runs hooklab observes on an upstream LangGraph server, so
+		// their webhooks survive a restart: one row per run id, parent is
+		// the thread id once known.
+		`CREATE TABLE observations (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);`,
 	}
 }
 
@@ -50,7 +54,7 @@ func schemaVersion() int { return len(migrations()) }
 // ever put into SQL text.
 func knownTable(t Table) bool {
 	switch t {
-	case Assistants, Threads, Runs, Crons, StoreItems:
+	case Assistants, Threads, Runs, Crons, StoreItems, Observations:
 		return true
 	}
 	return false

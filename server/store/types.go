@@ -41,6 +41,9 @@ const (
 	Crons      Table = "crons"
 	// StoreItems holds the items of the LangGraph store API.
 	StoreItems Table = "store_items"
+	// Observations holds the runs an upstream-mode hooklab is waiting to
+	// see end (package upstream), so a restart resumes them.
+	Observations Table = "observations"
 )
 
 // Record is one stored API object.

@@ -48,7 +48,7 @@ func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
 		outcome = excluded.outcome, created_at = excluded.created_at,
 		updated_at = excluded.updated_at, data = excluded.data`)
 	st.prune = prep("DELETE FROM events WHERE seq <= ?")
-	for _, t := range []Table{Assistants, Threads, Runs, Crons, StoreItems} {
+	for _, t := range []Table{Assistants, Threads, Runs, Crons, StoreItems, Observations} {
 		// t is one of our constants, never user input.
 		st.put[t] = prep("INSERT INTO " + string(t) + ` (id, parent, data) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET parent = excluded.parent, data = excluded.data`)

@@ -196,6 +196,7 @@ func (w *watch) resolveThread(ctx context.Context) string {
 				w.mu.Lock()
 				w.threadID = t.ThreadID
 				w.mu.Unlock()
+				w.persist()
 				return t.ThreadID
 			}
 		}

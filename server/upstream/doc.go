@@ -90,6 +90,45 @@
 // cancelled upstream and reported as timeout. The JS server implements no
 // crons (500 "Not implemented").
 //
+// # Restarts
+//
+// With a Journal (the store, when it is a file), each observation is kept
+// as a record from the moment the run is seen created: the run and thread
+// ids, the client's webhook URL, whether hooklab forced keep, the cron,
+// the cancel intent, when the request arrived and when the run was first
+// seen running, the error a relayed answer reported and the newest Run
+// object read (as the upstream serves it; its kwargs go into the webhook
+// anyway). It is written again when one of those changes, and deleted
+// when the observation ends. The creating request's credentials
+// (Authorization, x-api-key, cookies) are never written: a resumed
+// observation calls the upstream with Options.Header only. The store
+// queues these writes and commits them in batches a few milliseconds
+// apart, so nothing waits for the disk; a kill -9 within those
+// milliseconds of a run's creation loses its record, and so its webhook.
+//
+// Close keeps the records of runs still going; Resume, at the next start
+// in front of the same URL, polls each again and sends its webhook once
+// when it ends (built from the upstream's own timestamps, so a run that
+// ended while hooklab was down is reported as it was), or reports it lost
+// with the reason; a kept thread is deleted either way once the run is
+// over. An upstream that restarted while hooklab was down is not noticed:
+// a run the dev server then leaves "running" for ever ends at RunTimeout,
+// counted from the run's creation.
+//
+// Exactly once: when a run ends, the webhook is handed to the Sender
+// first, then the kept thread is deleted, then the record. Send queues
+// the delivery's row before it returns, in the same store queue as the
+// record's deletion, and the store commits its queue in order, one
+// transaction per batch: a record gone from disk means its delivery is on
+// disk (unless the store was shedding writes on a failing disk, when any
+// write may be lost). A stop between the hand-off and the deletion leaves
+// the record; Resume then finds the run's delivery in the store (which
+// also holds what the sender journalled before its first attempt), leaves
+// the webhook to the sender, which resumes a pending delivery itself, and
+// only deletes the thread and the record. Finding no delivery means no
+// attempt was made, so the webhook is sent then. Neither a duplicate nor
+// a loss follows from a stop at any point after the record was written.
+//
 // # Wiring
 //
 // New(Options) returns the Upstream (the handler, mounted for every route
@@ -99,5 +138,5 @@
 // removed); Attach ties it to the Upstream's status; Child.Stop ends the
 // whole group. Status is the dashboard header; KindUpstream and KindRun
 // events (RunInfo.Upstream set) go to the Recorder. CreateRun fires a cron.
-// Close ends every observation.
+// Resume takes up journalled observations; Close ends every observation.
 package upstream

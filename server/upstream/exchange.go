@@ -26,6 +26,7 @@ const (
 	exCancel
 	exReadRuns
 	exJoinStream
+	exInfo
 )
 
 // runReq is what hooklab took out of one run-creating body.
@@ -264,6 +265,8 @@ func (x *exchange) response(resp *http.Response) error {
 		return x.patchJSON(resp, x.startFromBatch)
 	case exReadRuns:
 		return x.patchJSON(resp, x.u.restoreRuns)
+	case exInfo:
+		return x.patchJSON(resp, servesCrons)
 	case exJoinStream:
 		if wt := x.u.watchOf(x.runIDs[0]); wt != nil {
 			resp.Body = newTee(resp, x, wt, modeStream, true)

@@ -161,6 +161,7 @@ func TestUpstreamRestartMidRun(t *testing.T) {
 	if n := len(rg.recv.forRun(rid)); n != 0 {
 		t.Errorf("%d webhooks for a run lost in a restart", n)
 	}
+	waitJournal(t, rg.store, "emptied of the lost run", func(j map[string]record) bool { return len(j) == 0 })
 }
 
 // TestSlowUpstreamBlocksNothing: while one request waits on a slow run,
@@ -214,4 +215,5 @@ func TestRunTimeout(t *testing.T) {
 	if strings.Contains(string(b), `"status": "running"`) {
 		t.Errorf("the run still runs upstream after the timeout: %s", b)
 	}
+	waitJournal(t, rg.store, "emptied", func(j map[string]record) bool { return len(j) == 0 })
 }

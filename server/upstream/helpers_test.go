@@ -256,7 +256,7 @@ func newRig(t testing.TB, upstreamURL string, rt *config.Runtime, opts ...func(*
 	ctx, cancel := context.WithCancel(context.Background())
 	snd.Start(ctx)
 	o := Options{
-		URL: upstreamURL, Sender: snd, Recorder: st,
+		URL: upstreamURL, Sender: snd, Recorder: st, Journal: st, // as hooklab over a store file
 		CheckWebhook: func(r *http.Request, webhook string) error {
 			if d := rt.CheckURL(r.Context(), webhook, loopbackOnly{}); !d.Allowed {
 				return errors.New(d.Message)

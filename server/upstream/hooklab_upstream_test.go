@@ -129,6 +129,19 @@ func TestHooklabAsUpstream(t *testing.T) {
 	want[run("/threads/"+thread()+"/runs/wait", "{"+in+`,"config":{"configurable":{"fail":"boom"}}`+hook("fail")+"}")] = [3]string{"error", "hi", "boom"}
 	want[run("/threads/"+thread()+"/runs/stream", "{"+in+hook("stream")+"}")] = [3]string{"success", "hi", ""}
 	want[run("/runs", "{"+in+hook("stateless")+"}")] = [3]string{"success", "-", ""}
+	// Stateless wait and stream: hooklab names the temporary thread in the
+	// wait's Content-Location and lists it in /threads/search, so the
+	// observer finds it; the thread it kept is deleted afterwards.
+	_, wh := rg.post(t, "/runs/wait", "{"+in+hook("swait")+"}")
+	waitTid, waitRid := wh.Get("Content-Location"), ""
+	if p := strings.Split(strings.Trim(waitTid, "/"), "/"); len(p) == 4 && p[0] == "threads" && p[2] == "runs" {
+		waitTid, waitRid = p[1], p[3]
+	} else {
+		t.Fatalf("stateless wait: Content-Location %q does not name the thread", waitTid)
+	}
+	want[waitRid] = [3]string{"success", "-", ""}
+	want[run("/runs/stream", "{"+in+hook("sstream")+"}")] = [3]string{"success", "-", ""}
+	want[run("/runs/stream", "{"+in+`,"config":{"configurable":{"fail":"bang"}}`+hook("sstreamfail")+"}")] = [3]string{"error", "-", "bang"}
 	for _, action := range []string{"interrupt", "rollback"} {
 		tid := thread()
 		rid := run("/threads/"+tid+"/runs", "{"+in+`,"config":{"configurable":{"sleep_ms":3000}}`+hook(action)+"}")
@@ -169,6 +182,21 @@ func TestHooklabAsUpstream(t *testing.T) {
 		if w[2] != "" && (e == nil || e["message"] != w[2]) || w[2] == "" && b["error"] != nil {
 			t.Errorf("run %s (%s): error %v, want %q", rid, w[0], b["error"], w[2])
 		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(lab.URL + "/threads/" + waitTid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the stateless wait's kept thread %s: GET %d, want 404 (deleted)", waitTid, resp.StatusCode)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if n := len(rg.recv.Wait(t, len(want))); n != len(want) {

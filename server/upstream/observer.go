@@ -19,6 +19,7 @@ type watchSpec struct {
 	header   http.Header // credentials for hooklab's calls about the run
 	at       time.Time   // when the creating request arrived
 	run      *runObject  // the Run object the create answered with, if any
+	prior    *record     // what an earlier hooklab journalled, for a resumed watch
 }
 
 // watch observes one run until it ends, then sends its webhook once.
@@ -43,29 +44,63 @@ type watch struct {
 	downSince  time.Time
 	finished   bool
 	searches   int
+	refusals   int // answers 401 or 403 in a row
+
+	jmu          sync.Mutex // orders the writes of the run's record
+	unjournalled bool       // the record was deleted: write no more
+}
+
+// newWatch makes the watch of s, not yet started.
+func (u *Upstream) newWatch(s watchSpec) *watch {
+	w := &watch{u: u, spec: s, start: u.o.Now(), kick: make(chan struct{}, 1), done: make(chan struct{}),
+		threadID: s.threadID, epoch: u.outageCount(), last: s.run}
+	if p := s.prior; p != nil {
+		w.intent, w.sawRunning, w.errHint = p.Intent, p.SawRunning, p.ErrHint
+		if p.Intent != "" {
+			w.intentN = 1
+		}
+	}
+	return w
+}
+
+// born is when the run was created: a resumed run's timeout counts from
+// there, not from the restart.
+func (w *watch) born() time.Time {
+	if w.spec.at.IsZero() {
+		return w.start
+	}
+	return w.spec.at
 }
 
 // observe starts observing a run (once per run id) and returns its watch.
+// Its record is journalled now and whenever the payload's inputs change.
 func (u *Upstream) observe(s watchSpec) *watch {
+	w := u.newWatch(s)
 	u.mu.Lock()
-	if w := u.watches[s.runID]; w != nil {
+	if old := u.watches[s.runID]; old != nil {
 		u.mu.Unlock()
-		return w
+		return old
 	}
-	w := &watch{u: u, spec: s, start: u.o.Now(), kick: make(chan struct{}, 1), done: make(chan struct{}),
-		threadID: s.threadID, epoch: u.outages, last: s.run}
 	u.restores.put(s.runID, restore{webhook: s.req.webhook, temporary: s.req.forcedKeep})
 	if u.closed {
 		u.mu.Unlock()
 		w.finished = true
 		close(w.done)
+		if u.o.Journal != nil {
+			w.persist()
+			u.notice("warn", "run %s was created while hooklab was stopping; its webhook will be sent when hooklab next starts in front of %s with this store", s.runID, u.label)
+			return w
+		}
 		u.notice("warn", "run %s was created while hooklab was stopping; its webhook will not be sent", s.runID)
 		return w
 	}
 	u.watches[s.runID] = w
 	u.wg.Add(1)
 	u.mu.Unlock()
-	u.emit(hub.KindRun, w.info("pending", ""))
+	w.persist()
+	if s.prior == nil {
+		u.emit(hub.KindRun, w.info("pending", ""))
+	}
 	go w.loop()
 	return w
 }
@@ -152,10 +187,14 @@ func (w *watch) poke() {
 // hint keeps the error a relayed answer reported; the first one wins.
 func (w *watch) hint(e *sender.RunError) {
 	w.mu.Lock()
-	if w.errHint == nil {
+	first := w.errHint == nil
+	if first {
 		w.errHint = e
 	}
 	w.mu.Unlock()
+	if first {
+		w.persist()
+	}
 }
 
 // streamEvent notes a relayed stream event: the run may be about to end.
@@ -170,18 +209,24 @@ func (w *watch) streamEvent() {
 // The first intent stands; the returned func takes this one back.
 func (w *watch) intend(action string) func() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.intent != "" || w.finished {
+		w.mu.Unlock()
 		return func() {}
 	}
 	w.intent = action
 	w.intentN++
 	n := w.intentN
+	w.mu.Unlock()
+	w.persist()
 	return func() {
 		w.mu.Lock()
-		defer w.mu.Unlock()
-		if w.intentN == n && !w.finished {
+		back := w.intentN == n && !w.finished
+		if back {
 			w.intent = ""
+		}
+		w.mu.Unlock()
+		if back {
+			w.persist()
 		}
 	}
 }
@@ -238,7 +283,7 @@ func (w *watch) step() bool {
 			return false
 		}
 	}
-	if now.Sub(w.start) >= w.u.o.RunTimeout {
+	if now.Sub(w.born()) >= w.u.o.RunTimeout {
 		w.timeout(tid)
 		return true
 	}
@@ -265,12 +310,22 @@ func (w *watch) step() bool {
 	if code == http.StatusNotFound {
 		return w.finish(nil, "", nil)
 	}
+	if code == http.StatusUnauthorized || code == http.StatusForbidden {
+		w.mu.Lock()
+		w.refusals++
+		n := w.refusals
+		w.mu.Unlock()
+		if n >= 3 {
+			w.lose(fmt.Sprintf("the upstream refuses hooklab's calls about the run (HTTP %d); the creating request's credentials are never stored, so after a restart the run is asked about with none", code))
+			return true
+		}
+	}
 	if code != http.StatusOK {
 		return false
 	}
 	epoch := w.u.outageCount()
 	w.mu.Lock()
-	w.downSince = time.Time{}
+	w.downSince, w.refusals = time.Time{}, 0
 	prev := w.lastStatus
 	restarted := epoch != w.epoch
 	w.epoch = epoch
@@ -278,11 +333,15 @@ func (w *watch) step() bool {
 		w.mu.Unlock()
 		return w.finish(r, "", nil)
 	}
+	changed := r.Status != prev
 	w.lastStatus, w.last = r.Status, r
 	if r.Status == "running" && w.sawRunning.IsZero() {
 		w.sawRunning = now
 	}
 	w.mu.Unlock()
+	if changed {
+		w.persist() // first sight of running: a start time and a live Run object
+	}
 	if restarted && prev == "running" && r.Status == "running" {
 		w.lose("the upstream restarted while the run was running (a hot reload?); the LangGraph dev server does not resume such runs, so it would never end")
 		return true
@@ -348,7 +407,18 @@ func (w *watch) lose(reason string) {
 	w.u.mu.Unlock()
 	if !closing { // on Close the run may still be going: its thread stays
 		w.cleanup()
+		w.unpersist()
 	}
+}
+
+// suspend ends the watch without a word: the run goes on upstream and its
+// journalled record has the next start resume it.
+func (w *watch) suspend() bool {
+	if !w.markFinished() {
+		return false
+	}
+	w.release()
+	return true
 }
 
 // cleanup deletes the thread of a stateless run hooklab kept alive.

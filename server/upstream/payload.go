@@ -79,6 +79,12 @@ func (w *watch) finish(r *runObject, force string, forceErr *sender.RunError) bo
 	if upstreamStatus == "error" || upstreamStatus == "timeout" {
 		runErr = w.runError(ctx, hint, cps)
 	}
+	if ctx.Err() != nil && w.u.o.Journal != nil {
+		// hooklab is stopping and what was read may be cut short: the
+		// record stays, and the next start builds the payload anew.
+		w.release()
+		return true
+	}
 	status, send := outcome(upstreamStatus, intent, started, abortLike(runErr))
 	if force != "" {
 		status, send, runErr = force, true, forceErr
@@ -99,6 +105,7 @@ func (w *watch) finish(r *runObject, force string, forceErr *sender.RunError) bo
 		w.u.emit(hub.KindRun, w.info(orNone(status), reason))
 		w.release()
 		w.cleanup()
+		w.unpersist()
 		return true
 	}
 	res := sender.RunResult{
@@ -130,11 +137,18 @@ func (w *watch) finish(r *runObject, force string, forceErr *sender.RunError) bo
 		errText = runErr.Error + ": " + runErr.Message
 	}
 	w.u.emit(hub.KindRun, w.info(status, errText))
-	if _, err := w.u.o.Sender.Send(context.WithoutCancel(ctx), sender.Job{URL: w.spec.req.webhook, Run: res}); err != nil {
+	// The hand-off comes before the record's deletion; see Resume for why
+	// a stop between the two sends nothing twice.
+	id, err := w.u.o.Sender.Send(context.WithoutCancel(ctx), sender.Job{URL: w.spec.req.webhook, Run: res})
+	if err != nil {
 		w.u.o.Logger.Error("webhook not queued", "run_id", w.spec.runID, "err", err)
 	}
 	w.release()
+	if id == "" && err != nil && w.u.o.Journal != nil {
+		return true // nothing recorded: the record and the kept thread wait for the next start
+	}
 	w.cleanup()
+	w.unpersist() // the sender has the delivery (pending at worst, and resumes it itself)
 	return true
 }
 

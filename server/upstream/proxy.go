@@ -56,6 +56,9 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case http.MethodGet:
 		switch {
+		case len(p) == 1 && p[0] == "info":
+			u.forward(w, r, &exchange{kind: exInfo})
+			return
 		case len(p) == 3 && p[0] == "threads" && p[2] == "runs",
 			len(p) == 4 && p[0] == "threads" && p[2] == "runs":
 			u.forward(w, r, &exchange{kind: exReadRuns})

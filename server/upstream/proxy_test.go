@@ -195,3 +195,26 @@ func TestCronFiring(t *testing.T) {
 		t.Errorf("a cron for an unknown assistant: %v, want the upstream's 4xx", err)
 	}
 }
+
+// TestInfoServesCrons: the relayed /info says crons are served (hooklab
+// serves them), where the JS server says they are not; every other byte is
+// the upstream's.
+func TestInfoServesCrons(t *testing.T) {
+	js := sharedJSServer(t)
+	rg := newRig(t, js.URL, nil)
+	code, direct := get(t, js.URL+"/info")
+	crons := regexp.MustCompile(`("crons":\s*)false`)
+	if code != 200 || !crons.Match(direct) {
+		t.Fatalf("direct /info: %d %s; want flags.crons false (the test proves nothing otherwise)", code, direct)
+	}
+	code, relayed := get(t, rg.URL+"/info")
+	if want := crons.ReplaceAll(direct, []byte("${1}true")); code != 200 || !bytes.Equal(relayed, want) {
+		t.Errorf("relayed /info: %d\n%s\nwant\n%s", code, relayed, want)
+	}
+	var info struct {
+		Flags map[string]any `json:"flags"`
+	}
+	if err := json.Unmarshal(relayed, &info); err != nil || info.Flags["crons"] != true {
+		t.Errorf("relayed flags %v (%v)", info.Flags, err)
+	}
+}

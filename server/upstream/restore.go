@@ -104,3 +104,23 @@ func (u *Upstream) restoreRuns(b []byte) []byte {
 	}
 	return replaceElements(b, elems, repl)
 }
+
+// servesCrons sets flags.crons true in an /info answer: hooklab serves the
+// cron routes itself, whatever the upstream can do. An answer without a
+// flags object is left as it is.
+func servesCrons(b []byte) []byte {
+	o, err := parseObject(b)
+	if err != nil {
+		return b
+	}
+	i := o.find("flags")
+	if i < 0 {
+		return b
+	}
+	m := o.members[i]
+	fo, err := parseObject(b[m.valStart:m.valEnd])
+	if err != nil {
+		return b
+	}
+	return splice(b, m.valStart, m.valEnd, fo.with("crons", []byte("true")))
+}

@@ -251,7 +251,8 @@ func checkHook(t *testing.T, name string, h hookReq, status, last, errType, errM
 	}
 }
 
-// waitIdle waits until no run is observed and the sender has nothing
+// waitIdle waits until no run is observed, nothing is journalled (every
+// observation that ended deleted its record) and the sender has nothing
 // pending (bounded).
 func waitIdle(t testing.TB, rg *rig) {
 	t.Helper()
@@ -259,6 +260,16 @@ func waitIdle(t testing.TB, rg *rig) {
 	for rg.up.Observing() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d runs still observed after 30 s", rg.up.Observing())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		recs, err := rg.store.Load(store.Observations)
+		if err == nil && len(recs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d observations still journalled after 30 s (%v)", len(recs), err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

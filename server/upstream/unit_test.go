@@ -112,3 +112,17 @@ func TestSSEParser(t *testing.T) {
 
 // TestChildStopsWholeGroup: Stop ends the child and what it started, even
 // a process that ignores SIGTERM, and lines come through without ANSI.
+
+func TestServesCrons(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"version":"1","flags":{"assistants":true,"crons":false}}`: `{"version":"1","flags":{"assistants":true,"crons":true}}`,
+		`{"flags":{"store":true}}`:                                  `{"flags":{"crons":true,"store":true}}`,
+		`{"version":"1"}`:                                           `{"version":"1"}`,
+		`{"flags":null}`:                                            `{"flags":null}`,
+		`not json`:                                                  `not json`,
+	} {
+		if got := string(servesCrons([]byte(in))); got != want {
+			t.Errorf("servesCrons(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

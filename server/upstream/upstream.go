@@ -49,6 +49,10 @@ type Options struct {
 	// client request supplied credentials (cron firings).
 	Header http.Header
 	Logger *slog.Logger
+	// Journal keeps each observation in the store while it lasts, so a
+	// restart (Resume) sends the webhooks of runs that outlived the
+	// process. nil: observations live in memory only.
+	Journal Journal
 
 	// Poll is the observer's schedule; nil: DefaultSchedule.
 	Poll Schedule
@@ -186,9 +190,10 @@ func newTransport() *http.Transport {
 // URL is the upstream's base URL as configured.
 func (u *Upstream) URL() string { return u.label }
 
-// Close stops the monitor and every observer. Runs still being observed
-// are reported lost (hooklab stopped before they ended); no webhook is sent
-// for them.
+// Close stops the monitor and every observer. With a Journal, runs still
+// being observed keep their records and the next Resume takes them up;
+// without one they are reported lost (hooklab stopped before they ended)
+// and no webhook is sent for them.
 func (u *Upstream) Close() error {
 	u.mu.Lock()
 	if u.closed {
@@ -201,8 +206,16 @@ func (u *Upstream) Close() error {
 		ws = append(ws, w)
 	}
 	u.mu.Unlock()
+	suspended := 0
 	for _, w := range ws {
-		w.lose("hooklab stopped before the run ended")
+		if u.o.Journal == nil {
+			w.lose("hooklab stopped before the run ended")
+		} else if w.suspend() {
+			suspended++
+		}
+	}
+	if suspended > 0 {
+		u.notice("info", "%d upstream run(s) still going are journalled: their webhooks are sent when hooklab next starts in front of %s with this store", suspended, u.label)
 	}
 	u.cancel()
 	u.wg.Wait()
