@@ -66,7 +66,20 @@ func (b *local) Info() ui.Info {
 	if f := b.Runtime().File; f != nil {
 		i.ConfigPath, i.Embedded = f.Path, f.Embedded
 	}
+	if u := b.Upstream(); u != nil {
+		st := u.Status()
+		i.Upstream = &st
+	}
 	return i
+}
+
+// NewURLTester implements ui.Backend.
+func (b *local) NewURLTester() ui.URLTester { return b.Server.NewURLTester() }
+
+// UpstreamLog implements ui.Backend.
+func (b *local) UpstreamLog(ctx context.Context) ([]string, error) {
+	l, err := b.Server.UpstreamLog(ctx)
+	return l.Lines, err
 }
 
 // Config implements ui.Backend.
@@ -81,8 +94,12 @@ type remote struct{ *client.Client }
 // Info implements ui.Backend.
 func (b remote) Info() ui.Info {
 	i := b.Client.Info()
-	return ui.Info{Addr: i.Addr, ConfigPath: i.ConfigPath, StorePath: i.StorePath, Version: i.Version, Embedded: i.Embedded, Remote: true}
+	return ui.Info{Addr: i.Addr, ConfigPath: i.ConfigPath, StorePath: i.StorePath, Version: i.Version, Embedded: i.Embedded,
+		Remote: true, Upstream: i.Upstream}
 }
+
+// NewURLTester implements ui.Backend.
+func (b remote) NewURLTester() ui.URLTester { return b.Client.NewURLTester() }
 
 // Crons implements ui.Backend.
 func (b remote) Crons(ctx context.Context) ([]ui.Cron, error) {

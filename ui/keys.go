@@ -26,6 +26,8 @@ type KeyMap struct {
 		Discard, Keep                                                         key.Binding // the answers to "discard changes?"
 		Pause, Delete                                                         key.Binding // the cron list's
 		Reload, Diff                                                          key.Binding // the answers to a refused save
+		Confirm                                                               key.Binding // save a looser policy anyway
+		Offline                                                               key.Binding // the URL tester's toggle
 	}
 }
 
@@ -77,6 +79,8 @@ func defaultKeyMap() KeyMap {
 	k.Dialog.Reload = b([]string{"r"}, "r", "reload from disk")
 	k.Dialog.Diff = b([]string{"d"}, "d", "show difference")
 	k.Dialog.Delete = b([]string{"x", "delete"}, "x", "delete")
+	k.Dialog.Confirm = b([]string{"y"}, "y", "save anyway")
+	k.Dialog.Offline = b([]string{"ctrl+o"}, "ctrl+o", "offline on/off")
 	return k
 }
 

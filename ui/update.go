@@ -87,7 +87,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handleEditReady(msg))
 	case editDoneMsg:
 		cmds = append(cmds, m.handleEditDone(msg))
-	case urlCheckedMsg, cronsMsg, resolveDueMsg, configResolvedMsg:
+	case urlCheckedMsg, urlDueMsg, cronsMsg, resolveDueMsg, configResolvedMsg, loosenedMsg, configReloadedMsg, upstreamLogMsg, logTickMsg:
 		if m.dialog != nil {
 			cmds = append(cmds, m.updateDialog(msg))
 		}
@@ -281,7 +281,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.dialog = newConfigEditor(m.kit(), m.b.Config())
 		return nil
 	case key.Matches(msg, k.Global.URLTest):
-		m.dialog = newURLTester(m.kit())
+		m.dialog = newURLTester(m.kit(), m.b.NewURLTester())
 		return nil
 	case key.Matches(msg, k.Global.Crons):
 		kit := m.kit()
