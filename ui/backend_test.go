@@ -36,9 +36,8 @@ type testBackend struct {
 	mu          sync.Mutex
 	crons       []Cron
 	fired       []string
-	resolves    int   // ResolveConfig calls
-	loosenCalls int   // Loosenings calls
-	refuse      error // ApplyConfig with save refuses with this, when set
+	resolves    int // ResolveConfig calls
+	loosenCalls int // Loosenings calls
 	upstream    *hub.UpstreamInfo
 	upLog       []string
 	dns         *testResolver
@@ -202,26 +201,34 @@ func (b *testBackend) ResolveConfig(ctx context.Context, f *config.File) (*confi
 	return rt, nil
 }
 
+// ApplyConfig is the server's: a save goes through config.File.Save,
+// which refuses to overwrite a file that changed on disk or no longer
+// parses (the latter becomes the config's Problem); a live apply keeps
+// the Problem, since the file on disk is still broken.
 func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
 	rt, err := config.Resolve(f, b.env)
 	if err != nil {
 		b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Error: err.Error()})
 		return err
 	}
-	b.mu.Lock()
-	refuse := b.refuse
-	b.mu.Unlock()
-	if save && refuse != nil {
-		return refuse
-	}
-	b.rt.Store(rt)
 	action := "applied"
 	if save {
 		if err := f.Save(f.Path); err != nil {
+			b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Path: f.Path, Error: err.Error()})
+			var ce *config.ConflictError
+			if errors.As(err, &ce) && ce.Reason == config.ConflictInvalid && ce.Problem != nil {
+				b.setProblem(config.NewProblem(ce.Path, ce.Problem, fixedNow))
+			}
+			return err
+		}
+		if rt, err = config.Resolve(f, b.env); err != nil {
 			return err
 		}
 		action = "saved"
+	} else {
+		rt.Problem = b.rt.Load().Problem
 	}
+	b.rt.Store(rt)
 	b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: action, Path: f.Path})
 	return nil
 }

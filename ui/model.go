@@ -89,6 +89,7 @@ type Model struct {
 
 	w, h       int
 	lay        layout
+	banners    int              // header lines between the first and the filter line, as laid out
 	wall       func() time.Time // the pace of frames (m.now may be a test's fixed clock)
 	nextBatch  time.Time        // when the next batch of events may be taken
 	detailAt   time.Time        // when the detail was last refreshed

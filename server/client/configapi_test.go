@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"hooklab/config"
+	"hooklab/server/hub"
 	"hooklab/server/store"
 )
 
@@ -114,5 +116,64 @@ func TestRemoteURLTesterAndPrefix(t *testing.T) {
 	}
 	if _, err := c.Delivery(ctx, "zzzz"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown prefix: %v", err)
+	}
+}
+
+// TestRemoteConfigFollowsEvents: the dashboard draws its banners from
+// Config and Info when an event says they changed; over the network the
+// client has fetched the new config (the Problem of a file that does not
+// load, and its fix) and read the upstream state before it hands such an
+// event on.
+func TestRemoteConfigFollowsEvents(t *testing.T) {
+	cfgPath, f := secretConfig(t)
+	l := startLab(t, filepath.Join(t.TempDir(), "h.db"), f, secretEnv)
+	c, err := New(l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.Info().Upstream != nil || c.Config().Problem != nil {
+		t.Fatal("premise: no upstream, no problem")
+	}
+	sub := c.Subscribe(ctx)
+	next := func(kind hub.Kind) hub.Event {
+		t.Helper()
+		for {
+			select {
+			case e, ok := <-sub.C():
+				if !ok {
+					t.Fatalf("feed closed waiting for a %s event", kind)
+				}
+				if e.Kind == kind {
+					return e
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s event", kind)
+			}
+		}
+	}
+	original, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(`{"graphs": `), 0o600)
+	if _, err := l.Srv.ReloadConfig(ctx); err == nil { // another client, or the watcher
+		t.Fatal("premise: the broken file reloaded")
+	}
+	if e := next(hub.KindConfig); c.Config().Problem == nil {
+		t.Fatalf("at the %s event the config has no Problem", e.Payload)
+	}
+	os.WriteFile(cfgPath, original, 0o600)
+	if _, err := l.Srv.ReloadConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(hub.KindConfig); c.Config().Problem != nil {
+		t.Fatalf("at the %s event the Problem stays", e.Payload)
+	}
+	l.St.Append(hub.KindUpstream, hub.UpstreamInfo{URL: "http://127.0.0.1:2025", Version: "langgraph-js 2.0.0", PID: 42, Reachable: false, Detail: "unreachable: refused"})
+	next(hub.KindUpstream)
+	if u := c.Info().Upstream; u == nil || u.PID != 42 || u.Reachable || u.Version != "langgraph-js 2.0.0" {
+		t.Fatalf("at the upstream event: %+v", u)
 	}
 }

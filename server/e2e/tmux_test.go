@@ -151,8 +151,8 @@ func TestE2ETmuxFiveReceivers(t *testing.T) {
 }
 
 // TestE2ETmuxBrokenConfigIsNotOverwritten: langgraph.json is made invalid
-// on disk while hooklab runs, then c and w are pressed: the file's bytes
-// are unchanged.
+// on disk while hooklab runs, the header's banner says so, then c and w
+// are pressed: the file's bytes are unchanged.
 func TestE2ETmuxBrokenConfigIsNotOverwritten(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "langgraph.json")
 	if err := os.WriteFile(cfg, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"url": {"require_https": false, "disable_loopback": false}}}`), 0o600); err != nil {
@@ -164,7 +164,7 @@ func TestE2ETmuxBrokenConfigIsNotOverwritten(t *testing.T) {
 	if err := os.WriteFile(cfg, broken, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	x.waitScreen("reload-failed") // the watcher saw it
+	x.waitScreen("langgraph.json does not load") // the watcher saw it: the header's banner says so
 	x.run("send-keys", "-t", "hooklab", "c")
 	x.waitScreen("webhooks.url")
 	x.run("send-keys", "-t", "hooklab", "w")
