@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"hooklab/config"
@@ -82,7 +83,7 @@ func (m *Model) bannerView(b banner) string {
 	if !u.Reachable {
 		right = h.Alert.Render("✗ unreachable")
 		if u.Detail != "" {
-			left += h.Err.Render(" " + oneLine(u.Detail))
+			left += h.Err.Render(" " + oneLine(strings.TrimPrefix(u.Detail, "unreachable: ")))
 		}
 	}
 	if u.PID != 0 {
@@ -104,4 +105,20 @@ func problemText(p *config.Problem) string {
 	}
 	msg, _, _ = strings.Cut(msg, "; fix: ")
 	return msg
+}
+
+// upstreamChanged takes an upstream event from the feed: the header reads
+// the state again, and the status bar says when the upstream went away or
+// came back.
+func (m *Model) upstreamChanged(e hub.Event) tea.Cmd {
+	was := m.info.Upstream
+	m.info = m.b.Info()
+	var u hub.UpstreamInfo
+	if e.Decode(&u) != nil || was == nil || was.Reachable == u.Reachable {
+		return nil
+	}
+	if !u.Reachable {
+		return m.setStatus("upstream "+u.URL+" unreachable: "+strings.TrimPrefix(u.Detail, "unreachable: "), statusErr, 2*defaultTTL)
+	}
+	return m.setStatus("upstream "+u.URL+" answers again", statusOK, defaultTTL)
 }

@@ -122,6 +122,8 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	t.Setenv("LG_WEBHOOK_TOKEN", "tok-123456")
 	g := &loopGuard{testBackend: newTestBackend(t)}
 	g.crons = []Cron{{ID: "cron-0001", Schedule: "* * * * *", Enabled: true}}
+	up := upstreamUp()
+	g.upstream, g.upLog = &up, logLines()
 	srv, _ := receiver(t, 200)
 	id := sendRun(t, g.testBackend, srv.URL+"/hook")
 	waitDelivered(t, g.testBackend, id)
@@ -165,7 +167,8 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	keys(press("G"), press("k"), press("enter"), press("tab"), press("k"), press("k"), press("k"))
 	keys(press("c"), press("n"), keyOf("ctrl+u"))
 	keys(typeText("Authorization: Bearer ${{ env.LG_WEBHOOK_TOKEN }}")...)
-	keys(press("enter"), press("a"), press("esc"))
+	keys(press("enter"), press("w"), press("n"), press("a"), press("esc"))
+	keys(press("L"), press("p"), press("esc"))
 	keys(append(append([]tea.Msg{press("u")}, typeText("http://127.0.0.1:9/x")...), press("esc"))...)
 	keys(press("o"), press("enter"), press("space"), press("x"), press("y"), press("esc"))
 	keys(press("/"))
@@ -177,7 +180,7 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	if len(g.inLoop) > 0 {
 		t.Fatalf("blocking Backend calls on the update loop: %v", g.inLoop)
 	}
-	for _, want := range []string{"Subscribe", "History", "Delivery", "Replay", "TestURL", "ResolveConfig", "ApplyConfig", "Crons", "FireCron", "SetCronEnabled", "DeleteCron"} {
+	for _, want := range []string{"Subscribe", "History", "Delivery", "Replay", "TestURL", "ResolveConfig", "ApplyConfig", "Loosenings", "UpstreamLog", "Crons", "FireCron", "SetCronEnabled", "DeleteCron"} {
 		if !slices.Contains(g.called, want) {
 			t.Errorf("%s was never called: the drive does not cover it", want)
 		}

@@ -95,6 +95,7 @@ type Model struct {
 	detailAt   time.Time        // when the detail was last refreshed
 	detailDue  bool             // a refresh of the detail is scheduled
 	tickID     int
+	logID      int // the newest log view's, so reads of closed ones stop
 	ticking    bool
 	feedClosed bool
 }

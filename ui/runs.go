@@ -38,6 +38,7 @@ type entry struct {
 	durMS       float32 // the delivery's duration, else the create request's
 	refused     bool    // refused when created: there is no run
 	retry       bool    // the newest attempt will be retried
+	upstream    bool    // the run ran on the developer's own LangGraph server
 	// The keys of the events behind the newest run status, delivery state
 	// and attempt: a late event never overwrites newer state.
 	runKey, dlvKey, attKey rowKey
@@ -224,6 +225,9 @@ func (x *runIndex) run(k rowKey, at int64, p *hub.RunInfo) {
 	}
 	if e.thread == "" && p.ThreadID != "" {
 		e.thread = strings.Clone(oneLine(p.ThreadID))
+	}
+	if p.Upstream != "" {
+		e.upstream = true
 	}
 	e.setURL(p.Webhook)
 	if p.Webhook == "" {

@@ -144,6 +144,14 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		if p.Error != "" {
 			text, r.out = text+" ("+p.Error+")", outErr
 		}
+	case hub.KindUpstream:
+		f.runs.event(k, r.at)
+		var p hub.UpstreamInfo
+		_ = e.Decode(&p)
+		text, r.out = upstreamText(&p), outOK
+		if !p.Reachable {
+			r.out = outErr
+		}
 	case hub.KindNotice:
 		f.runs.event(k, r.at)
 		var p hub.NoticeInfo
@@ -161,6 +169,25 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 	}
 	return r
+}
+
+// upstreamText is an upstream event's row: its state, URL, version and
+// the pid of the command hooklab started.
+func upstreamText(p *hub.UpstreamInfo) string {
+	text := "upstream up " + p.URL
+	if !p.Reachable {
+		text = "upstream unreachable " + p.URL
+	}
+	if p.Version != "" {
+		text += " (" + p.Version + ")"
+	}
+	if p.PID != 0 {
+		text += fmt.Sprintf(" pid %d", p.PID)
+	}
+	if p.Detail != "" {
+		text += ": " + strings.TrimPrefix(p.Detail, "unreachable: ")
+	}
+	return text
 }
 
 // setText fills in the row's strings. The delivery id is shared with the

@@ -217,8 +217,10 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 		switch e.Kind {
 		case hub.KindNotice:
 			cmds = append(cmds, m.liveNotice(e))
-		case hub.KindConfig, hub.KindUpstream:
-			m.info = m.b.Info() // applied or saved elsewhere (another client, a reload), or the upstream changed
+		case hub.KindConfig:
+			m.info = m.b.Info() // applied or saved elsewhere (another client, a reload)
+		case hub.KindUpstream:
+			cmds = append(cmds, m.upstreamChanged(e))
 		}
 	}
 	if msg.lagged && m.sub != nil {
@@ -297,6 +299,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Global.URLTest):
 		m.dialog = newURLTester(m.kit(), m.b.NewURLTester())
 		return nil
+	case key.Matches(msg, k.Global.Log):
+		m.logID++
+		v := newLogView(m.kit(), m.logID, m.info.Upstream.PID != 0)
+		m.dialog = v
+		return v.start()
+	case anyKey(msg, k.Global.Log):
+		return m.setStatus("no upstream: hooklab runs its own graphs (hooklab dev --upstream URL -- COMMAND shows a command's output here)", statusWarn, defaultTTL)
 	case key.Matches(msg, k.Global.Crons):
 		kit := m.kit()
 		m.dialog = newCronList(kit)

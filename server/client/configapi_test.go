@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"hooklab/config"
+	"hooklab/server"
 	"hooklab/server/hub"
+	"hooklab/server/servertest"
 	"hooklab/server/store"
 )
 
@@ -175,5 +177,45 @@ func TestRemoteConfigFollowsEvents(t *testing.T) {
 	next(hub.KindUpstream)
 	if u := c.Info().Upstream; u == nil || u.PID != 42 || u.Reachable || u.Version != "langgraph-js 2.0.0" {
 		t.Fatalf("at the upstream event: %+v", u)
+	}
+}
+
+// TestRemoteUpstream: over the network the dashboard sees the upstream's
+// state (from healthz) and the output of the command hooklab started
+// (GET /hooklab/upstream/log), ANSI escapes removed; a hooklab with no
+// upstream has no log.
+func TestRemoteUpstream(t *testing.T) {
+	up := startLab(t, filepath.Join(t.TempDir(), "up.db"), config.Default(), noEnv)
+	script := `echo started; printf '\033[31mred\033[0m\n'; exec sleep 60`
+	l := servertest.StartLabWith(t, filepath.Join(t.TempDir(), "h.db"), config.Default(), noEnv, func(c *server.Config) {
+		c.Upstream, c.UpstreamCommand = up.URL, []string{"sh", "-c", script}
+	})
+	c, err := New(l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u := c.Info().Upstream
+	if u == nil || u.URL != up.URL || u.PID == 0 || u.PID != l.App.Child.PID() || !u.Reachable {
+		t.Fatalf("upstream %+v", u)
+	}
+	var lines []string
+	for deadline := time.Now().Add(pollFor); ; time.Sleep(20 * time.Millisecond) {
+		if lines, err = c.UpstreamLog(ctx); err == nil && strings.Join(lines, "\n") == "started\nred" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the command's output: %q, %v", lines, err)
+		}
+	}
+	plain, err := New(up.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.UpstreamLog(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the log of a hooklab without upstream: %v", err)
 	}
 }
