@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -62,8 +63,20 @@ func loadRun(seq uint64, run int) []hub.Event {
 	evs := make([]hub.Event, len(pay))
 	for i, p := range pay {
 		evs[i] = ev(seq+uint64(i), kinds[i], p)
+		evs[i].Value = p // as the store publishes it in process
 	}
 	return evs
+}
+
+// overJSON is evs as they arrive over the network: without the typed
+// payloads.
+func overJSON(evs []hub.Event) []hub.Event {
+	out := make([]hub.Event, len(evs))
+	for i, e := range evs {
+		e.Value = nil
+		out[i] = e
+	}
+	return out
 }
 
 // loadEvents makes the events with Seq start+1..start+n of consecutive
@@ -136,5 +149,41 @@ func TestWindowHeapIsBounded(t *testing.T) {
 	}
 	if n := len(m.feed.deliveries); n > total/9+1 {
 		t.Fatalf("delivery index holds %d entries for %d deliveries in the window", n, total/9+1)
+	}
+}
+
+// TestTypedPayloadsSummariseAsJSON: the rows and run entries the feed
+// makes from the typed payloads of the hub (in process) are those it
+// makes from their JSON (attach): the shortcut changes nothing shown.
+func TestTypedPayloadsSummariseAsJSON(t *testing.T) {
+	evs := append(loadEvents(0, 900), upstreamEvents()...)
+	for i := range evs[900:] {
+		evs[900+i].Seq = uint64(901 + i)
+	}
+	typed, plain := newFeed(0), newFeed(0)
+	typed.add(evs, true)
+	plain.add(overJSON(evs), true)
+	if len(typed.rows) != len(plain.rows) || len(typed.runs.entries) != len(plain.runs.entries) {
+		t.Fatalf("%d rows, %d entries typed; %d, %d from JSON", len(typed.rows), len(typed.runs.entries), len(plain.rows), len(plain.runs.entries))
+	}
+	for i := range typed.rows {
+		if typed.rows[i] != plain.rows[i] {
+			t.Fatalf("row %d: typed %+v, JSON %+v", i, typed.rows[i], plain.rows[i])
+		}
+	}
+	for i, e := range typed.runs.entries {
+		a, b := *e, *plain.runs.entries[i]
+		a.touch, b.touch = 0, 0
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("entry %d: typed %+v, JSON %+v", i, a, b)
+		}
+	}
+	if typed.counts != plain.counts {
+		t.Fatalf("counts: typed %+v, JSON %+v", typed.counts, plain.counts)
+	}
+	for k, e := range typed.recent {
+		if e.Value != nil {
+			t.Fatalf("the recent set holds the typed payload of %v", k)
+		}
 	}
 }
