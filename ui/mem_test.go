@@ -44,22 +44,25 @@ func loadRun(seq uint64, run int) []hub.Event {
 		{Name: "Authorization", Value: "Bear…"}, {Name: "X-Request-Id", Value: id}}
 	respHdr := []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}, {Name: "Date", Value: "Tue, 04 Mar 2025 12:00:10 GMT"}}
 	started := fixedNow.Add(time.Duration(seq) * time.Millisecond)
+	// In the order hooklab records them: the URL is checked before the run
+	// exists (so that decision names no run), the request is logged once
+	// it is answered, after the run's first statuses.
 	pay := []any{
-		hub.RequestInfo{Method: "POST", Path: "/threads/" + thread + "/runs", Status: 200, DurationMS: 2.1, RunID: runID,
-			Body: json.RawMessage(fmt.Sprintf(`{"assistant_id":"agent","input":{"messages":[]},"webhook":%q}`, url))},
-		hub.DecisionInfo{Stage: "create", RunID: runID, Decision: dec},
+		hub.DecisionInfo{Stage: "create", Decision: dec},
 		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "pending", Webhook: url},
 		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "running", Webhook: url},
+		hub.RequestInfo{Method: "POST", Path: "/threads/" + thread + "/runs", Status: 200, DurationMS: 2.1, RunID: runID,
+			Body: json.RawMessage(fmt.Sprintf(`{"assistant_id":"agent","input":{"messages":[]},"webhook":%q}`, url))},
 		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "success", Webhook: url},
-		hub.DecisionInfo{Stage: "send", DeliveryID: dlv, RunID: runID, Decision: dec},
 		hub.DeliveryInfo{ID: dlv, RunID: runID, ThreadID: thread, URL: url, Outcome: "pending"},
+		hub.DecisionInfo{Stage: "send", DeliveryID: dlv, RunID: runID, Decision: dec},
 		hub.AttemptInfo{DeliveryID: dlv, RunID: runID, Attempt: 1, Method: "POST", URL: url, RequestHeaders: reqHdr,
 			RequestBody: body, Status: 200, ResponseHeaders: respHdr, ResponseBody: `{"ok":true}`,
 			Timing: hub.Timing{DialMS: 0.2, FirstByteMS: 1.4, TotalMS: 1.6}, StartedAt: started},
 		hub.DeliveryInfo{ID: dlv, RunID: runID, ThreadID: thread, URL: url, Outcome: "delivered", Attempts: 1, Status: 200, DurationMS: 1.6},
 	}
-	kinds := []hub.Kind{hub.KindRequest, hub.KindDecision, hub.KindRun, hub.KindRun, hub.KindRun, hub.KindDecision,
-		hub.KindDelivery, hub.KindAttempt, hub.KindDelivery}
+	kinds := []hub.Kind{hub.KindDecision, hub.KindRun, hub.KindRun, hub.KindRequest, hub.KindRun, hub.KindDelivery,
+		hub.KindDecision, hub.KindAttempt, hub.KindDelivery}
 	evs := make([]hub.Event, len(pay))
 	for i, p := range pay {
 		evs[i] = ev(seq+uint64(i), kinds[i], p)
