@@ -142,7 +142,7 @@ func TestWindowHeapIsBounded(t *testing.T) {
 	}
 	m.Update(press("v")) // the raw events
 	content := ansi.Strip(m.View().Content)
-	for _, want := range []string{"delivered http://127.0.0.1:9000/h", "request #100000", `"assistant_id": "agent"`} {
+	for _, want := range []string{"delivered http://127.0.0.1:9000/h", "decision #99991", "stage create"} {
 		if !strings.Contains(content, want) {
 			t.Fatalf("the screen lost %q:\n%s", want, content)
 		}
