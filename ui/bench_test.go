@@ -183,7 +183,7 @@ func liveEvents(b *testing.B, name string, evs []hub.Event, batch int) {
 				buf[i].Seq = seq
 				next = (next + 1) % pool
 			}
-			batchAt := now.Add(frame)
+			batchAt := now.Add(frameAfter(batch))
 			if due := m.detailAt.Add(detailEvery); m.detailDue && due.Before(batchAt) {
 				now = due
 				m.Update(detailDueMsg{})

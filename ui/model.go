@@ -27,6 +27,24 @@ const maxBatch = 2048
 // once for every few events.
 const frame = time.Second / 60
 
+// Under a heavy stream (a batch of busyBatch events or more: about 15,000
+// events a second at 60 frames a second), rows scroll by faster than they
+// can be read, and each redraw takes CPU from the hooklab it watches; the
+// batches are then taken busyFrame apart. A lighter stream gets frame
+// again at its next batch.
+const (
+	busyBatch = 256
+	busyFrame = time.Second / 20
+)
+
+// frameAfter is the least time before the batch after one of n events.
+func frameAfter(n int) time.Duration {
+	if n >= busyBatch {
+		return busyFrame
+	}
+	return frame
+}
+
 type focusArea int
 
 const (

@@ -211,7 +211,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
 		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
-	m.nextBatch = m.wall().Add(frame)
+	m.nextBatch = m.wall().Add(frameAfter(len(msg.events)))
 	cmds := []tea.Cmd{m.waitForEvents()}
 	for _, e := range msg.events {
 		switch e.Kind {
