@@ -163,6 +163,9 @@ func TestConfigTighterSaveDoesNotAsk(t *testing.T) {
 	e := editorRow(t, m, "webhooks.url.disable_private_ips")
 	m.Update(press("space")) // unset → true
 	_, cmd := m.Update(press("w"))
+	if _, again := m.Update(press("w")); again == nil || !strings.Contains(m.Status(), "in progress") {
+		t.Fatal("a second w while the first is in flight did not say so") // and starts no second save
+	}
 	settle(t, m, cmd)
 	if e.loosen != nil || !strings.Contains(readFile(t, path), `"disable_private_ips": true`) || b.loosenCalls != 1 {
 		t.Fatalf("question %v, %d comparisons, file:\n%s", e.loosen, b.loosenCalls, readFile(t, path))

@@ -24,6 +24,9 @@ type loosening struct {
 // askSave starts a save of f: first the backend says how it loosens the
 // file's policy.
 func (e *configEditor) askSave(f *config.File) action {
+	if e.busy {
+		return showStatus{"a save or an apply is in progress", statusWarn, defaultTTL}
+	}
 	e.busy = true
 	return cmdAction{e.kit.cmds.loosenings(f)}
 }
