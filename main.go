@@ -10,8 +10,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 
@@ -29,11 +31,34 @@ const version = "0.1.0"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := profile(os.Getenv("HOOKLAB_CPUPROFILE"))
 	code := cli.Run(ctx, os.Args[1:], cli.Options{
 		Version: version, LookupEnv: os.LookupEnv, Stdout: os.Stdout, Stderr: os.Stderr, Dashboard: dashboard,
 	})
 	stop()
+	stopProfile()
 	os.Exit(code)
+}
+
+// profile writes a CPU profile of the whole process to path until the
+// function it returns is called ("" profiles nothing): how the cost of the
+// dashboard under load is measured (see BENCHMARKS.md).
+func profile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hooklab: HOOKLAB_CPUPROFILE:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // dashboard runs the terminal dashboard on t until the user quits.
@@ -66,7 +91,20 @@ func (b *local) Info() ui.Info {
 	if f := b.Runtime().File; f != nil {
 		i.ConfigPath, i.Embedded = f.Path, f.Embedded
 	}
+	if u := b.Upstream(); u != nil {
+		st := u.Status()
+		i.Upstream = &st
+	}
 	return i
+}
+
+// NewURLTester implements ui.Backend.
+func (b *local) NewURLTester() ui.URLTester { return b.Server.NewURLTester() }
+
+// UpstreamLog implements ui.Backend.
+func (b *local) UpstreamLog(ctx context.Context) ([]string, error) {
+	l, err := b.Server.UpstreamLog(ctx)
+	return l.Lines, err
 }
 
 // Config implements ui.Backend.
@@ -81,8 +119,12 @@ type remote struct{ *client.Client }
 // Info implements ui.Backend.
 func (b remote) Info() ui.Info {
 	i := b.Client.Info()
-	return ui.Info{Addr: i.Addr, ConfigPath: i.ConfigPath, StorePath: i.StorePath, Version: i.Version, Embedded: i.Embedded, Remote: true}
+	return ui.Info{Addr: i.Addr, ConfigPath: i.ConfigPath, StorePath: i.StorePath, Version: i.Version, Embedded: i.Embedded,
+		Remote: true, Upstream: i.Upstream}
 }
+
+// NewURLTester implements ui.Backend.
+func (b remote) NewURLTester() ui.URLTester { return b.Client.NewURLTester() }
 
 // Crons implements ui.Backend.
 func (b remote) Crons(ctx context.Context) ([]ui.Cron, error) {

@@ -33,6 +33,7 @@ func (s *Server) hooklabRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /hooklab/config/reload", s.h(s.handleConfigReload))
 	mux.Handle("POST /hooklab/check-url", s.h(s.handleCheckURL))
 	mux.Handle("POST /hooklab/crons/{cron_id}/fire", s.hs(s.handleCronFire))
+	mux.Handle("GET /hooklab/upstream/log", s.h(s.handleUpstreamLog))
 	mux.Handle("/hooklab/sink/{name...}", s.hs(s.handleSink))
 }
 
@@ -53,6 +54,34 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// UpstreamLog is the answer of GET /hooklab/upstream/log: the newest
+// lines the upstream command wrote, oldest first, ANSI escapes removed.
+// Command and PID are empty when hooklab started no command.
+type UpstreamLog struct {
+	Command string   `json:"command,omitempty"`
+	PID     int      `json:"pid,omitempty"`
+	Lines   []string `json:"lines"`
+}
+
+// UpstreamLog is the output of the upstream command hooklab started (see
+// UpstreamLog); an error matching store.ErrNotFound when it forwards to
+// no upstream.
+func (s *Server) UpstreamLog(context.Context) (UpstreamLog, error) {
+	if s.up == nil {
+		return UpstreamLog{}, &detailed{"this hooklab forwards to no upstream (start it with hooklab dev --upstream URL)", store.ErrNotFound}
+	}
+	out := UpstreamLog{Lines: []string{}}
+	if c := s.up.Child(); c != nil {
+		out.Command, out.PID, out.Lines = c.Name(), c.PID(), c.Lines()
+	}
+	return out, nil
+}
+
+func (s *Server) handleUpstreamLog(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.UpstreamLog(r.Context())
+	return answer(w, l, err)
 }
 
 func queryUint(r *http.Request, name string) (uint64, error) {

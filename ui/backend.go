@@ -35,10 +35,10 @@ type Backend interface {
 	// Replay sends a stored delivery again (changed as r says) and returns
 	// the new delivery once it has an outcome.
 	Replay(ctx context.Context, r sender.Replay) (sender.Delivery, error)
-	// CheckURL runs the URL policy in force on raw; it may resolve the
-	// host. When the check cannot be made, the decision is a refusal
-	// saying why.
-	CheckURL(ctx context.Context, raw string) config.Decision
+	// NewURLTester starts a URL-tester session (the tester opens one each
+	// time it opens). Like Config it never blocks: it only makes the
+	// session, whose Test may.
+	NewURLTester() URLTester
 	// Config is the config in force as last known. It never blocks; nil
 	// when nothing is known yet.
 	Config() *config.Runtime
@@ -53,6 +53,15 @@ type Backend interface {
 	// *config.Error when it concerns a key, or a ConfigConflict when the
 	// file on disk changed since it was loaded or no longer parses.
 	ApplyConfig(ctx context.Context, f *config.File, save bool) error
+	// Loosenings names every way f's URL policy (and env_prefix and
+	// allowed_fields) is looser than the langgraph.json the config in
+	// force was read from (config.File.Loosenings): what a save asks the
+	// user to confirm first. It changes nothing.
+	Loosenings(ctx context.Context, f *config.File) ([]config.Loosening, error)
+	// ReloadConfig reads langgraph.json again and puts it in force: the
+	// "reload" answer to a refused save. A file that does not load is an
+	// error, and becomes the config's Problem.
+	ReloadConfig(ctx context.Context) (*config.Runtime, error)
 	// Crons lists the crons, ordered by id.
 	Crons(ctx context.Context) ([]Cron, error)
 	// FireCron starts a run of the cron now and returns its id.
@@ -63,9 +72,24 @@ type Backend interface {
 	// SetCronEnabled pauses (false) or resumes (true) the cron; an
 	// unknown id gives an error matching store.ErrNotFound.
 	SetCronEnabled(ctx context.Context, id string, enabled bool) error
+	// UpstreamLog is the newest lines the upstream command hooklab started
+	// wrote (stdout and stderr, oldest first, ANSI escapes removed); none
+	// when hooklab started no command.
+	UpstreamLog(ctx context.Context) ([]string, error)
 	// Info describes the hooklab being watched. Like Config it never
 	// blocks.
 	Info() Info
+}
+
+// URLTester is one session of the URL tester: it resolves each host name
+// at most once however often a URL is tested again.
+type URLTester interface {
+	// Test explains the URL policy in force for raw (config.Policy.Explain):
+	// every failing check, the platform's marked Reported. With offline no
+	// host name is resolved and the decision says the address check did
+	// not run. When the test cannot be made, the decision is a refusal
+	// saying why.
+	Test(ctx context.Context, raw string, offline bool) config.Decision
 }
 
 // Cron is one row of the cron list.
@@ -80,4 +104,7 @@ type Cron struct {
 type Info struct {
 	Addr, ConfigPath, StorePath, Version string
 	Embedded, Remote                     bool
+	// Upstream is the state of the developer's LangGraph server hooklab
+	// forwards to; nil when it runs its own engine.
+	Upstream *hub.UpstreamInfo
 }

@@ -3,7 +3,10 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,16 +33,20 @@ type testBackend struct {
 	info Info
 	env  func(string) (string, bool) // the watched hooklab's environment
 
-	mu       sync.Mutex
-	crons    []Cron
-	fired    []string
-	resolves int   // ResolveConfig calls
-	refuse   error // ApplyConfig with save refuses with this, when set
+	mu          sync.Mutex
+	crons       []Cron
+	fired       []string
+	resolves    int // ResolveConfig calls
+	loosenCalls int // Loosenings calls
+	upstream    *hub.UpstreamInfo
+	upLog       []string
+	dns         *testResolver
 }
 
 func newTestBackend(t testing.TB) *testBackend {
 	t.Helper()
-	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}, env: os.LookupEnv}
+	b := &testBackend{hub: hub.New(), info: Info{Addr: "127.0.0.1:2024", Version: "test", Embedded: true}, env: os.LookupEnv,
+		dns: &testResolver{}}
 	st, err := store.Open(filepath.Join(t.TempDir(), "hooklab.db"), store.Options{Publish: b.hub.Publish})
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -83,8 +90,96 @@ func (b *testBackend) Replay(ctx context.Context, r sender.Replay) (sender.Deliv
 	return b.snd.Replay(ctx, r)
 }
 
-func (b *testBackend) CheckURL(ctx context.Context, raw string) config.Decision {
-	return b.rt.Load().Policy.Check(ctx, raw, nil)
+// NewURLTester is a session over the policy in force, as the server's:
+// its cache resolves each name once, through the test resolver, which
+// never touches the network.
+func (b *testBackend) NewURLTester() URLTester {
+	return &testTester{b: b, cache: config.NewResolveCache(b.dns, 0)}
+}
+
+type testTester struct {
+	b     *testBackend
+	cache *config.ResolveCache
+}
+
+func (t *testTester) Test(ctx context.Context, raw string, offline bool) config.Decision {
+	return t.b.rt.Load().Policy.Explain(ctx, raw, config.CheckOptions{Resolver: t.cache, Offline: offline})
+}
+
+// testResolver answers from a table and counts the names asked; a name
+// not in it does not exist. Nothing goes to the network.
+type testResolver struct {
+	mu    sync.Mutex
+	asked map[string]int
+}
+
+func (r *testResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	r.mu.Lock()
+	if r.asked == nil {
+		r.asked = map[string]int{}
+	}
+	r.asked[host]++
+	r.mu.Unlock()
+	table := map[string]string{"hooks.test": "203.0.113.7", "loop.test": "127.0.0.1", "priv.test": "10.1.2.3", "localhost": "127.0.0.1"}
+	if a, ok := table[host]; ok {
+		return []netip.Addr{netip.MustParseAddr(a)}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// lookups is how often host was resolved.
+func (r *testResolver) lookups(host string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.asked[host]
+}
+
+func (b *testBackend) Loosenings(ctx context.Context, f *config.File) ([]config.Loosening, error) {
+	b.mu.Lock()
+	b.loosenCalls++
+	b.mu.Unlock()
+	return f.Loosenings(), nil
+}
+
+// ReloadConfig reads the file in force again, as the server's does: a
+// file that does not load becomes the config's Problem.
+func (b *testBackend) ReloadConfig(ctx context.Context) (*config.Runtime, error) {
+	cur := b.rt.Load()
+	if cur.File == nil || cur.File.Path == "" {
+		return nil, errors.New("no file to reload")
+	}
+	data, err := os.ReadFile(cur.File.Path)
+	if err == nil {
+		var f *config.File
+		if f, err = config.Parse(cur.File.Path, data); err == nil {
+			var rt *config.Runtime
+			if rt, err = config.Resolve(f, b.env); err == nil {
+				b.rt.Store(rt)
+				b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "reloaded", Path: f.Path})
+				return rt, nil
+			}
+		}
+	}
+	b.setProblem(config.NewProblem(cur.File.Path, err, fixedNow))
+	b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "reload-failed", Path: cur.File.Path, Error: err.Error()})
+	return nil, err
+}
+
+// setProblem marks the config in force as that of a file that no longer
+// loads (nil: fixed).
+func (b *testBackend) setProblem(p *config.Problem) {
+	next := *b.rt.Load()
+	next.Problem = p
+	b.rt.Store(&next)
+}
+
+func (b *testBackend) UpstreamLog(ctx context.Context) ([]string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.upstream == nil {
+		return nil, fmt.Errorf("no upstream: %w", store.ErrNotFound)
+	}
+	return slices.Clone(b.upLog), nil
 }
 
 func (b *testBackend) Config() *config.Runtime { return b.rt.Load() }
@@ -106,26 +201,34 @@ func (b *testBackend) ResolveConfig(ctx context.Context, f *config.File) (*confi
 	return rt, nil
 }
 
+// ApplyConfig is the server's: a save goes through config.File.Save,
+// which refuses to overwrite a file that changed on disk or no longer
+// parses (the latter becomes the config's Problem); a live apply keeps
+// the Problem, since the file on disk is still broken.
 func (b *testBackend) ApplyConfig(ctx context.Context, f *config.File, save bool) error {
 	rt, err := config.Resolve(f, b.env)
 	if err != nil {
 		b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Error: err.Error()})
 		return err
 	}
-	b.mu.Lock()
-	refuse := b.refuse
-	b.mu.Unlock()
-	if save && refuse != nil {
-		return refuse
-	}
-	b.rt.Store(rt)
 	action := "applied"
 	if save {
 		if err := f.Save(f.Path); err != nil {
+			b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: "refused", Path: f.Path, Error: err.Error()})
+			var ce *config.ConflictError
+			if errors.As(err, &ce) && ce.Reason == config.ConflictInvalid && ce.Problem != nil {
+				b.setProblem(config.NewProblem(ce.Path, ce.Problem, fixedNow))
+			}
+			return err
+		}
+		if rt, err = config.Resolve(f, b.env); err != nil {
 			return err
 		}
 		action = "saved"
+	} else {
+		rt.Problem = b.rt.Load().Problem
 	}
+	b.rt.Store(rt)
 	b.st.Append(hub.KindConfig, hub.ConfigInfo{Action: action, Path: f.Path})
 	return nil
 }
@@ -171,7 +274,22 @@ func (b *testBackend) Info() Info {
 	if rt := b.rt.Load(); rt != nil && rt.File != nil {
 		i.ConfigPath, i.Embedded = rt.File.Path, rt.File.Embedded
 	}
+	b.mu.Lock()
+	if b.upstream != nil {
+		u := *b.upstream
+		i.Upstream = &u
+	}
+	b.mu.Unlock()
 	return i
+}
+
+// setUpstream changes the upstream's state and records it, as the
+// upstream does.
+func (b *testBackend) setUpstream(u hub.UpstreamInfo) {
+	b.mu.Lock()
+	b.upstream = &u
+	b.mu.Unlock()
+	b.st.Append(hub.KindUpstream, u)
 }
 
 var _ Backend = (*testBackend)(nil)

@@ -142,46 +142,61 @@ func TestUpdateBatchIsLinear(t *testing.T) {
 // batch. At 60 frames a second, 306 events a batch is about 2,000 runs/s;
 // 9 is one run a batch, what every redraw cost before the batches were
 // gathered by frame.
+//
+// in=process is the dashboard of `hooklab dev`: the hub hands it each
+// payload as its publisher made it (hub.Event.Value); in=json is the
+// dashboard of `hooklab attach`, which decodes every payload.
 func BenchmarkLiveEvents(b *testing.B) {
 	const pool = 2 * defaultMaxEvents // runs do not repeat within the window
-	evs := loadEvents(0, pool)
-	for _, batch := range []int{9, 90, 306} {
-		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
-			tb := newTestBackend(b)
-			now := fixedNow
-			m := New(tb, WithNow(fixedClock), withWall(func() time.Time { return now }))
-			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-			for i := 0; i < defaultMaxEvents; i += maxBatch {
-				m.Update(eventsMsg{events: evs[i:min(i+maxBatch, defaultMaxEvents)]})
-			}
-			m.sub = tb.hub.Subscribe(m.ctx, 0) // live from here on
-			seq, next := uint64(defaultMaxEvents), defaultMaxEvents
-			buf := make([]hub.Event, batch)
-			runtime.GC()
-			cpu0 := cpuTime()
-			b.ResetTimer()
-			for range b.N {
-				for i := range buf {
-					buf[i] = evs[next]
-					seq++
-					buf[i].Seq = seq
-					next = (next + 1) % pool
-				}
-				batchAt := now.Add(frame)
-				if due := m.detailAt.Add(detailEvery); m.detailDue && due.Before(batchAt) {
-					now = due
-					m.Update(detailDueMsg{})
-				}
-				now = batchAt
-				m.Update(eventsMsg{events: buf})
-				_ = m.View()
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
-			// CPU time (the garbage collector's included) is the figure to
-			// compare with hooklab's own CPU per run; wall time also counts
-			// waiting for a busy machine.
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*batch), "cpu-ns/event")
-		})
+	typedEvs := loadEvents(0, pool)
+	for _, in := range []string{"process", "json"} {
+		evs := typedEvs
+		if in == "json" {
+			evs = overJSON(typedEvs)
+		}
+		for _, batch := range []int{9, 90, 306} {
+			liveEvents(b, fmt.Sprintf("in=%s/batch=%d", in, batch), evs, batch)
+		}
 	}
+}
+
+func liveEvents(b *testing.B, name string, evs []hub.Event, batch int) {
+	pool := len(evs)
+	b.Run(name, func(b *testing.B) {
+		tb := newTestBackend(b)
+		now := fixedNow
+		m := New(tb, WithNow(fixedClock), withWall(func() time.Time { return now }))
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		for i := 0; i < defaultMaxEvents; i += maxBatch {
+			m.Update(eventsMsg{events: evs[i:min(i+maxBatch, defaultMaxEvents)]})
+		}
+		m.sub = tb.hub.Subscribe(m.ctx, 0) // live from here on
+		seq, next := uint64(defaultMaxEvents), defaultMaxEvents
+		buf := make([]hub.Event, batch)
+		runtime.GC()
+		cpu0 := cpuTime()
+		b.ResetTimer()
+		for range b.N {
+			for i := range buf {
+				buf[i] = evs[next]
+				seq++
+				buf[i].Seq = seq
+				next = (next + 1) % pool
+			}
+			batchAt := now.Add(frameAfter(batch))
+			if due := m.detailAt.Add(detailEvery); m.detailDue && due.Before(batchAt) {
+				now = due
+				m.Update(detailDueMsg{})
+			}
+			now = batchAt
+			m.Update(eventsMsg{events: buf})
+			_ = m.View()
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
+		// CPU time (the garbage collector's included) is the figure to
+		// compare with hooklab's own CPU per run; wall time also counts
+		// waiting for a busy machine.
+		b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*batch), "cpu-ns/event")
+	})
 }

@@ -15,10 +15,39 @@ type commands struct {
 	ctx context.Context
 }
 
-// checkURL asks for the policy decision on raw; seq drops stale answers.
-func (c commands) checkURL(seq int, raw string) tea.Cmd {
+// testURL asks the tester session for the explained decision on raw;
+// seq drops stale answers.
+func (c commands) testURL(t URLTester, seq int, raw string, offline bool) tea.Cmd {
+	ctx := c.ctx
+	return func() tea.Msg { return urlCheckedMsg{seq: seq, offline: offline, d: t.Test(ctx, raw, offline)} }
+}
+
+// loosenings asks how f's policy is looser than the file's, before a
+// save.
+func (c commands) loosenings(f *config.File) tea.Cmd {
 	b, ctx := c.b, c.ctx
-	return func() tea.Msg { return urlCheckedMsg{seq: seq, d: b.CheckURL(ctx, raw)} }
+	return func() tea.Msg {
+		ls, err := b.Loosenings(ctx, f)
+		return loosenedMsg{f: f, ls: ls, err: err}
+	}
+}
+
+// reloadConfig reads langgraph.json again and puts it in force.
+func (c commands) reloadConfig() tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg {
+		rt, err := b.ReloadConfig(ctx)
+		return configReloadedMsg{rt: rt, err: err}
+	}
+}
+
+// upstreamLog reads the upstream command's output.
+func (c commands) upstreamLog() tea.Cmd {
+	b, ctx := c.b, c.ctx
+	return func() tea.Msg {
+		lines, err := b.UpstreamLog(ctx)
+		return upstreamLogMsg{lines: lines, err: err}
+	}
 }
 
 // applyConfig applies f live, and saves it with save.

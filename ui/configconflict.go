@@ -30,6 +30,8 @@ type conflict struct {
 	bad    error        // why it does not
 	diff   []string     // the difference, while it is shown
 	off    int
+	// reloadErr is why the reload the user asked for failed.
+	reloadErr string
 }
 
 // newConflict reads a refusal; nil when err is not a ConfigConflict.
@@ -44,8 +46,9 @@ func newConflict(err error, path string) *conflict {
 }
 
 // conflictKey answers the question a refused save asks: reload the file
-// from disk (dropping the edits), show the difference, or keep editing.
-func (e *configEditor) conflictKey(msg tea.KeyPressMsg) {
+// from disk (the backend puts it in force; the edits are dropped), show
+// the difference, or keep editing.
+func (e *configEditor) conflictKey(msg tea.KeyPressMsg) action {
 	k, c := e.kit.keys, e.conflict
 	switch {
 	case c.diff != nil:
@@ -57,9 +60,8 @@ func (e *configEditor) conflictKey(msg tea.KeyPressMsg) {
 		case key.Matches(msg, k.Dialog.Down):
 			c.off++
 		}
-	case key.Matches(msg, k.Dialog.Reload) && c.parsed != nil:
-		e.f, e.conflict, e.sel = c.parsed, nil, 0
-		e.validate()
+	case key.Matches(msg, k.Dialog.Reload) && c.parsed != nil && !e.busy:
+		return e.reload()
 	case key.Matches(msg, k.Dialog.Diff):
 		mine, err := e.f.Marshal()
 		if err != nil {
@@ -73,6 +75,7 @@ func (e *configEditor) conflictKey(msg tea.KeyPressMsg) {
 	case key.Matches(msg, k.Dialog.Close):
 		e.conflict = nil
 	}
+	return nil
 }
 
 // conflictView is the question, or the difference, in w x h cells.
@@ -93,6 +96,9 @@ func (e *configEditor) conflictView(w, h int) []string {
 	if c.parsed == nil {
 		lines = append(lines, wrapStyled(st.Dialog.Error, "the file on disk does not parse: "+oneLine(errString(c.bad)), w)...)
 		choices = "d show the difference · esc keep editing"
+	}
+	if c.reloadErr != "" {
+		lines = append(lines, wrapStyled(st.Dialog.Error, "reload failed: "+c.reloadErr, w)...)
 	}
 	return append(lines, wrapStyled(st.Dialog.Hint, choices, w)...)
 }

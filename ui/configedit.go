@@ -52,8 +52,9 @@ type configEditor struct {
 	// as last applied); sent is what an apply in flight sends. Closing with
 	// edits not in base asks first, so esc cannot lose them.
 	base, sent *config.File
-	confirm    bool      // "discard changes? y/n" is showing
-	conflict   *conflict // a refused save asks: reload, show the difference, or keep editing
+	confirm    bool       // "discard changes? y/n" is showing
+	conflict   *conflict  // a refused save asks: reload, show the difference, or keep editing
+	loosen     *loosening // a save of a looser policy asks: save anyway, or keep editing
 }
 
 // dirty reports edits that are not in force.
@@ -103,6 +104,8 @@ func (e *configEditor) name() string { return "config" }
 func (e *configEditor) help() []key.Binding {
 	k := e.kit.keys
 	switch {
+	case e.loosen != nil:
+		return e.loosenHelp()
 	case e.conflict != nil && e.conflict.diff != nil:
 		return []key.Binding{k.Dialog.Up, k.Dialog.Down, k.Dialog.Close}
 	case e.conflict != nil && e.conflict.parsed != nil:
@@ -272,8 +275,11 @@ func (e *configEditor) apply(save bool) action {
 		return showStatus{"fix the config errors first: " + pe.Message, statusErr, defaultTTL}
 	}
 	f := e.f.Clone()
+	if save {
+		return e.askSave(f)
+	}
 	e.busy, e.sent = true, f.Clone() // ApplyConfig may change f (Save sets its path)
-	return cmdAction{e.kit.cmds.applyConfig(f, save)}
+	return cmdAction{e.kit.cmds.applyConfig(f, false)}
 }
 
 // saved takes the outcome of an apply. A refusal (a secret not set yet, a
@@ -313,6 +319,10 @@ func (e *configEditor) handle(msg tea.Msg) action {
 		e.resolved(msg)
 	case configSavedMsg:
 		e.saved(msg)
+	case loosenedMsg:
+		return e.loosened(msg)
+	case configReloadedMsg:
+		e.reloaded(msg)
 	case tea.PasteMsg:
 		if e.editing {
 			e.in.paste(msg.Content)
@@ -321,8 +331,10 @@ func (e *configEditor) handle(msg tea.Msg) action {
 		switch {
 		case e.editing:
 			e.editKey(msg)
+		case e.loosen != nil:
+			return e.loosenKey(msg)
 		case e.conflict != nil:
-			e.conflictKey(msg)
+			return e.conflictKey(msg)
 		case e.confirm:
 			return e.confirmKey(msg)
 		default:

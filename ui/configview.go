@@ -13,6 +13,9 @@ import (
 func (e *configEditor) view(w, h int) string {
 	st := e.kit.st
 	w = min(w, 96)
+	if e.loosen != nil {
+		return strings.Join(padLines(e.loosenView(w, max(3, h-2)), w), "\n")
+	}
 	if e.conflict != nil {
 		return strings.Join(padLines(e.conflictView(w, max(3, h-2)), w), "\n")
 	}

@@ -1,19 +1,15 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/x/ansi"
 
 	"hooklab/sender"
-	"hooklab/server/hub"
 )
 
 // diffView compares a replay's request and response with the original's,
@@ -28,56 +24,13 @@ type diffView struct {
 	queued  int // diffs waiting behind this one (the root says)
 }
 
+// newDiffView shows sender.DiffReplay's diff: the very one `hooklab
+// replay --diff` prints.
 func newDiffView(kit dialogKit, orig, d sender.Delivery) *diffView {
-	v := &diffView{kit: kit, orig: orig, d: d, a: cleanText(deliveryDoc(orig)), b: cleanText(deliveryDoc(d))}
-	u := udiff.Unified("original "+short(orig.ID), "replay "+short(d.ID), v.a, v.b)
-	if u == "" {
-		u = "(request and response are identical)"
-	}
-	v.unified = strings.Split(strings.TrimRight(u, "\n"), "\n")
+	r := sender.DiffReplay(orig, d)
+	v := &diffView{kit: kit, orig: orig, d: d, a: cleanText(r.Original), b: cleanText(r.Replay)}
+	v.unified = strings.Split(strings.TrimRight(cleanText(r.Text()), "\n"), "\n")
 	return v
-}
-
-// deliveryDoc is the text the diff compares: request line, headers, body,
-// then the response of the last attempt.
-func deliveryDoc(d sender.Delivery) string {
-	var b strings.Builder
-	headers, body, url := d.Headers, []byte(d.Body), d.URL
-	var last *hub.AttemptInfo
-	if n := len(d.AttemptLog); n > 0 {
-		last = &d.AttemptLog[n-1]
-		headers, body, url = last.RequestHeaders, last.RequestBody, last.URL
-	}
-	fmt.Fprintf(&b, "POST %s\n", url)
-	for _, h := range headers {
-		fmt.Fprintf(&b, "%s: %s\n", h.Name, h.Value)
-	}
-	b.WriteString("\n" + prettyJSON(body) + "\n")
-	fmt.Fprintf(&b, "\n=== response: %s", d.Outcome)
-	if last != nil {
-		if last.Status != 0 {
-			fmt.Fprintf(&b, " %d", last.Status)
-		}
-		b.WriteString("\n")
-		for _, h := range last.ResponseHeaders {
-			fmt.Fprintf(&b, "%s: %s\n", h.Name, h.Value)
-		}
-		if last.Error != "" {
-			b.WriteString("error: " + last.Error + "\n")
-		}
-		b.WriteString("\n" + prettyJSON([]byte(last.ResponseBody)) + "\n")
-	} else {
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-func prettyJSON(raw []byte) string {
-	var buf bytes.Buffer
-	if json.Indent(&buf, bytes.TrimSpace(raw), "", "  ") != nil {
-		return string(raw)
-	}
-	return buf.String()
 }
 
 func (v *diffView) name() string { return "diff" }

@@ -13,9 +13,9 @@ import (
 
 // kindFilters is the cycle `f` walks through; "" shows every kind. A
 // function, not a package variable, so nothing global is mutable.
-func kindFilters() [10]hub.Kind {
+func kindFilters() [11]hub.Kind {
 	return [...]hub.Kind{"", hub.KindRequest, hub.KindDecision, hub.KindAttempt,
-		hub.KindDelivery, hub.KindRun, hub.KindSink, hub.KindCron, hub.KindConfig, hub.KindNotice}
+		hub.KindDelivery, hub.KindRun, hub.KindSink, hub.KindCron, hub.KindConfig, hub.KindNotice, hub.KindUpstream}
 }
 
 // outcomeFilters names the outcome filter cycle `F` walks through.

@@ -13,7 +13,7 @@ import (
 // where it works.
 type KeyMap struct {
 	Global struct {
-		Help, Quit, Tab, Config, URLTest, Crons key.Binding
+		Help, Quit, Tab, Config, URLTest, Crons, Log key.Binding
 	}
 	List struct {
 		Up, Down, PageUp, PageDown, Top, Bottom, Open, Search, Filter, Outcome, View key.Binding
@@ -26,6 +26,9 @@ type KeyMap struct {
 		Discard, Keep                                                         key.Binding // the answers to "discard changes?"
 		Pause, Delete                                                         key.Binding // the cron list's
 		Reload, Diff                                                          key.Binding // the answers to a refused save
+		Confirm                                                               key.Binding // save a looser policy anyway
+		Offline                                                               key.Binding // the URL tester's toggle
+		Polls                                                                 key.Binding // the upstream log's fold
 	}
 }
 
@@ -40,6 +43,7 @@ func defaultKeyMap() KeyMap {
 	k.Global.Config = b([]string{"c"}, "c", "config")
 	k.Global.URLTest = b([]string{"u"}, "u", "url tester")
 	k.Global.Crons = b([]string{"o"}, "o", "crons")
+	k.Global.Log = b([]string{"L"}, "L", "upstream log")
 
 	k.List.Up = b([]string{"k", "up"}, "k/↑", "up")
 	k.List.Down = b([]string{"j", "down"}, "j/↓", "down")
@@ -77,6 +81,9 @@ func defaultKeyMap() KeyMap {
 	k.Dialog.Reload = b([]string{"r"}, "r", "reload from disk")
 	k.Dialog.Diff = b([]string{"d"}, "d", "show difference")
 	k.Dialog.Delete = b([]string{"x", "delete"}, "x", "delete")
+	k.Dialog.Confirm = b([]string{"y"}, "y", "save anyway")
+	k.Dialog.Offline = b([]string{"ctrl+o"}, "ctrl+o", "offline on/off")
+	k.Dialog.Polls = b([]string{"p"}, "p", "fold/show polls")
 	return k
 }
 
@@ -108,7 +115,11 @@ func (m *Model) FullHelp() [][]key.Binding {
 	// Not a key: the legend of the header counts, in the card where it is looked for.
 	legend := key.NewBinding(key.WithKeys("✓"), key.WithHelp("✓ ✗ ⊘", "delivered/failed/refused"))
 	actions := []key.Binding{k.Detail.Replay, k.Detail.Edit, k.Detail.ReplayTo, k.Detail.Diff}
-	app := []key.Binding{k.Global.Config, k.Global.URLTest, k.Global.Crons, k.Global.Help, k.Global.Quit, legend}
+	app := []key.Binding{k.Global.Config, k.Global.URLTest, k.Global.Crons}
+	if m.info.Upstream != nil { // only hooklab in front of an upstream has its log
+		app = append(app, k.Global.Log)
+	}
+	app = append(app, k.Global.Help, k.Global.Quit, legend)
 	var groups [][]key.Binding
 	if m.focus == focusDetail {
 		groups = [][]key.Binding{actions,
@@ -235,6 +246,7 @@ func (m *Model) setFocusKeys() {
 	for _, b := range []*key.Binding{&k.List.Search, &k.List.Filter, &k.List.Outcome, &k.List.View, &k.Global.Tab, &k.Global.Config, &k.Global.URLTest, &k.Global.Crons} {
 		b.SetEnabled(!inDialog)
 	}
+	k.Global.Log.SetEnabled(!inDialog && m.info.Upstream != nil)
 	view := "raw events"
 	if m.raw {
 		view = "runs"

@@ -24,7 +24,7 @@ type rect struct{ x, y, w, h int }
 type layout struct {
 	small        bool
 	wide         bool
-	header       rect // 2 lines: title/counts, filter/search
+	header       rect // title/counts, the banners, filter/search
 	list, detail rect
 	body         rect // list + separator + detail
 	helpSep      bool // a rule above the full help (when there is room)
@@ -32,19 +32,22 @@ type layout struct {
 	status       rect
 }
 
-// computeLayout splits a w x h screen. helpH is the height of the open full
-// help (0 when closed): like bubbles/help it takes the bottom rows and the
-// feed shrinks, so events stay in view while the keys are read.
-func computeLayout(w, h, helpH int) layout {
+// computeLayout splits a w x h screen. banners is how many lines the
+// header adds between its two (a config that does not load, the
+// upstream). helpH is the height of the open full help (0 when closed):
+// like bubbles/help it takes the bottom rows and the feed shrinks, so
+// events stay in view while the keys are read.
+func computeLayout(w, h, banners, helpH int) layout {
 	l := layout{small: w < minWidth || h < minHeight}
 	if l.small {
 		return l
 	}
-	l.header = rect{0, 0, w, 2}
+	top := 2 + banners
+	l.header = rect{0, 0, w, top}
 	l.status = rect{0, h - 1, w, 1}
 	foot := 1
 	if helpH > 0 {
-		helpH = min(helpH, max(0, h-3-minBodyHelp))
+		helpH = min(helpH, max(0, h-1-top-minBodyHelp))
 		l.helpSep = h >= 20
 		foot += helpH
 		if l.helpSep {
@@ -52,17 +55,17 @@ func computeLayout(w, h, helpH int) layout {
 		}
 		l.help = rect{0, h - 1 - helpH, w, helpH}
 	}
-	l.body = rect{0, 2, w, max(0, h-2-foot)}
+	l.body = rect{0, top, w, max(0, h-top-foot)}
 	if w >= wideWidth {
 		l.wide = true
 		lw := w * 55 / 100
-		l.list = rect{0, 2, lw, l.body.h}
-		l.detail = rect{lw + 1, 2, max(0, w-lw-1), l.body.h}
+		l.list = rect{0, top, lw, l.body.h}
+		l.detail = rect{lw + 1, top, max(0, w-lw-1), l.body.h}
 		return l
 	}
 	lh := max(3, l.body.h*45/100)
-	l.list = rect{0, 2, w, lh}
-	l.detail = rect{0, 2 + lh + 1, w, max(0, l.body.h-lh-1)}
+	l.list = rect{0, top, w, lh}
+	l.detail = rect{0, top + lh + 1, w, max(0, l.body.h-lh-1)}
 	return l
 }
 

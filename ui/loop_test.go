@@ -56,9 +56,33 @@ func (g *loopGuard) Replay(ctx context.Context, r sender.Replay) (sender.Deliver
 	return g.testBackend.Replay(ctx, r)
 }
 
-func (g *loopGuard) CheckURL(ctx context.Context, raw string) config.Decision {
-	g.note("CheckURL")
-	return g.testBackend.CheckURL(ctx, raw)
+func (g *loopGuard) NewURLTester() URLTester {
+	return guardedTester{g, g.testBackend.NewURLTester()}
+}
+
+type guardedTester struct {
+	g *loopGuard
+	t URLTester
+}
+
+func (t guardedTester) Test(ctx context.Context, raw string, offline bool) config.Decision {
+	t.g.note("TestURL")
+	return t.t.Test(ctx, raw, offline)
+}
+
+func (g *loopGuard) Loosenings(ctx context.Context, f *config.File) ([]config.Loosening, error) {
+	g.note("Loosenings")
+	return g.testBackend.Loosenings(ctx, f)
+}
+
+func (g *loopGuard) ReloadConfig(ctx context.Context) (*config.Runtime, error) {
+	g.note("ReloadConfig")
+	return g.testBackend.ReloadConfig(ctx)
+}
+
+func (g *loopGuard) UpstreamLog(ctx context.Context) ([]string, error) {
+	g.note("UpstreamLog")
+	return g.testBackend.UpstreamLog(ctx)
 }
 
 func (g *loopGuard) ResolveConfig(ctx context.Context, f *config.File) (*config.Runtime, error) {
@@ -98,6 +122,8 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	t.Setenv("LG_WEBHOOK_TOKEN", "tok-123456")
 	g := &loopGuard{testBackend: newTestBackend(t)}
 	g.crons = []Cron{{ID: "cron-0001", Schedule: "* * * * *", Enabled: true}}
+	up := upstreamUp()
+	g.upstream, g.upLog = &up, logLines()
 	srv, _ := receiver(t, 200)
 	id := sendRun(t, g.testBackend, srv.URL+"/hook")
 	waitDelivered(t, g.testBackend, id)
@@ -141,7 +167,8 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	keys(press("G"), press("k"), press("enter"), press("tab"), press("k"), press("k"), press("k"))
 	keys(press("c"), press("n"), keyOf("ctrl+u"))
 	keys(typeText("Authorization: Bearer ${{ env.LG_WEBHOOK_TOKEN }}")...)
-	keys(press("enter"), press("a"), press("esc"))
+	keys(press("enter"), press("w"), press("n"), press("a"), press("esc"))
+	keys(press("L"), press("p"), press("esc"))
 	keys(append(append([]tea.Msg{press("u")}, typeText("http://127.0.0.1:9/x")...), press("esc"))...)
 	keys(press("o"), press("enter"), press("space"), press("x"), press("y"), press("esc"))
 	keys(press("/"))
@@ -153,7 +180,7 @@ func TestNoBlockingCallOnTheLoop(t *testing.T) {
 	if len(g.inLoop) > 0 {
 		t.Fatalf("blocking Backend calls on the update loop: %v", g.inLoop)
 	}
-	for _, want := range []string{"Subscribe", "History", "Delivery", "Replay", "CheckURL", "ResolveConfig", "ApplyConfig", "Crons", "FireCron", "SetCronEnabled", "DeleteCron"} {
+	for _, want := range []string{"Subscribe", "History", "Delivery", "Replay", "TestURL", "ResolveConfig", "ApplyConfig", "Loosenings", "UpstreamLog", "Crons", "FireCron", "SetCronEnabled", "DeleteCron"} {
 		if !slices.Contains(g.called, want) {
 			t.Errorf("%s was never called: the drive does not cover it", want)
 		}

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -43,27 +44,42 @@ func loadRun(seq uint64, run int) []hub.Event {
 		{Name: "Authorization", Value: "Bear…"}, {Name: "X-Request-Id", Value: id}}
 	respHdr := []hub.HeaderKV{{Name: "Content-Type", Value: "application/json"}, {Name: "Date", Value: "Tue, 04 Mar 2025 12:00:10 GMT"}}
 	started := fixedNow.Add(time.Duration(seq) * time.Millisecond)
+	// In the order hooklab records them: the URL is checked before the run
+	// exists (so that decision names no run), the request is logged once
+	// it is answered, after the run's first statuses.
 	pay := []any{
-		hub.RequestInfo{Method: "POST", Path: "/threads/" + thread + "/runs", Status: 200, DurationMS: 2.1, RunID: runID,
-			Body: json.RawMessage(fmt.Sprintf(`{"assistant_id":"agent","input":{"messages":[]},"webhook":%q}`, url))},
-		hub.DecisionInfo{Stage: "create", RunID: runID, Decision: dec},
+		hub.DecisionInfo{Stage: "create", Decision: dec},
 		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "pending", Webhook: url},
 		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "running", Webhook: url},
+		hub.RequestInfo{Method: "POST", Path: "/threads/" + thread + "/runs", Status: 200, DurationMS: 2.1, RunID: runID,
+			Body: json.RawMessage(fmt.Sprintf(`{"assistant_id":"agent","input":{"messages":[]},"webhook":%q}`, url))},
 		hub.RunInfo{RunID: runID, ThreadID: thread, AssistantID: "agent", Status: "success", Webhook: url},
-		hub.DecisionInfo{Stage: "send", DeliveryID: dlv, RunID: runID, Decision: dec},
 		hub.DeliveryInfo{ID: dlv, RunID: runID, ThreadID: thread, URL: url, Outcome: "pending"},
+		hub.DecisionInfo{Stage: "send", DeliveryID: dlv, RunID: runID, Decision: dec},
 		hub.AttemptInfo{DeliveryID: dlv, RunID: runID, Attempt: 1, Method: "POST", URL: url, RequestHeaders: reqHdr,
 			RequestBody: body, Status: 200, ResponseHeaders: respHdr, ResponseBody: `{"ok":true}`,
 			Timing: hub.Timing{DialMS: 0.2, FirstByteMS: 1.4, TotalMS: 1.6}, StartedAt: started},
 		hub.DeliveryInfo{ID: dlv, RunID: runID, ThreadID: thread, URL: url, Outcome: "delivered", Attempts: 1, Status: 200, DurationMS: 1.6},
 	}
-	kinds := []hub.Kind{hub.KindRequest, hub.KindDecision, hub.KindRun, hub.KindRun, hub.KindRun, hub.KindDecision,
-		hub.KindDelivery, hub.KindAttempt, hub.KindDelivery}
+	kinds := []hub.Kind{hub.KindDecision, hub.KindRun, hub.KindRun, hub.KindRequest, hub.KindRun, hub.KindDelivery,
+		hub.KindDecision, hub.KindAttempt, hub.KindDelivery}
 	evs := make([]hub.Event, len(pay))
 	for i, p := range pay {
 		evs[i] = ev(seq+uint64(i), kinds[i], p)
+		evs[i].Value = p // as the store publishes it in process
 	}
 	return evs
+}
+
+// overJSON is evs as they arrive over the network: without the typed
+// payloads.
+func overJSON(evs []hub.Event) []hub.Event {
+	out := make([]hub.Event, len(evs))
+	for i, e := range evs {
+		e.Value = nil
+		out[i] = e
+	}
+	return out
 }
 
 // loadEvents makes the events with Seq start+1..start+n of consecutive
@@ -126,7 +142,7 @@ func TestWindowHeapIsBounded(t *testing.T) {
 	}
 	m.Update(press("v")) // the raw events
 	content := ansi.Strip(m.View().Content)
-	for _, want := range []string{"delivered http://127.0.0.1:9000/h", "request #100000", `"assistant_id": "agent"`} {
+	for _, want := range []string{"delivered http://127.0.0.1:9000/h", "decision #99991", "stage create"} {
 		if !strings.Contains(content, want) {
 			t.Fatalf("the screen lost %q:\n%s", want, content)
 		}
@@ -136,5 +152,41 @@ func TestWindowHeapIsBounded(t *testing.T) {
 	}
 	if n := len(m.feed.deliveries); n > total/9+1 {
 		t.Fatalf("delivery index holds %d entries for %d deliveries in the window", n, total/9+1)
+	}
+}
+
+// TestTypedPayloadsSummariseAsJSON: the rows and run entries the feed
+// makes from the typed payloads of the hub (in process) are those it
+// makes from their JSON (attach): the shortcut changes nothing shown.
+func TestTypedPayloadsSummariseAsJSON(t *testing.T) {
+	evs := append(loadEvents(0, 900), upstreamEvents()...)
+	for i := range evs[900:] {
+		evs[900+i].Seq = uint64(901 + i)
+	}
+	typed, plain := newFeed(0), newFeed(0)
+	typed.add(evs, true)
+	plain.add(overJSON(evs), true)
+	if len(typed.rows) != len(plain.rows) || len(typed.runs.entries) != len(plain.runs.entries) {
+		t.Fatalf("%d rows, %d entries typed; %d, %d from JSON", len(typed.rows), len(typed.runs.entries), len(plain.rows), len(plain.runs.entries))
+	}
+	for i := range typed.rows {
+		if typed.rows[i] != plain.rows[i] {
+			t.Fatalf("row %d: typed %+v, JSON %+v", i, typed.rows[i], plain.rows[i])
+		}
+	}
+	for i, e := range typed.runs.entries {
+		a, b := *e, *plain.runs.entries[i]
+		a.touch, b.touch = 0, 0
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("entry %d: typed %+v, JSON %+v", i, a, b)
+		}
+	}
+	if typed.counts != plain.counts {
+		t.Fatalf("counts: typed %+v, JSON %+v", typed.counts, plain.counts)
+	}
+	for k, e := range typed.recent {
+		if e.Value != nil {
+			t.Fatalf("the recent set holds the typed payload of %v", k)
+		}
 	}
 }

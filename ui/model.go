@@ -27,6 +27,24 @@ const maxBatch = 2048
 // once for every few events.
 const frame = time.Second / 60
 
+// Under a heavy stream (a batch of busyBatch events or more: about 15,000
+// events a second at 60 frames a second), rows scroll by faster than they
+// can be read, and each redraw takes CPU from the hooklab it watches; the
+// batches are then taken busyFrame apart. A lighter stream gets frame
+// again at its next batch.
+const (
+	busyBatch = 256
+	busyFrame = time.Second / 20
+)
+
+// frameAfter is the least time before the batch after one of n events.
+func frameAfter(n int) time.Duration {
+	if n >= busyBatch {
+		return busyFrame
+	}
+	return frame
+}
+
 type focusArea int
 
 const (
@@ -89,11 +107,13 @@ type Model struct {
 
 	w, h       int
 	lay        layout
+	banners    int              // header lines between the first and the filter line, as laid out
 	wall       func() time.Time // the pace of frames (m.now may be a test's fixed clock)
 	nextBatch  time.Time        // when the next batch of events may be taken
 	detailAt   time.Time        // when the detail was last refreshed
 	detailDue  bool             // a refresh of the detail is scheduled
 	tickID     int
+	logID      int // the newest log view's, so reads of closed ones stop
 	ticking    bool
 	feedClosed bool
 }

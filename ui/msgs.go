@@ -83,10 +83,40 @@ type editDoneMsg struct {
 }
 
 // urlCheckedMsg is a URL tester decision; seq drops stale answers.
+// offline says it was tested without resolving.
 type urlCheckedMsg struct {
-	seq int
-	d   config.Decision
+	seq     int
+	offline bool
+	d       config.Decision
 }
+
+// urlDueMsg says the tested URL (at version seq) stayed unchanged for the
+// debounce: time to resolve its host name.
+type urlDueMsg struct{ seq int }
+
+// loosenedMsg is how the config f, about to be saved, is looser than the
+// file's.
+type loosenedMsg struct {
+	f   *config.File
+	ls  []config.Loosening
+	err error
+}
+
+// configReloadedMsg is the outcome of ReloadConfig.
+type configReloadedMsg struct {
+	rt  *config.Runtime
+	err error
+}
+
+// upstreamLogMsg is the upstream command's output, read for the log view.
+type upstreamLogMsg struct {
+	lines []string
+	err   error
+}
+
+// logTickMsg asks the open log view to read the output again; id stops
+// the loops of views since closed.
+type logTickMsg struct{ id int }
 
 // configSavedMsg is the outcome of ApplyConfig.
 type configSavedMsg struct {

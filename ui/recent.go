@@ -18,7 +18,10 @@ const recentPayloads = 2000
 const maxRowText = 512
 
 // remember keeps e's payload while it is among the newest events.
-func (f *feed) remember(k rowKey, e hub.Event) { f.recent[k] = e }
+func (f *feed) remember(k rowKey, e hub.Event) {
+	e.Value = nil // the detail decodes the JSON; holding both would double the set
+	f.recent[k] = e
+}
 
 // pruneRecent drops the payloads of events no longer among the newest keep
 // rows. It runs once the set has grown a quarter past keep, so the scan is

@@ -343,7 +343,7 @@ func TestFlowDiffReopensFromRow(t *testing.T) {
 	srv, _ := receiver(t, 200)
 	id := sendRun(t, b, srv.URL+"/hook")
 	waitDelivered(t, b, id)
-	rd, err := b.Replay(context.Background(), sender.Replay{ID: id})
+	rd, err := b.Replay(context.Background(), sender.Replay{ID: id, Body: json.RawMessage(`{"edited":true}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,9 +354,29 @@ func TestFlowDiffReopensFromRow(t *testing.T) {
 	waitScreen(t, tm, "↻")
 	tm.Send(press("G")) // the replay's row is the newest
 	tm.Send(press("d"))
-	waitScreen(t, tm, "unified")
+	waitScreen(t, tm, "unified", `+  "edited": true`)
 	m := finalModel(t, tm)
-	if v, ok := m.dialog.(*diffView); !ok || v.orig.ID != id || v.d.ID != rd.ID {
+	v, ok := m.dialog.(*diffView)
+	if !ok || v.orig.ID != id || v.d.ID != rd.ID {
 		t.Fatalf("dialog %q", m.Dialog())
+	}
+	// The very diff `hooklab replay --diff` prints, read from the store.
+	orig, err := b.st.Delivery(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sender.DiffReplay(orig, rd).Text()
+	if got := strings.Join(v.unified, "\n") + "\n"; got != want {
+		t.Fatalf("the dashboard's diff:\n%s\nreplay --diff's:\n%s", got, want)
+	}
+}
+
+// TestDiffOfIdenticalDeliveries says so, in replay --diff's words.
+func TestDiffOfIdenticalDeliveries(t *testing.T) {
+	m := screen(t, 80, 24, true)
+	d := storeDelivery("dlv-same", `{"a":1}`)
+	v := newDiffView(m.kit(), d, d)
+	if want := strings.TrimSuffix(sender.DiffReplay(d, d).Text(), "\n"); len(v.unified) != 1 || v.unified[0] != want {
+		t.Fatalf("identical: %q, want %q", v.unified, want)
 	}
 }

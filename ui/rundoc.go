@@ -34,6 +34,13 @@ func (w *docWriter) run(e *entry, ds *dstate, d *detailPane) {
 	if e.thread != "" {
 		w.kv("thread", e.thread)
 	}
+	if e.upstream {
+		where := "yes: the run ran on your own LangGraph server"
+		if u := w.m.info.Upstream; u != nil {
+			where = u.URL
+		}
+		w.kv("upstream", where)
+	}
 	if e.url != "" {
 		w.kv("webhook", e.url)
 	}

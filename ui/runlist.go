@@ -11,6 +11,10 @@ import (
 	"hooklab/server/hub"
 )
 
+// upstreamMark leads the row of a run that ran on the developer's own
+// LangGraph server (hooklab dev --upstream).
+const upstreamMark = "⇄ "
+
 // runKinds names the kind filter cycle of the run list; "" shows all.
 func runKinds() [4]string { return [...]string{"", "runs", "requests", "other"} }
 
@@ -234,6 +238,9 @@ func (l *runList) renderRow(e *entry, selected bool) []string {
 			if e.thread != "" {
 				more += " · thread " + short(e.thread)
 			}
+		}
+		if e.upstream {
+			text, more = upstreamMark+text, upstreamMark+"upstream "+more
 		}
 		if e.refused {
 			more = "refused at creation"

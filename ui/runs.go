@@ -38,6 +38,7 @@ type entry struct {
 	durMS       float32 // the delivery's duration, else the create request's
 	refused     bool    // refused when created: there is no run
 	retry       bool    // the newest attempt will be retried
+	upstream    bool    // the run ran on the developer's own LangGraph server
 	// The keys of the events behind the newest run status, delivery state
 	// and attempt: a late event never overwrites newer state.
 	runKey, dlvKey, attKey rowKey
@@ -111,9 +112,25 @@ func (x *runIndex) fold(e *entry, k rowKey, at int64) {
 		e.last = k
 	}
 	if k.cmp(e.first) < 0 {
-		e.first, e.at, x.unsorted = k, at, true
+		e.first, e.at = k, at
+		x.unsorted = x.unsorted || !x.stillInOrder(e)
 	}
 	x.touchEntry(e)
+}
+
+// stillInOrder reports whether the entries stay in order by first event
+// after e's first moved back. It checks the newest entries only, where a
+// run's create-time decision lands (it comes before the run's first
+// event, and is folded in once that event names the run); anywhere else
+// it says no, and the entries are sorted again.
+func (x *runIndex) stillInOrder(e *entry) bool {
+	n := len(x.entries)
+	for i := n - 1; i >= max(0, n-4); i-- {
+		if x.entries[i] == e {
+			return (i == 0 || x.entries[i-1].first.cmp(e.first) < 0) && (i == n-1 || e.first.cmp(x.entries[i+1].first) < 0)
+		}
+	}
+	return false
 }
 
 func (x *runIndex) touchEntry(e *entry) {
@@ -224,6 +241,9 @@ func (x *runIndex) run(k rowKey, at int64, p *hub.RunInfo) {
 	}
 	if e.thread == "" && p.ThreadID != "" {
 		e.thread = strings.Clone(oneLine(p.ThreadID))
+	}
+	if p.Upstream != "" {
+		e.upstream = true
 	}
 	e.setURL(p.Webhook)
 	if p.Webhook == "" {

@@ -24,7 +24,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	switch e.Kind {
 	case hub.KindRequest:
 		var h requestHead
-		_ = e.Decode(&h)
+		if !typed(e, &h.RequestInfo) {
+			_ = e.Decode(&h)
+		}
 		p := &h.RequestInfo
 		f.runs.request(k, r.at, p)
 		text, status, dur = p.Method+" "+p.Path, p.Status, p.DurationMS
@@ -34,9 +36,11 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		r.out = statusOutcome(p.Status, false)
 	case hub.KindDecision:
 		var h decisionHead
-		_ = e.Decode(&h)
+		if !typed(e, &h.DecisionInfo) {
+			_ = e.Decode(&h)
+			h.DecisionInfo.Decision = h.Decision.Decision // the checks left out
+		}
 		p := &h.DecisionInfo
-		p.Decision = h.Decision.Decision // the checks left out
 		f.runs.decision(k, r.at, p)
 		if p.Stage == "create" && !p.Decision.Allowed {
 			f.counts.refused++ // refused at creation: no delivery will count it
@@ -51,7 +55,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 	case hub.KindAttempt:
 		var h attemptHead
-		_ = e.Decode(&h)
+		if !typed(e, &h.AttemptInfo) {
+			_ = e.Decode(&h)
+		}
 		p := &h.AttemptInfo
 		f.runs.attempt(k, r.at, p)
 		text = fmt.Sprintf("#%d %s %s", p.Attempt, p.Method, p.URL)
@@ -83,7 +89,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		return r
 	case hub.KindDelivery:
 		var p hub.DeliveryInfo
-		_ = e.Decode(&p)
+		if !typed(e, &p) {
+			_ = e.Decode(&p)
+		}
 		f.runs.delivery(k, r.at, &p)
 		word := p.Outcome
 		if word == "" {
@@ -114,7 +122,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		return r
 	case hub.KindRun:
 		var p hub.RunInfo
-		_ = e.Decode(&p)
+		if !typed(e, &p) {
+			_ = e.Decode(&p)
+		}
 		f.runs.run(k, r.at, &p)
 		text = "run " + short(p.RunID) + " " + p.Status
 		if p.Error != "" {
@@ -132,7 +142,9 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 	case hub.KindSink:
 		f.runs.event(k, r.at)
 		var h sinkHead
-		_ = e.Decode(&h)
+		if !typed(e, &h.SinkInfo) {
+			_ = e.Decode(&h)
+		}
 		p := &h.SinkInfo
 		text, status = p.Method+" "+p.Path+" ("+p.Name+")", p.Status
 		r.out = statusOutcome(p.Status, false)
@@ -143,6 +155,14 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		text, r.out = "cron "+short(p.CronID)+" "+p.Action, outInfo
 		if p.Error != "" {
 			text, r.out = text+" ("+p.Error+")", outErr
+		}
+	case hub.KindUpstream:
+		f.runs.event(k, r.at)
+		var p hub.UpstreamInfo
+		_ = e.Decode(&p)
+		text, r.out = upstreamText(&p), outOK
+		if !p.Reachable {
+			r.out = outErr
 		}
 	case hub.KindNotice:
 		f.runs.event(k, r.at)
@@ -161,6 +181,25 @@ func (f *feed) summarise(e hub.Event, k rowKey) row {
 		}
 	}
 	return r
+}
+
+// upstreamText is an upstream event's row: its state, URL, version and
+// the pid of the command hooklab started.
+func upstreamText(p *hub.UpstreamInfo) string {
+	text := "upstream up " + p.URL
+	if !p.Reachable {
+		text = "upstream unreachable " + p.URL
+	}
+	if p.Version != "" {
+		text += " (" + p.Version + ")"
+	}
+	if p.PID != 0 {
+		text += fmt.Sprintf(" pid %d", p.PID)
+	}
+	if p.Detail != "" {
+		text += ": " + strings.TrimPrefix(p.Detail, "unreachable: ")
+	}
+	return text
 }
 
 // setText fills in the row's strings. The delivery id is shared with the

@@ -87,7 +87,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.handleEditReady(msg))
 	case editDoneMsg:
 		cmds = append(cmds, m.handleEditDone(msg))
-	case urlCheckedMsg, cronsMsg, resolveDueMsg, configResolvedMsg:
+	case configReloadedMsg:
+		m.info = m.b.Info() // the header names the file now in force
+		if msg.err != nil {
+			cmds = append(cmds, m.setStatus("reload refused: "+msg.err.Error(), statusErr, 2*defaultTTL))
+		} else {
+			cmds = append(cmds, m.setStatus("langgraph.json reloaded: the editor shows it", statusOK, defaultTTL))
+		}
+		if m.dialog != nil {
+			cmds = append(cmds, m.updateDialog(msg))
+		}
+	case urlCheckedMsg, urlDueMsg, cronsMsg, resolveDueMsg, configResolvedMsg, loosenedMsg, upstreamLogMsg, logTickMsg:
 		if m.dialog != nil {
 			cmds = append(cmds, m.updateDialog(msg))
 		}
@@ -122,6 +132,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		v.queued = len(m.diffQueue)
 	}
 	m.setFocusKeys()
+	if m.w > 0 && len(m.bannerLines()) != m.banners {
+		m.relayout() // a banner came or went: the header's height changed
+	}
 	cmds = append(cmds, m.followDetail(msg))
 	return m, tea.Batch(cmds...)
 }
@@ -149,14 +162,15 @@ func (m *Model) handleResize(w, h int) {
 func (m *Model) relayout() {
 	helpH := 0
 	m.helpLay = nil
+	m.banners = len(m.bannerLines())
 	if m.showHelp {
-		m.helpLay = m.helpPages(m.w, max(1, m.h-3-minBodyHelp))
+		m.helpLay = m.helpPages(m.w, max(1, m.h-1-2-m.banners-minBodyHelp))
 		m.helpPage = min(m.helpPage, max(0, len(m.helpLay)-1))
 		if len(m.helpLay) > 0 {
 			helpH = m.helpLay[m.helpPage].height(m.FullHelp())
 		}
 	}
-	m.lay = computeLayout(m.w, m.h, helpH)
+	m.lay = computeLayout(m.w, m.h, m.banners, helpH)
 	m.help.SetWidth(m.w)
 	m.list.SetSize(m.lay.list.w, m.lay.list.h)
 	m.runs.SetSize(m.lay.list.w, m.lay.list.h)
@@ -197,7 +211,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 	if ds := m.feed.deliveries[did]; did != "" && ds != nil && ds.last != before {
 		m.detail.stale = true // the delivery on screen changed: fetch it again
 	}
-	m.nextBatch = m.wall().Add(frame)
+	m.nextBatch = m.wall().Add(frameAfter(len(msg.events)))
 	cmds := []tea.Cmd{m.waitForEvents()}
 	for _, e := range msg.events {
 		switch e.Kind {
@@ -205,6 +219,8 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 			cmds = append(cmds, m.liveNotice(e))
 		case hub.KindConfig:
 			m.info = m.b.Info() // applied or saved elsewhere (another client, a reload)
+		case hub.KindUpstream:
+			cmds = append(cmds, m.upstreamChanged(e))
 		}
 	}
 	if msg.lagged && m.sub != nil {
@@ -281,8 +297,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.dialog = newConfigEditor(m.kit(), m.b.Config())
 		return nil
 	case key.Matches(msg, k.Global.URLTest):
-		m.dialog = newURLTester(m.kit())
+		m.dialog = newURLTester(m.kit(), m.b.NewURLTester())
 		return nil
+	case key.Matches(msg, k.Global.Log):
+		m.logID++
+		v := newLogView(m.kit(), m.logID, m.info.Upstream.PID != 0)
+		m.dialog = v
+		return v.start()
+	case anyKey(msg, k.Global.Log):
+		return m.setStatus("no upstream: hooklab runs its own graphs (hooklab dev --upstream URL -- COMMAND shows a command's output here)", statusWarn, defaultTTL)
 	case key.Matches(msg, k.Global.Crons):
 		kit := m.kit()
 		m.dialog = newCronList(kit)

@@ -31,7 +31,7 @@ func (m *Model) render() string {
 	}
 	l := m.lay
 	out := make([]string, 0, m.h)
-	out = append(out, fit(m.headerView(), m.w, 2)...)
+	out = append(out, fit(m.headerView(), m.w, l.header.h)...)
 	var body []string
 	list := fit(m.listView(), l.list.w, l.list.h)
 	det := fit(m.detail.View(), l.detail.w, l.detail.h)
@@ -84,8 +84,8 @@ func (m *Model) separator(w int) string {
 	return m.st.Border.Render("──") + m.st.Focus.Render(label) + m.st.Border.Render(strings.Repeat("─", max(0, w-2-len([]rune(label)))))
 }
 
-// headerView is the title line (address, config, counts, sparkline) and the
-// filter/search line.
+// headerView is the title line (address, config, counts, sparkline), the
+// banners (see bannerLines) and the filter/search line.
 func (m *Model) headerView() string {
 	h := &m.st.Header
 	cfg := oneLine(m.info.ConfigPath)
@@ -116,7 +116,18 @@ func (m *Model) headerView() string {
 	}
 	pos := fmt.Sprintf("%s%d/%d", follow, min(cur.sel+1, len(cur.idx)), len(cur.idx))
 	line2 := joinEnds(m.st.Bar.Render(m.filterBar()), m.st.Bar.Render(pos), m.w)
-	return line1 + "\n" + line2
+	lines := []string{line1}
+	// The config may change between the layout and this frame (another
+	// goroutine swaps it): draw as many banners as were laid out.
+	bs := m.bannerLines()
+	for i := range m.banners {
+		if i < len(bs) {
+			lines = append(lines, m.bannerView(bs[i]))
+		} else {
+			lines = append(lines, "")
+		}
+	}
+	return strings.Join(append(lines, line2), "\n")
 }
 
 // joinEnds puts left and right on one line of width w, cutting left first.

@@ -106,9 +106,9 @@ func (c *Client) Replay(ctx context.Context, r sender.Replay) (sender.Delivery, 
 	return d, err
 }
 
-// CheckURL is the dashboard's: the URL policy of the remote hooklab,
-// explained (every failing check). When the hooklab cannot be asked, the
-// answer is "not allowed", saying why.
+// CheckURL is the URL policy of the remote hooklab, explained (every
+// failing check). When the hooklab cannot be asked, the answer is "not
+// allowed", saying why.
 func (c *Client) CheckURL(ctx context.Context, raw string) config.Decision {
 	return c.TestURL(ctx, raw, false)
 }
@@ -334,11 +334,41 @@ type Info struct {
 	Addr, ConfigPath, StorePath, Version string
 	Embedded                             bool
 	Remote                               bool // always true: this hooklab is watched over the network
+	// Upstream is the state of the LangGraph server the hooklab forwards
+	// to (nil: none), as of Ping and the newest upstream event on a feed.
+	Upstream *hub.UpstreamInfo
 }
 
 // Info describes the remote hooklab as last fetched.
 func (c *Client) Info() Info {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.info
+	i := c.info
+	if i.Upstream != nil {
+		u := *i.Upstream
+		i.Upstream = &u
+	}
+	return i
+}
+
+// setUpstream caches the upstream state an upstream event carries.
+func (c *Client) setUpstream(e hub.Event) {
+	var u hub.UpstreamInfo
+	if e.Decode(&u) != nil {
+		return
+	}
+	c.mu.Lock()
+	c.info.Upstream = &u
+	c.mu.Unlock()
+}
+
+// UpstreamLog is the dashboard's: GET /hooklab/upstream/log, the newest
+// lines the upstream command the hooklab started wrote. A hooklab that
+// forwards to no upstream gives an error matching store.ErrNotFound.
+func (c *Client) UpstreamLog(ctx context.Context) ([]string, error) {
+	var l struct {
+		Lines []string `json:"lines"`
+	}
+	err := c.do(ctx, http.MethodGet, "/hooklab/upstream/log", nil, &l)
+	return l.Lines, err
 }

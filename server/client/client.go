@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"hooklab/config"
+	"hooklab/server/hub"
 	"hooklab/server/store"
 )
 
@@ -152,6 +153,8 @@ type health struct {
 	Seq        uint64 `json:"seq"`
 	Store      string `json:"store"`
 	StoreError string `json:"store_error"`
+	// Upstream is the upstream's state, when the hooklab forwards to one.
+	Upstream *hub.UpstreamInfo `json:"upstream"`
 }
 
 // Ping checks that a hooklab answers, and caches its info and config.
@@ -177,6 +180,9 @@ func (c *Client) Ping(ctx context.Context) error {
 		c.info.Addr = h.Addr
 	}
 	c.info.Version, c.info.StorePath = h.Version, h.Store
+	if h.Upstream != nil {
+		c.info.Upstream = h.Upstream
+	}
 	c.pingSeq = h.Seq
 	c.mu.Unlock()
 	return c.refreshConfig(ctx)

@@ -12,8 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"hooklab/config"
+	"hooklab/server"
+	"hooklab/server/hub"
+	"hooklab/server/servertest"
 	"hooklab/server/store"
 )
 
@@ -114,5 +118,104 @@ func TestRemoteURLTesterAndPrefix(t *testing.T) {
 	}
 	if _, err := c.Delivery(ctx, "zzzz"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown prefix: %v", err)
+	}
+}
+
+// TestRemoteConfigFollowsEvents: the dashboard draws its banners from
+// Config and Info when an event says they changed; over the network the
+// client has fetched the new config (the Problem of a file that does not
+// load, and its fix) and read the upstream state before it hands such an
+// event on.
+func TestRemoteConfigFollowsEvents(t *testing.T) {
+	cfgPath, f := secretConfig(t)
+	l := startLab(t, filepath.Join(t.TempDir(), "h.db"), f, secretEnv)
+	c, err := New(l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.Info().Upstream != nil || c.Config().Problem != nil {
+		t.Fatal("premise: no upstream, no problem")
+	}
+	sub := c.Subscribe(ctx)
+	next := func(kind hub.Kind) hub.Event {
+		t.Helper()
+		for {
+			select {
+			case e, ok := <-sub.C():
+				if !ok {
+					t.Fatalf("feed closed waiting for a %s event", kind)
+				}
+				if e.Kind == kind {
+					return e
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s event", kind)
+			}
+		}
+	}
+	original, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(`{"graphs": `), 0o600)
+	if _, err := l.Srv.ReloadConfig(ctx); err == nil { // another client, or the watcher
+		t.Fatal("premise: the broken file reloaded")
+	}
+	if e := next(hub.KindConfig); c.Config().Problem == nil {
+		t.Fatalf("at the %s event the config has no Problem", e.Payload)
+	}
+	os.WriteFile(cfgPath, original, 0o600)
+	if _, err := l.Srv.ReloadConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(hub.KindConfig); c.Config().Problem != nil {
+		t.Fatalf("at the %s event the Problem stays", e.Payload)
+	}
+	l.St.Append(hub.KindUpstream, hub.UpstreamInfo{URL: "http://127.0.0.1:2025", Version: "langgraph-js 2.0.0", PID: 42, Reachable: false, Detail: "unreachable: refused"})
+	next(hub.KindUpstream)
+	if u := c.Info().Upstream; u == nil || u.PID != 42 || u.Reachable || u.Version != "langgraph-js 2.0.0" {
+		t.Fatalf("at the upstream event: %+v", u)
+	}
+}
+
+// TestRemoteUpstream: over the network the dashboard sees the upstream's
+// state (from healthz) and the output of the command hooklab started
+// (GET /hooklab/upstream/log), ANSI escapes removed; a hooklab with no
+// upstream has no log.
+func TestRemoteUpstream(t *testing.T) {
+	up := startLab(t, filepath.Join(t.TempDir(), "up.db"), config.Default(), noEnv)
+	script := `echo started; printf '\033[31mred\033[0m\n'; exec sleep 60`
+	l := servertest.StartLabWith(t, filepath.Join(t.TempDir(), "h.db"), config.Default(), noEnv, func(c *server.Config) {
+		c.Upstream, c.UpstreamCommand = up.URL, []string{"sh", "-c", script}
+	})
+	c, err := New(l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u := c.Info().Upstream
+	if u == nil || u.URL != up.URL || u.PID == 0 || u.PID != l.App.Child.PID() || !u.Reachable {
+		t.Fatalf("upstream %+v", u)
+	}
+	var lines []string
+	for deadline := time.Now().Add(pollFor); ; time.Sleep(20 * time.Millisecond) {
+		if lines, err = c.UpstreamLog(ctx); err == nil && strings.Join(lines, "\n") == "started\nred" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the command's output: %q, %v", lines, err)
+		}
+	}
+	plain, err := New(up.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.UpstreamLog(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the log of a hooklab without upstream: %v", err)
 	}
 }

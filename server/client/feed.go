@@ -175,10 +175,13 @@ func (f *feed) read(ctx context.Context, conn *websocket.Conn) error {
 			continue // already published before a reconnect
 		}
 		f.last = e.Seq
-		f.hub.Publish(e)
-		if e.Kind == hub.KindConfig {
-			f.configChanged(e)
+		switch e.Kind {
+		case hub.KindConfig:
+			f.configChanged(ctx)
+		case hub.KindUpstream:
+			f.c.setUpstream(e)
 		}
+		f.hub.Publish(e)
 	}
 }
 
@@ -193,16 +196,13 @@ func (c *Client) remoteSeq(ctx context.Context) (uint64, bool) {
 	return h.Seq, true
 }
 
-// configChanged refreshes the cached config after a live edit, from
-// whichever client made it, off the reader goroutine.
-func (f *feed) configChanged(e hub.Event) {
-	var ci hub.ConfigInfo
-	if e.Decode(&ci) != nil || (ci.Action != "applied" && ci.Action != "saved") {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), configFetchTTL)
-		defer cancel()
-		_ = f.c.refreshConfig(ctx)
-	}()
+// configChanged refreshes the cached config after any config event (a
+// live edit from any client, a reload, a file found broken), before the
+// event is published: a dashboard that sees the event reads the config it
+// speaks of, its Problem included. A refresh that fails keeps the last
+// config; the event still goes out.
+func (f *feed) configChanged(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, configFetchTTL)
+	defer cancel()
+	_ = f.c.refreshConfig(ctx)
 }

@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -151,8 +153,8 @@ func TestE2ETmuxFiveReceivers(t *testing.T) {
 }
 
 // TestE2ETmuxBrokenConfigIsNotOverwritten: langgraph.json is made invalid
-// on disk while hooklab runs, then c and w are pressed: the file's bytes
-// are unchanged.
+// on disk while hooklab runs, the header's banner says so, then c and w
+// are pressed: the file's bytes are unchanged.
 func TestE2ETmuxBrokenConfigIsNotOverwritten(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "langgraph.json")
 	if err := os.WriteFile(cfg, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"url": {"require_https": false, "disable_loopback": false}}}`), 0o600); err != nil {
@@ -164,7 +166,7 @@ func TestE2ETmuxBrokenConfigIsNotOverwritten(t *testing.T) {
 	if err := os.WriteFile(cfg, broken, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	x.waitScreen("reload-failed") // the watcher saw it
+	x.waitScreen("langgraph.json does not load") // the watcher saw it: the header's banner says so
 	x.run("send-keys", "-t", "hooklab", "c")
 	x.waitScreen("webhooks.url")
 	x.run("send-keys", "-t", "hooklab", "w")
@@ -173,4 +175,39 @@ func TestE2ETmuxBrokenConfigIsNotOverwritten(t *testing.T) {
 	if err != nil || string(got) != string(broken) {
 		t.Fatalf("langgraph.json after c, w: %q (%v), want it unchanged: %q\n%s", got, err, broken, x.screen())
 	}
+}
+
+// TestE2ETmuxUpstream: hooklab in front of an upstream it started (a
+// second hooklab, standing in for a LangGraph dev server), in a real
+// 120x40 terminal. The header names the upstream and its child's pid; a
+// run through it is marked; L shows the child's output; when the child
+// dies the header's badge says the upstream is unreachable and the raw
+// event view has the event.
+func TestE2ETmuxUpstream(t *testing.T) {
+	bin := hooklabBinary(t)
+	upAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	x, addr := dashboardIn(t, "dev", "--upstream", "http://"+upAddr, "--", bin, "--headless", "--addr", upAddr, "--store", ":memory:")
+	var health struct {
+		Upstream struct {
+			PID int `json:"pid"`
+		} `json:"upstream"`
+	}
+	getJSON(t, "http://"+addr+"/hooklab/healthz", &health)
+	pgid := health.Upstream.PID
+	if pgid == 0 {
+		t.Fatal("healthz names no upstream child")
+	}
+	t.Cleanup(func() { syscall.Kill(-pgid, syscall.SIGKILL) })
+	x.waitScreen("upstream http://"+upAddr, fmt.Sprintf("pid %d", pgid), "✓ up")
+	postJSON(t, "http://"+addr+"/runs/wait", map[string]any{"assistant_id": "agent", "webhook": "/hooklab/sink/e2e"})
+	x.waitScreen("⇄ /hooklab/sink/e2e", "delivered")
+	x.run("send-keys", "-t", "hooklab", "L")
+	x.waitScreen("Upstream log", `"kind":"request"`) // the child's stdout: a headless hooklab's events
+	x.run("send-keys", "-t", "hooklab", "Escape")
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	x.waitScreen("✗ unreachable")
+	x.run("send-keys", "-t", "hooklab", "v")
+	x.waitScreen("upstream unreachable http://" + upAddr)
 }

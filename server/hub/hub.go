@@ -46,6 +46,11 @@ type Event struct {
 	Time    time.Time       `json:"time"`
 	Kind    Kind            `json:"kind"`
 	Payload json.RawMessage `json:"payload"`
+	// Value is the payload as its publisher gave it, before it was
+	// encoded into Payload: in process only (nil once the event went
+	// through JSON), so a subscriber in the same process can skip decoding.
+	// Read only.
+	Value any `json:"-"`
 }
 
 // Decode unmarshals the payload into v.

@@ -29,6 +29,7 @@ type op struct {
 	parent  string   // opPut
 	data    []byte   // object JSON, event payload or delivery JSON
 	value   any      // opPut from PutValue: marshalled by the writer, once per batch
+	payload any      // opEvent: the value data encodes, published beside it (hub.Event.Value)
 	evKind  hub.Kind // opEvent
 	time    int64    // opEvent: unix ns
 	runID   string   // opDelivery
@@ -45,6 +46,9 @@ const opOverhead = 192
 // size is what o costs in the backlog.
 func (o *op) size() int64 {
 	n := int64(opOverhead + len(o.data) + len(o.id) + len(o.parent) + len(o.url) + len(o.runID))
+	if o.payload != nil {
+		n += int64(len(o.data)) // the typed payload, about as big as its encoding
+	}
 	if d, ok := o.value.(sender.Delivery); ok {
 		n += int64(len(d.Body)) + valueEstimate
 	} else if o.value != nil {
@@ -149,7 +153,7 @@ func (s *Store) Append(kind hub.Kind, payload any) {
 		s.log.Error("store: event payload", slog.String("kind", string(kind)), slog.Any("err", err))
 		b, _ = json.Marshal(map[string]string{"error": "payload could not be encoded: " + err.Error()})
 	}
-	s.enqueue(op{kind: opEvent, evKind: kind, data: b, time: s.o.Now().UnixNano()})
+	s.enqueue(op{kind: opEvent, evKind: kind, data: b, payload: payload, time: s.o.Now().UnixNano()})
 }
 
 // PutDelivery queues an upsert of d. A zero CreatedAt or UpdatedAt is set

@@ -220,7 +220,7 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 			if _, err := s.stmts.event.ExecContext(ctx, int64(seq), o.time, string(o.evKind), o.data); err != nil {
 				return nil, 0, err
 			}
-			events = append(events, hub.Event{Seq: seq, Time: time.Unix(0, o.time).UTC(), Kind: o.evKind, Payload: o.data})
+			events = append(events, hub.Event{Seq: seq, Time: time.Unix(0, o.time).UTC(), Kind: o.evKind, Payload: o.data, Value: o.payload})
 		case opPut, opDelete:
 			if last[objKey{o.table, o.id}] != i {
 				coalesced++

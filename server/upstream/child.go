@@ -197,6 +197,9 @@ func (u *Upstream) Attach(c *Child) {
 	}()
 }
 
+// Child is the server Attach made the upstream's, or nil.
+func (u *Upstream) Child() *Child { return u.attached() }
+
 func (u *Upstream) attached() *Child {
 	u.mu.Lock()
 	defer u.mu.Unlock()
