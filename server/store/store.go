@@ -91,6 +91,7 @@ type Store struct {
 	closed         bool          // Close finished
 	changed        chan struct{} // closed and replaced whenever the counters or failing change
 	writerWake     chan struct{}
+	hurryC         chan struct{} // someone waits for a commit: cut the group-commit wait short
 	pubWake        chan struct{}
 	stop           chan struct{} // closed by Close to cut retry back-off short
 	writerDone     chan struct{}
@@ -150,6 +151,7 @@ func Open(path string, o Options) (*Store, error) {
 		o: o, log: o.Logger, readOnly: o.ReadOnly,
 		changed:    make(chan struct{}),
 		writerWake: make(chan struct{}, 1),
+		hurryC:     make(chan struct{}, 1),
 		pubWake:    make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -290,6 +292,9 @@ func (s *Store) wait(ctx context.Context, published bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target := s.enq
+	if s.committed < target {
+		wake(s.hurryC)
+	}
 	for {
 		done := s.committed
 		if published {

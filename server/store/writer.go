@@ -84,10 +84,15 @@ type pubItem struct {
 	notify func()
 }
 
-// Group commit: a batch smaller than groupMin waits groupWait for company.
+// Group commit: a batch smaller than groupMin waits up to groupWait for
+// company. At low load a commit costs much more than the writes in it
+// (each touches a handful of pages and syncs the WAL header), so a run
+// every few milliseconds is better committed with its neighbours. Only
+// publication waits: answers and webhooks never do, and a reader or a
+// Flush cuts the wait short (see hurry).
 const (
 	groupMin  = 512
-	groupWait = 2 * time.Millisecond
+	groupWait = 20 * time.Millisecond
 )
 
 // objKey identifies an object row for coalescing.
@@ -102,6 +107,8 @@ type objKey struct {
 func (s *Store) writeLoop() {
 	last := map[objKey]int{}
 	lastDelivery := map[string]int{}
+	gather := time.NewTimer(groupWait)
+	gather.Stop()
 	for {
 		s.mu.Lock()
 		for len(s.queue) == 0 && !s.closing {
@@ -114,7 +121,14 @@ func (s *Store) writeLoop() {
 			// for 1000, so let a trickle gather briefly. Only publication
 			// waits for this; webhooks and API answers never do.
 			s.mu.Unlock()
-			time.Sleep(groupWait)
+			gather.Reset(groupWait)
+			select {
+			case <-gather.C:
+			case <-s.hurryC:
+				gather.Stop()
+			case <-s.stop:
+				gather.Stop()
+			}
 			s.mu.Lock()
 		}
 		if len(s.queue) == 0 {
