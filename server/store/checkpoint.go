@@ -11,18 +11,36 @@ import (
 // connection, so the writer would stall for the copy and the fsync of the
 // database file on every ~4 MB of WAL. Instead the writer connection has
 // wal_autocheckpoint off and this goroutine checkpoints on its own
-// connection, in parallel with the writer (PASSIVE never blocks it; see
-// walResetPages for the one exception).
+// connection, in parallel with the writer.
+//
+// When: by size, and when the store goes quiet. The writer estimates what
+// each commit adds to the WAL (walFrames); once that passes walBytes it
+// wakes the checkpointer, which copies the WAL into the database with a
+// PASSIVE checkpoint (never blocking the writer), then holds the writer
+// between two batches for a short second pass over what arrived
+// meanwhile, so the next commit starts the WAL over instead of growing it.
+// A busy store thus keeps a WAL of about walBytes. Once no commit has come
+// for checkpointIdle, the rest is folded in and the WAL file truncated to
+// nothing: a store at rest is one file, and closing it has nothing left to
+// copy.
 const (
-	// checkpointEvery rate-limits checkpoints while writes keep coming.
-	checkpointEvery = 250 * time.Millisecond
-	// walResetPages is the WAL size (pages) past which the checkpointer
-	// holds the writer back for one short checkpoint. SQLite only starts
-	// the WAL over when a checkpoint has caught up completely before the
-	// writer's next transaction; a writer that never pauses would make the
-	// WAL grow without bound.
-	walResetPages = 16 << 10 // 64 MiB with 4 KiB pages
+	checkpointIdle = time.Second
+	// checkpointGap spaces size-triggered checkpoints that cannot
+	// complete (a reader holds an old snapshot), so they do not spin.
+	checkpointGap = 100 * time.Millisecond
+	// minWALBytes and maxWALBytes bound walBytes.
+	minWALBytes = 1 << 20
+	maxWALBytes = 16 << 20
+	// walPage is the page size the estimate counts in.
+	walPage = 4096
 )
+
+// walFrames estimates the WAL frames (pages) a commit of n writes and
+// bytes of data adds: the leaf pages the rows fill plus the few interior,
+// index and header pages every commit rewrites.
+func walFrames(n int, bytes int64) int64 {
+	return 4 + int64(n)/64 + bytes/(walPage/2)
+}
 
 // startCheckpointer opens the checkpointer's connection and starts it.
 func (s *Store) startCheckpointer(dsn string) error {
@@ -38,39 +56,110 @@ func (s *Store) startCheckpointer(dsn string) error {
 	return nil
 }
 
-func (s *Store) checkpointLoop() {
-	defer close(s.ckptDone)
-	ctx := context.Background()
-	for {
-		select {
-		case <-s.ckptWake:
-		case <-s.stop:
-			return
-		}
-		log, err := s.checkpoint(ctx)
-		if err == nil && log > walResetPages {
-			// The bulk was copied above without blocking anyone; what is
-			// left is small, so holding the writer costs little.
-			s.pause.Lock()
-			_, err = s.checkpoint(ctx)
-			s.pause.Unlock()
-		}
-		if err != nil {
-			// Not fatal: the WAL just grows until a later checkpoint works;
-			// a real disk problem shows up in the writer's Err.
-			s.log.Warn("store: checkpoint", slog.String("path", s.path), slog.Any("err", err))
-		}
-		select {
-		case <-time.After(checkpointEvery):
-		case <-s.stop:
-			return
-		}
+// committedToWAL is the writer's report of a commit of n writes and bytes
+// of data: it wakes the checkpointer when the WAL has grown enough, or
+// when it was empty (to arm the idle truncation).
+func (s *Store) committedToWAL(n int, bytes int64) {
+	if s.ckptWake == nil {
+		return
+	}
+	s.lastCommit.Store(time.Now().UnixNano())
+	est := s.walEst.Add(walFrames(n, bytes) * walPage)
+	if est >= s.walBytes || !s.walDirty.Swap(true) {
+		wake(s.ckptWake)
 	}
 }
 
-// checkpoint runs a PASSIVE checkpoint and returns the WAL's size in pages.
-func (s *Store) checkpoint(ctx context.Context) (int, error) {
+func (s *Store) checkpointLoop() {
+	defer close(s.ckptDone)
+	ctx := context.Background()
+	idle := time.NewTimer(checkpointIdle)
+	idle.Stop()
+	armed := false
+	var last time.Time
+	for {
+		select {
+		case <-s.ckptWake:
+		case <-idle.C:
+			armed = false
+			quiet := time.Since(time.Unix(0, s.lastCommit.Load()))
+			if quiet < checkpointIdle {
+				idle.Reset(checkpointIdle - quiet)
+				armed = true
+				continue
+			}
+			s.truncateWAL(ctx)
+			continue
+		case <-s.stop:
+			return
+		}
+		if !armed {
+			idle.Reset(checkpointIdle)
+			armed = true
+		}
+		if s.walEst.Load() < s.walBytes || time.Since(last) < checkpointGap {
+			continue
+		}
+		last = time.Now()
+		s.catchUp(ctx)
+	}
+}
+
+// catchUp copies the WAL into the database without stopping the writer,
+// then, holding the writer between batches, copies what it wrote
+// meanwhile. Only a checkpoint that has caught up while the writer is
+// between transactions lets SQLite start the WAL over at the next commit;
+// under steady load the first pass never has, and the WAL would grow
+// without bound.
+func (s *Store) catchUp(ctx context.Context) {
+	_, err := s.checkpoint(ctx, "PASSIVE")
+	if err == nil {
+		// The bulk was copied above without blocking anyone; what is
+		// left is one or two batches, so holding the writer costs little.
+		var complete bool
+		s.pause.Lock()
+		if complete, err = s.checkpoint(ctx, "PASSIVE"); err == nil && complete {
+			s.walEst.Store(0)
+		}
+		s.pause.Unlock()
+	}
+	if err != nil {
+		// Not fatal: the WAL just grows until a later checkpoint works;
+		// a real disk problem shows up in the writer's Err.
+		s.log.Warn("store: checkpoint", slog.String("path", s.path), slog.Any("err", err))
+	}
+}
+
+// truncateWAL folds the whole WAL into the database and empties the WAL
+// file, holding the writer (a store at rest has nothing to hold).
+func (s *Store) truncateWAL(ctx context.Context) {
+	s.pause.Lock()
+	defer s.pause.Unlock()
+	complete, err := s.checkpoint(ctx, "TRUNCATE")
+	if err != nil {
+		s.log.Warn("store: checkpoint", slog.String("path", s.path), slog.Any("err", err))
+		return
+	}
+	if complete {
+		s.walEst.Store(0)
+		s.walDirty.Store(false)
+	}
+}
+
+// checkpoint runs a checkpoint in mode (PASSIVE or TRUNCATE: our
+// constants) and reports whether the whole WAL is now in the database.
+func (s *Store) checkpoint(ctx context.Context, mode string) (complete bool, err error) {
 	var busy, log, done int
-	err := s.cdb.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done)
-	return log, err
+	err = s.cdb.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &log, &done)
+	return err == nil && busy == 0 && done >= log, err
+}
+
+// walBytesFor is the WAL size the checkpointer keeps to for a store of at
+// most maxBytes (0: unbounded): a sixteenth of it, within
+// [minWALBytes, maxWALBytes].
+func walBytesFor(maxBytes int64) int64 {
+	if maxBytes <= 0 {
+		return maxWALBytes
+	}
+	return min(max(maxBytes/16, minWALBytes), maxWALBytes)
 }

@@ -78,10 +78,12 @@ func (s *Store) openFile(path string) error {
 	// committed pages are in the OS page cache. Only a power cut can cost
 	// the last transactions.
 	// wal_autocheckpoint off: the checkpointer goroutine does it (see
-	// checkpoint.go). A 16 MiB cache keeps big batches from spilling to the
-	// WAL mid-transaction.
+	// checkpoint.go); journal_size_limit cuts the WAL file back to the
+	// size it keeps to whenever SQLite starts it over. A 16 MiB cache
+	// keeps big batches from spilling to the WAL mid-transaction.
+	s.walBytes = walBytesFor(0)
 	for _, p := range []string{
-		"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864",
+		"PRAGMA synchronous = NORMAL", fmt.Sprintf("PRAGMA journal_size_limit = %d", s.walBytes),
 		"PRAGMA wal_autocheckpoint = 0", "PRAGMA cache_size = -16384",
 	} {
 		if _, err := s.wconn.ExecContext(ctx, p); err != nil {

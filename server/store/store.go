@@ -68,8 +68,12 @@ type Store struct {
 	lock  *lockFile // nil for :memory: and read-only
 	cdb   *sql.DB   // the checkpointer's connection (files only)
 
-	ckptWake chan struct{} // nil when there is no checkpointer
-	ckptDone chan struct{}
+	ckptWake   chan struct{} // nil when there is no checkpointer
+	ckptDone   chan struct{}
+	walBytes   int64        // the WAL size that triggers a checkpoint
+	walEst     atomic.Int64 // estimated WAL bytes not yet checkpointed
+	walDirty   atomic.Bool  // the WAL has had a commit since it was last truncated
+	lastCommit atomic.Int64 // unix ns of the last commit
 
 	// pause is held by the writer around each batch, and by the
 	// checkpointer when it must catch up with the writer; tests hold it to

@@ -178,6 +178,7 @@ func (s *Store) writeBatch(batch []op, end uint64, last map[objKey]int, lastDeli
 			s.stats.batches.Add(1)
 			s.stats.written.Add(uint64(len(batch)))
 			s.stats.coalesced.Add(uint64(coalesced))
+			s.committedToWAL(len(batch)-coalesced, size)
 			s.committedBatch(events, end, size, true)
 			return
 		}
@@ -289,9 +290,6 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 				s.log.Error("store: prune in-memory history", slog.Any("err", perr))
 			}
 		}
-	}
-	if s.ckptWake != nil {
-		wake(s.ckptWake)
 	}
 	return events, coalesced, nil
 }
