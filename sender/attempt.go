@@ -117,13 +117,13 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		wait := s.o.Backoff(n)
 		next := now.Add(wait)
 		res.info.Retry, res.info.NextAttemptAt = true, &next
-		s.rec.Append(KindAttempt, res.info)
+		s.rec.Append(KindAttempt, res.info.event())
 		t.d.AttemptLog = append(t.d.AttemptLog, res.info)
 		t.d.NextAttemptAt, t.d.Reason = &next, res.reason
 		s.rec.PutDelivery(t.d)
 		return stepResult{state: stepRetry, wait: wait}
 	}
-	s.rec.Append(KindAttempt, res.info)
+	s.rec.Append(KindAttempt, res.info.event())
 	t.d.AttemptLog = append(t.d.AttemptLog, res.info)
 	switch {
 	case res.ok:

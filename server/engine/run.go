@@ -88,11 +88,14 @@ func (e *Engine) persistRun(r *runState) {
 	e.persistSnapshot(store.Runs, r.RunID, r.ThreadID, runRecord{Run: r.Run, runOpts: r.runOpts})
 }
 
+// emitRun records a run's status. Its thread, assistant and webhook are
+// on its first event (pending) only: a run's events are read together.
 func (e *Engine) emitRun(r *runState, errText string) {
-	e.emit(hub.KindRun, hub.RunInfo{
-		RunID: r.RunID, ThreadID: r.ThreadID, AssistantID: r.AssistantID, Status: string(r.Status),
-		Webhook: r.webhook(), Error: errText, CronID: r.CronID,
-	})
+	info := hub.RunInfo{RunID: r.RunID, Status: string(r.Status), Error: errText, CronID: r.CronID}
+	if r.Status == RunPending {
+		info.ThreadID, info.AssistantID, info.Webhook = r.ThreadID, r.AssistantID, r.webhook()
+	}
+	e.emit(hub.KindRun, info)
 }
 
 // requestCancel cancels an active run with an action. The caller holds e.mu.

@@ -144,6 +144,10 @@ func (s *Store) truncateWAL(ctx context.Context) {
 		s.walEst.Store(0)
 		s.walDirty.Store(false)
 	}
+	s.mu.Lock()
+	committed := s.committed
+	s.mu.Unlock()
+	s.settleJournal(committed, true)
 }
 
 // checkpoint runs a checkpoint in mode (PASSIVE or TRUNCATE: our

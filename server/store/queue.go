@@ -57,7 +57,7 @@ func (o *op) size() int64 {
 // Options.MaxBacklog it waits for the writer to catch up while the disk is
 // healthy but slow (backpressure, bounded memory), and drops the write
 // (Stats.Dropped) while the disk is failing, so the API keeps answering.
-func (s *Store) enqueue(o op) {
+func (s *Store) enqueue(o op) (ticket uint64) {
 	size := o.size()
 	s.mu.Lock()
 	if s.readOnly {
@@ -66,7 +66,7 @@ func (s *Store) enqueue(o op) {
 		}
 		s.mu.Unlock()
 		s.stats.dropped.Add(1)
-		return
+		return 0
 	}
 	for s.backlog > s.o.MaxBacklog && !s.closing {
 		if s.failing != nil {
@@ -81,7 +81,7 @@ func (s *Store) enqueue(o op) {
 				s.log.Error("store: backlog full while writes fail; dropping new writes until the store recovers",
 					slog.String("path", s.path), slog.Int64("max_backlog", s.o.MaxBacklog))
 			}
-			return
+			return 0
 		}
 		ch := s.changed
 		s.mu.Unlock()
@@ -92,14 +92,16 @@ func (s *Store) enqueue(o op) {
 		s.mu.Unlock()
 		s.stats.dropped.Add(1)
 		s.log.Warn("store: write after close dropped", slog.String("id", o.id), slog.String("kind", string(o.evKind)))
-		return
+		return 0
 	}
 	s.queue = append(s.queue, o)
 	s.enq++
+	ticket = s.enq
 	s.backlog += size
 	s.mu.Unlock()
 	s.stats.queued.Add(1)
 	wake(s.writerWake)
+	return ticket
 }
 
 // valueEstimate is what an unmarshalled PutValue is assumed to weigh.
@@ -139,10 +141,14 @@ func (s *Store) Delete(t Table, id string) {
 }
 
 // Append queues an event; it is published after it is committed.
-// The payload is marshalled with encoding/json now, on the caller's
-// goroutine; the event's Time is Options.Now() now, in UTC.
+// The payload is encoded as JSON now, on the caller's goroutine; the
+// event's Time is Options.Now() now, in UTC.
 func (s *Store) Append(kind hub.Kind, payload any) {
-	b, err := Marshal(payload)
+	b, ok := appendPayload(make([]byte, 0, 256), payload)
+	var err error
+	if !ok {
+		b, err = Marshal(payload)
+	}
 	if err != nil {
 		// Keep the event (its kind and time still tell a story) and say why
 		// the payload is missing rather than dropping it silently.
@@ -165,8 +171,9 @@ func (s *Store) PutDelivery(d sender.Delivery) {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = now
 	}
-	s.enqueue(op{
+	ticket := s.enqueue(op{
 		kind: opDelivery, id: d.ID, value: d, runID: d.RunID, url: d.URL, outcome: d.Outcome,
 		created: d.CreatedAt.UnixNano(), updated: d.UpdatedAt.UnixNano(),
 	})
+	s.supersedeJournal(d.ID, ticket)
 }

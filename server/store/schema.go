@@ -40,6 +40,8 @@ func migrations() []string {
 		// row per namespace and key, parent is the namespace's labels
 		// joined with ".".
 		`CREATE TABLE store_items (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);`,
+		// 4: the dictionaries delivery rows are compressed with (dict.go).
+		`CREATE TABLE dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL);`,
 	}
 }
 

@@ -19,6 +19,7 @@ func TestMigrateToStoreItems(t *testing.T) {
 	// Take the file back to version 2, as an older hooklab left it.
 	db := openRaw(t, path, true)
 	mustExec(t, db, "DROP TABLE store_items")
+	mustExec(t, db, "DROP TABLE dicts")
 	mustExec(t, db, "PRAGMA user_version = 2")
 	db.Close()
 

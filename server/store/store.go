@@ -103,7 +103,10 @@ type Store struct {
 	closeOnce      sync.Once
 	closeErr       error
 
-	mem memBudget // the events a ":memory:" store holds (writer only)
+	mem    memBudget // the events a ":memory:" store holds (writer only)
+	pack   packer    // compression of delivery rows (writer only)
+	rowBuf []byte    // the writer's scratch for one row
+	dicts  dictCache
 
 	journal *journal // file stores only (see journal.go)
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -180,6 +181,7 @@ func (s *Store) writeBatch(batch []op, end uint64, last map[objKey]int, lastDeli
 			s.stats.coalesced.Add(uint64(coalesced))
 			s.committedToWAL(len(batch)-coalesced, size)
 			s.committedBatch(events, end, size, true)
+			s.settleJournal(end, false)
 			return
 		}
 		s.stats.errors.Add(1)
@@ -224,6 +226,7 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 			// SQLite may already have rolled back (SQLITE_FULL); ignore "no
 			// transaction is active".
 			_, _ = c.ExecContext(ctx, "ROLLBACK")
+			s.resetPack()
 		}
 	}()
 	seq := s.lastSeq.Load()
@@ -262,15 +265,14 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 				coalesced++
 				continue
 			}
-			if o.data == nil && o.value != nil {
-				if o.data, err = Marshal(o.value); err != nil {
-					s.log.Error("store: encode delivery", slog.String("id", o.id), slog.Any("err", err))
-					o.value, err = nil, nil
-					continue
+			data := o.data
+			if d, ok := o.value.(sender.Delivery); ok {
+				s.rowBuf = appendDelivery(s.rowBuf[:0], &d, true)
+				if data, err = s.packRow(ctx, c, s.rowBuf); err != nil {
+					return nil, 0, err
 				}
-				o.value = nil
 			}
-			if _, err := s.stmts.delivery.ExecContext(ctx, o.id, o.runID, o.url, o.outcome, o.created, o.updated, o.data); err != nil {
+			if _, err := s.stmts.delivery.ExecContext(ctx, o.id, o.runID, o.url, o.outcome, o.created, o.updated, data); err != nil {
 				return nil, 0, err
 			}
 		}
