@@ -84,11 +84,15 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 			s.finish(t, OutcomeSkipped, reasonDisabled)
 			return stepResult{state: stepDone}
 		}
-		dec := rt.Policy.Check(ctx, t.d.URL, s.o.Resolver)
+		dec, changed := s.sendCheck(ctx, t.d.URL)
 		if ctx.Err() != nil {
 			return stepResult{state: stepAborted}
 		}
-		s.rec.Append(KindDecision, DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		if changed || t.stage == stageReplay || !dec.Allowed {
+			// Otherwise the decision made at creation stands, and the
+			// delivery keeps it.
+			s.rec.Append(KindDecision, DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		}
 		t.d.Decision = &dec
 		if !dec.Allowed {
 			s.finish(t, OutcomeRefused, dec.Message)

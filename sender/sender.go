@@ -127,6 +127,8 @@ type Sender struct {
 	started bool
 	waiting map[*task]*time.Timer // deliveries waiting to retry
 
+	decided decisions // the URL policy's recent decisions (admit.go)
+
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
