@@ -14,6 +14,14 @@ import (
 // when absent, and error only when the run failed. When allowed is non-empty
 // only those top-level keys are written, still in the platform's order.
 func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
+	b, _ := payload(r, sentAt, allowed)
+	return b
+}
+
+// payload is Payload, and where webhook_sent_at's value starts in it (after
+// its opening quote; -1 when allowed leaves it out), so the send time can
+// be written over later without rendering the body again.
+func payload(r RunResult, sentAt time.Time, allowed []string) ([]byte, int) {
 	w := objWriter{
 		b:       make([]byte, 0, 448+len(r.Metadata)+len(r.Kwargs)+len(r.Values)),
 		allowed: allowed,
@@ -30,7 +38,7 @@ func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
 	w.str("multitask_strategy", r.MultitaskStrategy)
 	w.time("run_started_at", r.StartedAt)
 	w.time("run_ended_at", r.EndedAt)
-	w.time("webhook_sent_at", sentAt)
+	at := w.time("webhook_sent_at", sentAt)
 	w.raw("values", r.Values, "null")
 	if r.Error != nil && w.key("error") {
 		w.b = append(w.b, `{"error":`...)
@@ -39,7 +47,7 @@ func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
 		w.b = appendString(w.b, r.Error.Message)
 		w.b = append(w.b, '}')
 	}
-	return append(w.b, '}')
+	return append(w.b, '}'), at
 }
 
 // objWriter appends the members of one JSON object, dropping keys that are
@@ -75,17 +83,21 @@ func (w *objWriter) str(k, v string) {
 	w.b = appendString(w.b, v)
 }
 
-func (w *objWriter) time(k string, t time.Time) {
+// time writes t as FormatTime does, or null when it is zero, and returns
+// where the time starts in w.b (-1 when it wrote none).
+func (w *objWriter) time(k string, t time.Time) int {
 	if !w.key(k) {
-		return
+		return -1
 	}
 	if t.IsZero() {
 		w.b = append(w.b, "null"...)
-		return
+		return -1
 	}
 	w.b = append(w.b, '"')
+	at := len(w.b)
 	w.b = t.UTC().AppendFormat(w.b, "2006-01-02T15:04:05.000000+00:00")
 	w.b = append(w.b, '"')
+	return at
 }
 
 // raw writes v compacted, or def when v is empty or not valid JSON (a
