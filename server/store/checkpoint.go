@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -13,33 +14,38 @@ import (
 // wal_autocheckpoint off and this goroutine checkpoints on its own
 // connection, in parallel with the writer.
 //
-// When: by size, and when the store goes quiet. The writer estimates what
-// each commit adds to the WAL (walFrames); once that passes walBytes it
-// wakes the checkpointer, which copies the WAL into the database with a
-// PASSIVE checkpoint (never blocking the writer), then holds the writer
-// between two batches for a short second pass over what arrived
-// meanwhile, so the next commit starts the WAL over instead of growing it.
-// A busy store thus keeps a WAL of about walBytes. Once no commit has come
-// for checkpointIdle, the rest is folded in and the WAL file truncated to
-// nothing: a store at rest is one file, and closing it has nothing left to
-// copy.
+// When: by size, and when the store goes quiet. journal_size_limit makes
+// SQLite cut the WAL file back to walTrigger (half of walBytes) whenever it
+// starts the WAL over, so a WAL file larger than that holds more than
+// that: after each commit the writer looks at the file's size and wakes
+// the checkpointer past it. The checkpointer copies the WAL into the
+// database with a PASSIVE checkpoint (never blocking the writer), then
+// holds the writer between two batches for a short second pass over what
+// arrived meanwhile, so the next commit starts the WAL over instead of
+// growing it. A busy store thus keeps a WAL of about walBytes. Once no
+// commit has come for checkpointIdle, the rest is folded in and the WAL
+// file truncated to nothing: a store at rest is one file, and closing it
+// has nothing left to copy.
 const (
 	checkpointIdle = time.Second
-	// checkpointGap spaces size-triggered checkpoints that cannot
-	// complete (a reader holds an old snapshot), so they do not spin.
+	// checkpointGap spaces size-triggered checkpoints after one that could
+	// not complete (a reader holds an old snapshot), so they do not spin.
 	checkpointGap = 100 * time.Millisecond
 	// minWALBytes and maxWALBytes bound walBytes.
 	minWALBytes = 1 << 20
 	maxWALBytes = 16 << 20
-	// walPage is the page size the estimate counts in.
-	walPage = 4096
 )
 
-// walFrames estimates the WAL frames (pages) a commit of n writes and
-// bytes of data adds: the leaf pages the rows fill plus the few interior,
-// index and header pages every commit rewrites.
-func walFrames(n int, bytes int64) int64 {
-	return 4 + int64(n)/64 + bytes/(walPage/2)
+// walTrigger is the WAL file size past which the checkpointer runs.
+func (s *Store) walTrigger() int64 { return s.walBytes / 2 }
+
+// walSize is the size of the WAL file (0 when there is none).
+func (s *Store) walSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // startCheckpointer opens the checkpointer's connection and starts it.
@@ -56,16 +62,15 @@ func (s *Store) startCheckpointer(dsn string) error {
 	return nil
 }
 
-// committedToWAL is the writer's report of a commit of n writes and bytes
-// of data: it wakes the checkpointer when the WAL has grown enough, or
-// when it was empty (to arm the idle truncation).
-func (s *Store) committedToWAL(n int, bytes int64) {
+// committedToWAL is the writer's report of a commit: it wakes the
+// checkpointer when the WAL has grown past walTrigger, or when it was
+// empty (to arm the idle truncation).
+func (s *Store) committedToWAL() {
 	if s.ckptWake == nil {
 		return
 	}
 	s.lastCommit.Store(time.Now().UnixNano())
-	est := s.walEst.Add(walFrames(n, bytes) * walPage)
-	if est >= s.walBytes || !s.walDirty.Swap(true) {
+	if s.walSize() > s.walTrigger() || !s.walDirty.Swap(true) {
 		wake(s.ckptWake)
 	}
 }
@@ -76,7 +81,7 @@ func (s *Store) checkpointLoop() {
 	idle := time.NewTimer(checkpointIdle)
 	idle.Stop()
 	armed := false
-	var last time.Time
+	var retry time.Time // after a checkpoint that could not complete
 	for {
 		select {
 		case <-s.ckptWake:
@@ -97,11 +102,12 @@ func (s *Store) checkpointLoop() {
 			idle.Reset(checkpointIdle)
 			armed = true
 		}
-		if s.walEst.Load() < s.walBytes || time.Since(last) < checkpointGap {
+		if s.walSize() <= s.walTrigger() || time.Now().Before(retry) {
 			continue
 		}
-		last = time.Now()
-		s.catchUp(ctx)
+		if !s.catchUp(ctx) {
+			retry = time.Now().Add(checkpointGap)
+		}
 	}
 }
 
@@ -111,16 +117,13 @@ func (s *Store) checkpointLoop() {
 // between transactions lets SQLite start the WAL over at the next commit;
 // under steady load the first pass never has, and the WAL would grow
 // without bound.
-func (s *Store) catchUp(ctx context.Context) {
+func (s *Store) catchUp(ctx context.Context) (complete bool) {
 	_, err := s.checkpoint(ctx, "PASSIVE")
 	if err == nil {
 		// The bulk was copied above without blocking anyone; what is
 		// left is one or two batches, so holding the writer costs little.
-		var complete bool
 		s.pause.Lock()
-		if complete, err = s.checkpoint(ctx, "PASSIVE"); err == nil && complete {
-			s.walEst.Store(0)
-		}
+		complete, err = s.checkpoint(ctx, "PASSIVE")
 		s.pause.Unlock()
 	}
 	if err != nil {
@@ -128,6 +131,7 @@ func (s *Store) catchUp(ctx context.Context) {
 		// a real disk problem shows up in the writer's Err.
 		s.log.Warn("store: checkpoint", slog.String("path", s.path), slog.Any("err", err))
 	}
+	return complete
 }
 
 // truncateWAL folds the whole WAL into the database and empties the WAL
@@ -141,7 +145,6 @@ func (s *Store) truncateWAL(ctx context.Context) {
 		return
 	}
 	if complete {
-		s.walEst.Store(0)
 		s.walDirty.Store(false)
 	}
 	s.mu.Lock()

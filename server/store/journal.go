@@ -37,12 +37,22 @@ import (
 // is emptied any more: the journal may then be the only copy, and the next
 // Open merges it.
 
-// journalRotate is the size at which the journal switches files, and
-// journalTrim the size past which a settled file is emptied at once.
+// journalRotate is the size at which the journal switches files (less
+// for a small history, see journalRotateFor), and journalTrim the size past
+// which a settled file is emptied at once.
 const (
 	journalRotate = 1 << 20
 	journalTrim   = 64 << 10
 )
+
+// journalRotateFor is the rotation size for a history of at most
+// maxBytes (0: unbounded): a sixty-fourth of it, up to journalRotate.
+func journalRotateFor(maxBytes int64) int64 {
+	if maxBytes <= 0 {
+		return journalRotate
+	}
+	return min(max(maxBytes/64, journalTrim), journalRotate)
+}
 
 // ErrJournalPending is returned by a read-only Open of a store whose
 // journal holds deliveries a killed hooklab never committed: a writable
@@ -56,6 +66,8 @@ type journal struct {
 	cur    int
 	open   map[string]*jentry // journalled records not yet settled, by delivery id
 	counts [2]int             // open records in each file
+	runs   [2]map[string]bool // the runs each file holds a record of (pruning keeps them)
+	rotate int64
 	closed bool
 	failed bool // the last write failed (logged once per failure period)
 }
@@ -98,7 +110,7 @@ func (s *Store) Journal(d sender.Delivery) {
 	if j.closed {
 		return
 	}
-	if j.lens[j.cur] >= journalRotate && j.counts[1-j.cur] == 0 {
+	if j.lens[j.cur] >= j.rotate && j.counts[1-j.cur] == 0 {
 		other := 1 - j.cur
 		if j.lens[other] == 0 || s.emptyJournalLocked(other) {
 			j.cur = other
@@ -118,6 +130,7 @@ func (s *Store) Journal(d sender.Delivery) {
 	}
 	j.failed = false
 	j.lens[j.cur] += int64(len(line))
+	j.runs[j.cur][d.RunID] = true
 	if e := j.open[d.ID]; e != nil {
 		j.counts[e.file]--
 		e.file, e.ticket = j.cur, 0
@@ -185,7 +198,25 @@ func (s *Store) emptyJournalLocked(i int) bool {
 		return false
 	}
 	j.lens[i] = 0
+	clear(j.runs[i])
 	return true
+}
+
+// journalRuns lists the runs the journal holds a record of.
+func (s *Store) journalRuns() []string {
+	j := s.journal
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []string
+	for i := range j.runs {
+		for r := range j.runs[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // openJournal merges what a killed hooklab journalled into the deliveries
@@ -205,7 +236,7 @@ func (s *Store) openJournal(ctx context.Context) error {
 		s.log.Info("store: recovered deliveries a killed hooklab had sent but not committed",
 			slog.String("path", s.path), slog.Int("deliveries", merged))
 	}
-	j := &journal{open: make(map[string]*jentry)}
+	j := &journal{open: make(map[string]*jentry), runs: [2]map[string]bool{{}, {}}, rotate: journalRotateFor(s.o.MaxBytes)}
 	for i, p := range paths {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_TRUNC, 0o600)
 		if err != nil {

@@ -31,6 +31,7 @@ type op struct {
 	value   any      // opPut from PutValue: marshalled by the writer, once per batch
 	evKind  hub.Kind // opEvent
 	time    int64    // opEvent: unix ns
+	newRun  bool     // opEvent: a run's first event (the history's count of runs)
 	runID   string   // opDelivery
 	url     string   // opDelivery
 	outcome string   // opDelivery
@@ -155,7 +156,9 @@ func (s *Store) Append(kind hub.Kind, payload any) {
 		s.log.Error("store: event payload", slog.String("kind", string(kind)), slog.Any("err", err))
 		b, _ = json.Marshal(map[string]string{"error": "payload could not be encoded: " + err.Error()})
 	}
-	s.enqueue(op{kind: opEvent, evKind: kind, data: b, time: s.o.Now().UnixNano()})
+	ri, isRun := payload.(hub.RunInfo)
+	newRun := isRun && ri.Status == "pending" && ri.ThreadID != ""
+	s.enqueue(op{kind: opEvent, evKind: kind, data: b, time: s.o.Now().UnixNano(), newRun: newRun})
 }
 
 // PutDelivery queues an upsert of d. A zero CreatedAt or UpdatedAt is set

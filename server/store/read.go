@@ -135,7 +135,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (sender.Delivery, error
 		return sender.Delivery{}, err
 	}
 	if len(out) == 0 {
-		return sender.Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+		return sender.Delivery{}, s.notFound(id)
 	}
 	return out[0], nil
 }

@@ -40,8 +40,13 @@ func migrations() []string {
 		// row per namespace and key, parent is the namespace's labels
 		// joined with ".".
 		`CREATE TABLE store_items (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);`,
-		// 4: the dictionaries delivery rows are compressed with (dict.go).
-		`CREATE TABLE dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL);`,
+		// 4: the dictionaries delivery rows are compressed with (dict.go),
+		// and the count of runs the history holds (a run's first event is
+		// pending, with its thread), kept by the writer and by pruning.
+		`CREATE TABLE dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+	INSERT OR REPLACE INTO hooklab_meta (key, value) SELECT 'runs', CAST(COUNT(*) AS TEXT) FROM events
+		WHERE kind = 'run' AND json_extract(payload, '$.status') = 'pending'
+		AND json_extract(payload, '$.thread_id') IS NOT NULL;`,
 	}
 }
 

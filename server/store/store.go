@@ -37,6 +37,13 @@ type Options struct {
 	// MemoryBytes bounds the event bytes a ":memory:" store keeps (default
 	// 128 MiB), whatever MemoryKeep says: request bodies can be large.
 	MemoryBytes int64
+	// MaxBytes bounds a file store's size on disk (database, WAL, journal)
+	// by pruning the oldest runs; 0 keeps everything (see prune.go).
+	MaxBytes int64
+	// MaxAge prunes the runs of a file store older than this; 0 keeps them.
+	MaxAge time.Duration
+
+	pruneHook func() // tests: called inside each prune transaction, before it commits
 }
 
 // Stats counts the writer's work.
@@ -70,8 +77,7 @@ type Store struct {
 
 	ckptWake   chan struct{} // nil when there is no checkpointer
 	ckptDone   chan struct{}
-	walBytes   int64        // the WAL size that triggers a checkpoint
-	walEst     atomic.Int64 // estimated WAL bytes not yet checkpointed
+	walBytes   int64        // the WAL size a busy store keeps to
 	walDirty   atomic.Bool  // the WAL has had a commit since it was last truncated
 	lastCommit atomic.Int64 // unix ns of the last commit
 
@@ -103,16 +109,19 @@ type Store struct {
 	closeOnce      sync.Once
 	closeErr       error
 
-	mem    memBudget // the events a ":memory:" store holds (writer only)
-	pack   packer    // compression of delivery rows (writer only)
-	rowBuf []byte    // the writer's scratch for one row
-	dicts  dictCache
+	mem         memBudget         // the events a ":memory:" store holds (writer only)
+	pr          pruner            // retention (writer only)
+	pendingRuns map[string]string // pending deliveries' runs, by delivery id, once pruning needs them (writer only)
+	pack        packer            // compression of delivery rows (writer only)
+	rowBuf      []byte            // the writer's scratch for one row
+	dicts       dictCache
 
 	journal *journal // file stores only (see journal.go)
 
-	lastSeq atomic.Uint64
-	served  atomic.Pointer[string] // SetOwnerAddr's address
-	stats   struct {
+	lastSeq     atomic.Uint64
+	prunedUntil atomic.Int64           // unix ns of the newest event pruned, 0 when none was
+	served      atomic.Pointer[string] // SetOwnerAddr's address
+	stats       struct {
 		queued, written, batches, errors, coalesced, dropped atomic.Uint64
 	}
 }

@@ -27,8 +27,8 @@ const (
 
 // stmts are the writer's prepared statements, reused by every batch.
 type stmts struct {
-	event, delivery, prune *sql.Stmt
-	put, del               map[Table]*sql.Stmt
+	event, delivery, prune, runs *sql.Stmt
+	put, del                     map[Table]*sql.Stmt
 }
 
 func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
@@ -49,6 +49,7 @@ func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
 		outcome = excluded.outcome, created_at = excluded.created_at,
 		updated_at = excluded.updated_at, data = excluded.data`)
 	st.prune = prep("DELETE FROM events WHERE seq <= ?")
+	st.runs = prep("UPDATE hooklab_meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = 'runs'")
 	for _, t := range []Table{Assistants, Threads, Runs, Crons, StoreItems} {
 		// t is one of our constants, never user input.
 		st.put[t] = prep("INSERT INTO " + string(t) + ` (id, parent, data) VALUES (?, ?, ?)
@@ -63,7 +64,7 @@ func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, p := range []*sql.Stmt{st.event, st.delivery, st.prune} {
+	for _, p := range []*sql.Stmt{st.event, st.delivery, st.prune, st.runs} {
 		if p != nil {
 			p.Close()
 		}
@@ -110,11 +111,21 @@ func (s *Store) writeLoop() {
 	lastDelivery := map[string]int{}
 	gather := time.NewTimer(groupWait)
 	gather.Stop()
+	var pruneTick <-chan time.Time
+	if s.pruning() && !s.memory {
+		t := time.NewTicker(pruneEvery)
+		defer t.Stop()
+		pruneTick = t.C
+	}
 	for {
 		s.mu.Lock()
 		for len(s.queue) == 0 && !s.closing {
 			s.mu.Unlock()
-			<-s.writerWake
+			select {
+			case <-s.writerWake:
+			case <-pruneTick:
+				s.maybePrune(true)
+			}
 			s.mu.Lock()
 		}
 		if n := len(s.queue); n > 0 && n < groupMin && !s.closing {
@@ -145,6 +156,7 @@ func (s *Store) writeLoop() {
 		s.mu.Unlock()
 
 		s.writeBatch(batch, end, last, lastDelivery)
+		s.maybePrune(false)
 
 		clear(batch)
 		clear(last)
@@ -179,7 +191,8 @@ func (s *Store) writeBatch(batch []op, end uint64, last map[objKey]int, lastDeli
 			s.stats.batches.Add(1)
 			s.stats.written.Add(uint64(len(batch)))
 			s.stats.coalesced.Add(uint64(coalesced))
-			s.committedToWAL(len(batch)-coalesced, size)
+			s.committedToWAL()
+			s.notePruneWrites(size)
 			s.committedBatch(events, end, size, true)
 			s.settleJournal(end, false)
 			return
@@ -230,11 +243,15 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 		}
 	}()
 	seq := s.lastSeq.Load()
+	runs := 0
 	for i := range batch {
 		o := &batch[i]
 		switch o.kind {
 		case opEvent:
 			seq++
+			if o.newRun {
+				runs++
+			}
 			if _, err := s.stmts.event.ExecContext(ctx, int64(seq), o.time, string(o.evKind), o.data); err != nil {
 				return nil, 0, err
 			}
@@ -275,6 +292,12 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 			if _, err := s.stmts.delivery.ExecContext(ctx, o.id, o.runID, o.url, o.outcome, o.created, o.updated, data); err != nil {
 				return nil, 0, err
 			}
+			s.notePending(o)
+		}
+	}
+	if runs > 0 {
+		if _, err := s.stmts.runs.ExecContext(ctx, runs); err != nil {
+			return nil, 0, err
 		}
 	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
