@@ -75,6 +75,16 @@ func (s *Store) committedToWAL() {
 	}
 }
 
+// bindWAL is the writer's backstop, between two batches: when the
+// checkpointer has fallen behind (the machine is busy, say) and the WAL
+// is twice the size it should keep to, the writer waits for a checkpoint
+// itself. Only publication waits meanwhile.
+func (s *Store) bindWAL() {
+	if s.ckptWake != nil && s.walSize() > 2*s.walBytes {
+		s.catchUp(context.Background())
+	}
+}
+
 func (s *Store) checkpointLoop() {
 	defer close(s.ckptDone)
 	ctx := context.Background()

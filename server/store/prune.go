@@ -66,7 +66,7 @@ func (s *Store) setupPruner() {
 	p := &s.pr
 	// The WAL, the journal, shared memory, and the batch that may come
 	// between two checks take the rest.
-	reserve := 3*s.walBytes/2 + 2*journalRotateFor(s.o.MaxBytes) + 256<<10 + s.o.MaxBytes/32
+	reserve := 2*s.walBytes + 2*journalRotateFor(s.o.MaxBytes) + 256<<10 + s.o.MaxBytes/32
 	p.budget = max(s.o.MaxBytes-reserve, s.o.MaxBytes/2)
 	p.low = p.budget - p.budget/20
 	p.checkAt = max(p.budget/128, 64<<10)

@@ -157,6 +157,7 @@ func (s *Store) writeLoop() {
 
 		s.writeBatch(batch, end, last, lastDelivery)
 		s.maybePrune(false)
+		s.bindWAL()
 
 		clear(batch)
 		clear(last)
@@ -193,8 +194,10 @@ func (s *Store) writeBatch(batch []op, end uint64, last map[objKey]int, lastDeli
 			s.stats.coalesced.Add(uint64(coalesced))
 			s.committedToWAL()
 			s.notePruneWrites(size)
-			s.committedBatch(events, end, size, true)
+			// Before the waiters wake: a Flush returns with the journal
+			// settled.
 			s.settleJournal(end, false)
+			s.committedBatch(events, end, size, true)
 			return
 		}
 		s.stats.errors.Add(1)
