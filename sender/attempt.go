@@ -34,26 +34,32 @@ const (
 type task struct {
 	d       Delivery
 	headers []sendHeader // real values; d.Headers is the recorded, masked form
-	run     *RunResult   // jobs: the body is built at the first attempt
-	allowed []string
-	stamp   bool   // not a job: set webhook_sent_at inside d.Body at the first attempt
-	stage   string // decision stage of the send-time check
-	gated   bool   // the send-time policy check has run for this process
-	slot    bool   // holds a pool slot
+	sentAt  int          // jobs: where webhook_sent_at's value is in d.Body (-1: not there, or not a job)
+	stamp   bool         // not a job: set webhook_sent_at inside d.Body at the first attempt
+	stage   string       // decision stage of the send-time check
+	gated   bool         // the send-time policy check has run for this process
+	slot    bool         // holds a pool slot
 }
 
 // bodyAt is the body of the next attempt. webhook_sent_at is stamped once,
 // when the first attempt starts: retries send the same bytes, as the
 // platform builds its payload once before its retry loop, so a receiver
-// that deduplicates by body sees one. After a restart, a delivery that had
+// that deduplicates by body sees one. A job's body was rendered when it
+// was queued, and only its time is written over (in a copy: the pending
+// record may not be stored yet). After a restart, a delivery that had
 // attempts keeps its bytes; one recorded with none (even if hooklab was
 // killed while sending it) is stamped again when it is resumed.
 func (t *task) bodyAt(now time.Time) []byte {
 	switch {
 	case t.d.Attempts > 0:
 		return t.d.Body
-	case t.run != nil:
-		return Payload(*t.run, now, t.allowed)
+	case t.sentAt >= 0:
+		if ts := FormatTime(now); t.sentAt+len(ts) < len(t.d.Body) && t.d.Body[t.sentAt+len(ts)] == '"' {
+			b := bytes.Clone(t.d.Body)
+			copy(b[t.sentAt:], ts)
+			return b
+		}
+		return SetSentAt(t.d.Body, now)
 	case t.stamp:
 		return SetSentAt(t.d.Body, now)
 	}
@@ -84,11 +90,15 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 			s.finish(t, OutcomeSkipped, reasonDisabled)
 			return stepResult{state: stepDone}
 		}
-		dec := rt.Policy.Check(ctx, t.d.URL, s.o.Resolver)
+		dec, changed := s.sendCheck(ctx, t.d.URL)
 		if ctx.Err() != nil {
 			return stepResult{state: stepAborted}
 		}
-		s.rec.Append(KindDecision, DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		if changed || t.stage == stageReplay || !dec.Allowed {
+			// Otherwise the decision made at creation stands, and the
+			// delivery keeps it.
+			s.rec.Append(KindDecision, DecisionInfo{Stage: t.stage, DeliveryID: t.d.ID, RunID: t.d.RunID, Decision: dec})
+		}
 		t.d.Decision = &dec
 		if !dec.Allowed {
 			s.finish(t, OutcomeRefused, dec.Message)
@@ -103,7 +113,7 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		// resumes it.
 		now := s.o.Now()
 		t.d.Body, t.d.UpdatedAt = t.bodyAt(now), now // newer than the pending row queued at Send
-		t.run, t.stamp = nil, false
+		t.sentAt, t.stamp = -1, false
 		s.rec.Journal(t.d)
 	}
 	res := s.attempt(ctx, t, n)
@@ -117,13 +127,13 @@ func (s *Sender) step(ctx context.Context, t *task) stepResult {
 		wait := s.o.Backoff(n)
 		next := now.Add(wait)
 		res.info.Retry, res.info.NextAttemptAt = true, &next
-		s.rec.Append(KindAttempt, res.info)
+		s.rec.Append(KindAttempt, res.info.event())
 		t.d.AttemptLog = append(t.d.AttemptLog, res.info)
 		t.d.NextAttemptAt, t.d.Reason = &next, res.reason
 		s.rec.PutDelivery(t.d)
 		return stepResult{state: stepRetry, wait: wait}
 	}
-	s.rec.Append(KindAttempt, res.info)
+	s.rec.Append(KindAttempt, res.info.event())
 	t.d.AttemptLog = append(t.d.AttemptLog, res.info)
 	switch {
 	case res.ok:

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
-	"unicode/utf8"
+
+	"hooklab/sender/jsonw"
 )
 
 // Payload renders the webhook body for r exactly as the Python langgraph-api
@@ -14,6 +15,14 @@ import (
 // when absent, and error only when the run failed. When allowed is non-empty
 // only those top-level keys are written, still in the platform's order.
 func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
+	b, _ := payload(r, sentAt, allowed)
+	return b
+}
+
+// payload is Payload, and where webhook_sent_at's value starts in it (after
+// its opening quote; -1 when allowed leaves it out), so the send time can
+// be written over later without rendering the body again.
+func payload(r RunResult, sentAt time.Time, allowed []string) ([]byte, int) {
 	w := objWriter{
 		b:       make([]byte, 0, 448+len(r.Metadata)+len(r.Kwargs)+len(r.Values)),
 		allowed: allowed,
@@ -30,7 +39,7 @@ func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
 	w.str("multitask_strategy", r.MultitaskStrategy)
 	w.time("run_started_at", r.StartedAt)
 	w.time("run_ended_at", r.EndedAt)
-	w.time("webhook_sent_at", sentAt)
+	at := w.time("webhook_sent_at", sentAt)
 	w.raw("values", r.Values, "null")
 	if r.Error != nil && w.key("error") {
 		w.b = append(w.b, `{"error":`...)
@@ -39,7 +48,7 @@ func Payload(r RunResult, sentAt time.Time, allowed []string) []byte {
 		w.b = appendString(w.b, r.Error.Message)
 		w.b = append(w.b, '}')
 	}
-	return append(w.b, '}')
+	return append(w.b, '}'), at
 }
 
 // objWriter appends the members of one JSON object, dropping keys that are
@@ -75,17 +84,21 @@ func (w *objWriter) str(k, v string) {
 	w.b = appendString(w.b, v)
 }
 
-func (w *objWriter) time(k string, t time.Time) {
+// time writes t as FormatTime does, or null when it is zero, and returns
+// where the time starts in w.b (-1 when it wrote none).
+func (w *objWriter) time(k string, t time.Time) int {
 	if !w.key(k) {
-		return
+		return -1
 	}
 	if t.IsZero() {
 		w.b = append(w.b, "null"...)
-		return
+		return -1
 	}
 	w.b = append(w.b, '"')
+	at := len(w.b)
 	w.b = t.UTC().AppendFormat(w.b, "2006-01-02T15:04:05.000000+00:00")
 	w.b = append(w.b, '"')
+	return at
 }
 
 // raw writes v compacted, or def when v is empty or not valid JSON (a
@@ -111,51 +124,7 @@ func appendRaw(b []byte, v []byte, def string) []byte {
 
 // appendString writes s as a JSON string without HTML escaping, the way
 // orjson (which the platform uses) does. Invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+func appendString(b []byte, s string) []byte { return jsonw.String(b, s) }
 
 // SetSentAt returns body with its top-level webhook_sent_at value replaced
 // by sentAt, every other byte (key order, spacing, nested values) kept as

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/config"
 	"hooklab/sender"
 )
 
@@ -154,5 +155,26 @@ func BenchmarkPayload(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = sender.Payload(r, sentAt(), nil)
+	}
+}
+
+// TestJobBodyRenderedOnce: a job's body is rendered when it is queued and
+// only its send time is written over at the first attempt; the result is
+// byte for byte the payload rendered at that time, with and without
+// allowed_fields, and the pending record keeps its own bytes.
+func TestJobBodyRenderedOnce(t *testing.T) {
+	queued := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+	sent := queued.Add(1500 * time.Millisecond)
+	run := sender.RunResult{RunID: "r", ThreadID: "t", AssistantID: "a", Status: "success", CreatedAt: queued, UpdatedAt: queued,
+		Kwargs: json.RawMessage(`{"input": {"x": "webhook_sent_at"}}`), Values: json.RawMessage(`{"m":[]}`)}
+	for _, allowed := range [][]string{nil, {"run_id", "webhook_sent_at", "values"}, {"run_id", "status"}} {
+		s := sender.New(sender.Options{Runtime: func() *config.Runtime { return &config.Runtime{AllowedFields: allowed} }})
+		first, pending := sender.JobBody(s, sender.Job{URL: "http://127.0.0.1:9/h", Run: run}, queued, sent)
+		if want := sender.Payload(run, sent, allowed); !bytes.Equal(first, want) {
+			t.Errorf("allowed %v: first attempt sends\n%s\nwant\n%s", allowed, first, want)
+		}
+		if want := sender.Payload(run, queued, allowed); !bytes.Equal(pending, want) {
+			t.Errorf("allowed %v: pending record holds\n%s\nwant\n%s", allowed, pending, want)
+		}
 	}
 }

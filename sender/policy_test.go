@@ -1,6 +1,7 @@
 package sender_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -212,4 +213,59 @@ func TestRemoteRedirectCannotReachLocalHandler(t *testing.T) {
 	if d.Outcome != sender.OutcomeRefused || localHits.Load() != 0 || !strings.HasPrefix(d.Reason, "Failed to resolve webhook host") {
 		t.Fatalf("delivery %s %q, local hits %d", d.Outcome, d.Reason, localHits.Load())
 	}
+}
+
+// TestSendTimeCheckAfterAdmit: the policy runs again just before sending,
+// but a decision the creation-time check (Admit) already recorded is not
+// recorded again when nothing that decides it changed; the delivery keeps
+// it. A new config, or a name that now resolves elsewhere, is recorded.
+func TestSendTimeCheckAfterAdmit(t *testing.T) {
+	rv := newReceiver(t)
+	port := portOf(t, rv.URL)
+	rt := newSwappable(policyRuntime(config.Policy{}))
+	res := &fakeResolver{table: map[string][]string{
+		"same.test":  {"127.0.0.1"},
+		"moved.test": {"127.0.0.1", "127.0.0.2", "127.0.0.1"}, // admit, send-time check, dial
+	}}
+	rec := newRecorder(t)
+	o := fastOptions(rec, rt.get)
+	o.Resolver = res
+	s := mustStart(t, o)
+	ctx := context.Background()
+	send := func(url string) (sender.Delivery, []sender.DecisionInfo) {
+		t.Helper()
+		if d := s.Admit(ctx, url); !d.Allowed {
+			t.Fatalf("admit %s: %+v", url, d)
+		}
+		d := waitFinal(t, rec, mustSend(t, s, url, sampleRun()))
+		return d, rec.decisions(t, d.ID)
+	}
+
+	d, ds := send(rv.URL + "/ip")
+	if len(ds) != 0 || d.Outcome != sender.OutcomeDelivered || d.Decision == nil || !d.Decision.Allowed || len(d.Decision.Checks) == 0 {
+		t.Fatalf("an IP address under the same config: decisions %+v, delivery %+v", ds, d)
+	}
+	d, ds = send("http://same.test:" + port + "/name")
+	if len(ds) != 0 || d.Outcome != sender.OutcomeDelivered || res.count("same.test") != 3 {
+		t.Fatalf("a name resolving as before: decisions %+v, %d lookups (want admit, send-time check, dial), delivery %+v",
+			ds, res.count("same.test"), d)
+	}
+	if _, ds = send("http://moved.test:" + port + "/name"); len(ds) != 1 || ds[0].Stage != "send" {
+		t.Fatalf("a name resolving elsewhere at send time: decisions %+v, want the send-time one", ds)
+	}
+	url := rv.URL + "/ip"
+	s.Admit(ctx, url)
+	rt.p.Store(policyRuntime(config.Policy{})) // a live edit: a new config, whatever it says
+	id := mustSend(t, s, url, sampleRun())
+	waitFinal(t, rec, id)
+	if ds = rec.decisions(t, id); len(ds) != 1 || ds[0].Stage != "send" || !ds[0].Decision.Allowed {
+		t.Fatalf("after a config change: decisions %+v, want the send-time one", ds)
+	}
+}
+
+// count is how often host was looked up.
+func (f *fakeResolver) count(host string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[host]
 }

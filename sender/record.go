@@ -123,8 +123,10 @@ type Timing struct {
 	TotalMS     float64 `json:"total_ms"`
 }
 
-// Attempt is the payload of a KindAttempt event: one POST as sent and what
-// came back.
+// Attempt is one POST as sent and what came back: an entry of a
+// delivery's AttemptLog, and the payload of a KindAttempt event. The event
+// carries no RequestBody: every attempt sends its delivery's Body, which
+// is kept once, on the delivery.
 type Attempt struct {
 	DeliveryID      string          `json:"delivery_id"`
 	RunID           string          `json:"run_id,omitempty"`
@@ -149,4 +151,10 @@ type Attempt struct {
 // UTC as +00:00 (e.g. 2024-08-30T23:07:38.242730+00:00).
 func FormatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+}
+
+// event is a as a KindAttempt event carries it: without the body.
+func (a Attempt) event() Attempt {
+	a.RequestBody = nil
+	return a
 }

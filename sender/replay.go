@@ -39,7 +39,7 @@ func (s *Sender) Replay(ctx context.Context, r Replay) (Delivery, error) {
 		hs = setHeader(hs, sendHeader{Name: h.Name, Value: h.Value})
 	}
 	now := s.o.Now()
-	t := &task{stage: stageReplay, headers: hs}
+	t := &task{stage: stageReplay, headers: hs, sentAt: -1}
 	t.d = Delivery{
 		ID: uuid.NewString(), RunID: orig.RunID, ThreadID: orig.ThreadID, CronID: orig.CronID,
 		URL: cmp.Or(r.URL, orig.URL), Outcome: OutcomePending, ReplayOf: orig.ID,
@@ -103,5 +103,5 @@ func (s *Sender) resumeTask(d Delivery) (*task, string) {
 	if d.ReplayOf != "" {
 		stage = stageReplay
 	}
-	return &task{d: d, headers: hs, stamp: true, stage: stage}, ""
+	return &task{d: d, headers: hs, stamp: true, stage: stage, sentAt: -1}, ""
 }

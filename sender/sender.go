@@ -127,6 +127,8 @@ type Sender struct {
 	started bool
 	waiting map[*task]*time.Timer // deliveries waiting to retry
 
+	decided decisions // the URL policy's recent decisions (admit.go)
+
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
@@ -231,12 +233,12 @@ func (s *Sender) jobTask(j Job) *task {
 	rt := s.runtime()
 	now := s.o.Now()
 	run := j.Run
-	t := &task{run: &run, allowed: rt.AllowedFields, stage: "send", headers: jobHeaders(rt, s.o.Version)}
+	t := &task{stage: "send", headers: jobHeaders(rt, s.o.Version)}
 	t.d = Delivery{
 		ID: uuid.NewString(), RunID: run.RunID, ThreadID: run.ThreadID, CronID: run.CronID,
 		URL: j.URL, Outcome: OutcomePending, CreatedAt: now, UpdatedAt: now,
-		Body: Payload(run, now, rt.AllowedFields),
 	}
+	t.d.Body, t.sentAt = payload(run, now, rt.AllowedFields)
 	t.d.Headers, t.d.SecretHeaders = recordHeaders(t.headers)
 	t.d.HeaderTemplates = headerTemplates(rt, t.d.SecretHeaders)
 	t.d.Origin = s.origin(j.URL)

@@ -66,7 +66,8 @@ func (s *Server) handleRunCreate(mode createMode) handlerFunc {
 			w.Header().Set("Location", base+"/join")
 			s.writeWait(w, r, run)
 		default:
-			writeJSON(w, http.StatusOK, created)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(run.CreatedJSON(created))
 		}
 		return nil
 	}

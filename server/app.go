@@ -36,6 +36,10 @@ type Config struct {
 	// Store is an already open store to use instead; the App does not
 	// close it.
 	Store *store.Store
+	// MaxHistory bounds the history's size on disk and MaxAge its age,
+	// by pruning the oldest runs (store.Options.MaxBytes, MaxAge; 0: none).
+	MaxHistory int64
+	MaxAge     time.Duration
 	// WatchEvery polls langgraph.json for changes (0: not watched; never
 	// for the embedded default).
 	WatchEvery time.Duration
@@ -138,6 +142,7 @@ func Open(cfg Config) (*App, error) {
 	a := &App{cfg: cfg, Hub: hub.New(), Store: cfg.Store}
 	if a.Store == nil {
 		st, err := store.Open(cfg.StorePath, store.Options{Publish: a.Hub.Publish, Logger: cfg.Logger,
+			MaxBytes: cfg.MaxHistory, MaxAge: cfg.MaxAge,
 			// The store cannot record its own failure: tell the dashboard
 			// and the feed directly, as a transient (Seq 0) notice.
 			OnError: func(err error) {

@@ -79,7 +79,7 @@ func TestFeedKeepsBytesAsSent(t *testing.T) {
 		if bytes.Contains(b, []byte(`\u003cb`)) {
 			t.Fatalf("frame escapes HTML: %s", b)
 		}
-		if bytes.Contains(b, []byte(`"kind":"attempt"`)) && bytes.Contains(b, []byte(`<b>&amp;</b>`)) {
+		if bytes.Contains(b, []byte(`"kind":"sink"`)) && bytes.Contains(b, []byte(`<b>&amp;</b>`)) {
 			return
 		}
 	}

@@ -136,8 +136,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				Status: rec.status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 				Detail: rec.detail, RunID: rec.runID, NonStandard: nonstandard,
 			}
-			if b := tee.buf.Bytes(); len(b) > 0 && json.Valid(b) {
-				info.Body = json.RawMessage(bytes.Clone(b))
+			if b := tee.buf.Bytes(); len(b) > 0 {
+				// Compact validates too: a body that is not JSON is left out.
+				var c bytes.Buffer
+				c.Grow(len(b))
+				if json.Compact(&c, b) == nil {
+					info.Body = c.Bytes()
+				}
 			}
 			s.emit(hub.KindRequest, info)
 		}()

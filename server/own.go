@@ -48,6 +48,9 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.o.Store.Err(); err != nil {
 			body["store_error"] = err.Error()
 		}
+		if k, err := s.o.Store.Kept(r.Context()); err == nil {
+			body["history"] = k
+		}
 	}
 	if p := s.Runtime().Problem; p != nil {
 		body["config_problem"] = p

@@ -201,13 +201,22 @@ func (s *Server) emit(kind hub.Kind, payload any) {
 
 // admitWebhook applies the URL policy at creation: a refusal is a 422
 // carrying the platform's message, before any run or stream exists. Every
-// decision is recorded as an event.
+// decision is recorded as an event; an allowed one without its checks,
+// which its delivery keeps.
 func (s *Server) admitWebhook(ctx context.Context, raw string) error {
-	d := s.Runtime().Policy.Check(ctx, raw, s.o.Resolver)
-	s.emit(hub.KindDecision, hub.DecisionInfo{Stage: "create", Decision: d})
+	var d config.Decision
+	if s.o.Sender != nil {
+		d = s.o.Sender.Admit(ctx, raw)
+	} else {
+		d = s.Runtime().Policy.Check(ctx, raw, s.o.Resolver)
+	}
+	info := hub.DecisionInfo{Stage: "create", Decision: d}
 	if d.Allowed {
+		info.Decision.Checks = nil
+		s.emit(hub.KindDecision, info)
 		return nil
 	}
+	s.emit(hub.KindDecision, info)
 	// The platform's message first; loopback refusals, relative or
 	// absolute, add hooklab's hint: the usual way to lose a local receiver
 	// is a langgraph.json without webhooks.url. Every hint is in the

@@ -35,6 +35,7 @@ type devFlags struct {
 	headless                 bool
 	runTimeout               time.Duration
 	maxBody                  int64
+	maxHistory, maxAge       string
 }
 
 func devCommand(o *Options) *cobra.Command {
@@ -63,6 +64,8 @@ func devCommand(o *Options) *cobra.Command {
 	fl.StringVar(&f.upstream, "upstream", "", "forward the LangGraph API to your own LangGraph server at this URL (with -- COMMAND ARGS... hooklab starts it)")
 	fl.StringVar(&f.log, "log", "", "log file while the dashboard is open (default: next to the store; the temp dir with :memory:)")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also answer requests whose Host is this name (repeatable; .example.com: the name and its subdomains); IP addresses and localhost always are")
+	fl.StringVar(&f.maxHistory, "max-history", defaultMaxHistory, "keep the history store within this size on disk (500MB, 1GiB; 0: no limit), pruning the oldest runs")
+	fl.StringVar(&f.maxAge, "max-age", "0", "prune runs older than this (90m, 12h, 7d; 0: keep them)")
 	fl.StringVar(&f.token, "token", "", "require this token on hooklab's own API /hooklab/ (default $HOOKLAB_TOKEN; beyond loopback without one, a token is generated and printed)")
 	return cmd
 }
@@ -77,6 +80,14 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 			return usagef("hooklab dev: which URL does %q serve? pass --upstream, or give the upstream command --port", f.command[0])
 		}
 		f.upstream = "http://127.0.0.1:" + port
+	}
+	maxHistory, err := parseSize("--max-history", f.maxHistory)
+	if err != nil {
+		return err
+	}
+	maxAge, err := parseAge("--max-age", f.maxAge)
+	if err != nil {
+		return err
 	}
 	token, err := f.devToken(o)
 	if err != nil {
@@ -101,7 +112,7 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 	app, err := server.Open(server.Config{
 		Runtime: rt, LookupEnv: o.LookupEnv, Addr: f.addr, StorePath: f.store, WatchEvery: time.Second,
 		RunTimeout: f.runTimeout, MaxBody: f.maxBody, Version: o.Version, Logger: logger, Resolver: o.Resolver,
-		AllowHosts: f.allowHosts, Token: token,
+		AllowHosts: f.allowHosts, Token: token, MaxHistory: maxHistory, MaxAge: maxAge,
 		Upstream: f.upstream, UpstreamCommand: f.command, UpstreamOutput: upstreamOutput(tui, o.Stderr, logger),
 	})
 	if err != nil {

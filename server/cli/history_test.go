@@ -83,8 +83,11 @@ func TestHistoryCommandOwnerThenFile(t *testing.T) {
 		t.Fatalf("history table: exit %d:\n%s", code, out)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 || strings.Index(lines[0], "URL") != strings.Index(lines[1], rcv.URL) {
+	if len(lines) != 4 || strings.Index(lines[0], "URL") != strings.Index(lines[1], rcv.URL) {
 		t.Fatalf("table is not aligned:\n%s", out)
+	}
+	if !strings.HasPrefix(lines[3], "history: 2 runs, ") || !strings.Contains(lines[3], " on disk, the oldest from ") {
+		t.Fatalf("history does not say how much it keeps: %q", lines[3])
 	}
 	code, out, errs := history(t, noEnv, "--store", path, "--curl", d1.ID)
 	if code != 0 || !strings.Contains(out, "curl -X POST '"+rcv.URL+"/first'") || !strings.Contains(out, "--data-raw '") {
@@ -100,6 +103,9 @@ func TestHistoryCommandOwnerThenFile(t *testing.T) {
 		t.Fatal("a closed hooklab still owns the store")
 	}
 	checkRows(t, historyJSON(t, "--store", path), []string{d2.ID, d1.ID})
+	if code, out, _ := history(t, noEnv, "--store", path); code != 0 || !strings.Contains(out, "\nhistory: 2 runs, ") {
+		t.Fatalf("history from the file does not say how much it keeps: exit %d:\n%s", code, out)
+	}
 	if code, out, _ := history(t, noEnv, "--store", path, "--curl", d2.ID); code != 0 || !strings.Contains(out, rcv.URL+"/second") {
 		t.Fatalf("history --curl from the file: exit %d: %s", code, out)
 	}

@@ -69,6 +69,7 @@ func History(ctx context.Context, o HistoryOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("hooklab history: %w", err)
 	}
+	kept, kerr := src.kept(ctx)
 	if o.JSON {
 		rows := make([]Summary, len(ds))
 		for i, d := range ds {
@@ -76,10 +77,44 @@ func History(ctx context.Context, o HistoryOptions, stdout, stderr io.Writer) er
 		}
 		b, _ := store.MarshalIndent(rows, "", "  ")
 		fmt.Fprintln(stdout, string(b))
+		if kerr == nil {
+			fmt.Fprintln(stderr, keptLine(kept)) // stdout stays one JSON array
+		}
 		return nil
 	}
 	writeTable(stdout, ds)
+	if kerr == nil {
+		fmt.Fprintln(stdout, keptLine(kept))
+	}
 	return nil
+}
+
+// keptLine says how much history the store keeps, and what was pruned.
+func keptLine(k store.Kept) string {
+	s := fmt.Sprintf("history: %d runs, %s on disk", k.Runs, formatSize(k.Bytes))
+	if k.MaxBytes > 0 {
+		s += " (limit " + formatSize(k.MaxBytes) + ")"
+	}
+	if !k.Oldest.IsZero() {
+		s += ", the oldest from " + k.Oldest.Local().Format("2006-01-02 15:04:05")
+	}
+	if !k.PrunedUntil.IsZero() {
+		s += "; runs up to " + k.PrunedUntil.Local().Format("2006-01-02 15:04:05") + " were pruned"
+	}
+	return s
+}
+
+// formatSize writes n bytes for a person: 1.2 GB, 40.0 MB, 512 kB.
+func formatSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // Summary is one delivery in `hooklab history --json`.
@@ -127,6 +162,10 @@ func writeTable(w io.Writer, ds []sender.Delivery) {
 
 // describe makes a lookup error say which delivery was missing.
 func describe(err error, id string) string {
+	var pe *store.PrunedError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("no delivery %q in the history: %s", id, pe.Why())
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Sprintf("no delivery %q in the history (list them with `hooklab history`)", id)
 	}
@@ -230,6 +269,26 @@ func (s *source) deliveries(ctx context.Context, limit int) ([]sender.Delivery, 
 		return ds, nil
 	}
 	return s.st.Deliveries(ctx, store.DeliveryQuery{Limit: limit})
+}
+
+// kept is how much history the store keeps (the owner's health check
+// carries it).
+func (s *source) kept(ctx context.Context) (store.Kept, error) {
+	if s.c != nil {
+		ctx, cancel := context.WithTimeout(ctx, ownerTimeout)
+		defer cancel()
+		var h struct {
+			History *store.Kept `json:"history"`
+		}
+		if err := s.c.do(ctx, http.MethodGet, "/hooklab/healthz", nil, &h); err != nil {
+			return store.Kept{}, err
+		}
+		if h.History == nil {
+			return store.Kept{}, errors.New("the hooklab that owns the store does not report its history")
+		}
+		return *h.History, nil
+	}
+	return s.st.Kept(ctx)
 }
 
 func (s *source) delivery(ctx context.Context, id string) (sender.Delivery, error) {

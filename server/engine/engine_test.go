@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,37 @@ func TestAssistantVersions(t *testing.T) {
 	found, _ := e.SearchAssistants(AssistantQuery{Name: "TW"})
 	if len(found) != 1 || found[0].AssistantID != a.AssistantID {
 		t.Errorf("name search is a case-insensitive substring: %d", len(found))
+	}
+}
+
+// TestCreatedJSON: the hand-encoded answer to a run's creation is the run
+// snapshot as encoding/json writes it, and the webhook's kwargs and
+// metadata are the same bytes.
+func TestCreatedJSON(t *testing.T) {
+	e := newTestEngine(t)
+	tid := mustThread(t, e, nil)
+	for _, body := range []RunRequest{
+		{AssistantID: ptr("agent"), Input: raw(`{"messages":[{"role":"user","content":"<a> & \"b\" é"}]}`),
+			Metadata: map[string]any{"k": "v", "n": 1.5, "z": []any{true, nil}}, Config: map[string]any{"configurable": map[string]any{"x": "y"}},
+			Webhook: ptr("http://127.0.0.1:9/h?a=1&b=2")},
+		{AssistantID: ptr("agent")},
+	} {
+		h, created, err := e.CreateRun(context.Background(), RunSpec{Request: &body, ThreadID: tid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-h.Done()
+		var got, want any
+		if err := json.Unmarshal(h.CreatedJSON(created), &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, h.CreatedJSON(created))
+		}
+		json.Unmarshal(MustJSON(created), &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("hand-encoded run\n%v\nencoding/json\n%v", got, want)
+		}
+		kw, md := h.r.encoded()
+		if string(kw) != string(MustJSON(created.Kwargs)) || string(md) != string(MustJSON(created.Metadata)) {
+			t.Errorf("kwargs %s / metadata %s differ from the run's", kw, md)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,8 +50,8 @@ func readControls(k Kwargs) controls {
 		}
 	}
 	var ctxMap map[string]any
-	if len(k.Context) > 0 {
-		json.Unmarshal(k.Context, &ctxMap)
+	if c := bytes.TrimSpace(k.Context); len(c) > 0 && !bytes.Equal(c, []byte("{}")) && !isNull(c) {
+		json.Unmarshal(c, &ctxMap)
 	}
 	look(ctxMap)
 	if cfg, ok := k.Config["configurable"].(map[string]any); ok {

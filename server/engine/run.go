@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"hooklab/sender"
@@ -34,6 +35,21 @@ type runState struct {
 	doneEvent    *FeedEvent // its run_done event on the thread's join stream
 	startedAt    time.Time
 	endedAt      time.Time
+
+	// enc is the run's kwargs and metadata encoded once (see encoded).
+	enc struct {
+		once             sync.Once
+		kwargs, metadata json.RawMessage
+	}
+}
+
+// encoded is the run's kwargs and metadata as JSON, encoded the first time
+// they are asked for: the answer to the request that created the run and
+// its webhook share them. They never change once the run is created; call
+// it outside e.mu.
+func (r *runState) encoded() (kwargs, metadata json.RawMessage) {
+	r.enc.once.Do(func() { r.enc.kwargs, r.enc.metadata = MustJSON(r.Kwargs), MustJSON(r.Metadata) })
+	return r.enc.kwargs, r.enc.metadata
 }
 
 // runOpts are the creation options a run keeps (and stores).
@@ -88,11 +104,14 @@ func (e *Engine) persistRun(r *runState) {
 	e.persistSnapshot(store.Runs, r.RunID, r.ThreadID, runRecord{Run: r.Run, runOpts: r.runOpts})
 }
 
+// emitRun records a run's status. Its thread, assistant and webhook are
+// on its first event (pending) only: a run's events are read together.
 func (e *Engine) emitRun(r *runState, errText string) {
-	e.emit(hub.KindRun, hub.RunInfo{
-		RunID: r.RunID, ThreadID: r.ThreadID, AssistantID: r.AssistantID, Status: string(r.Status),
-		Webhook: r.webhook(), Error: errText, CronID: r.CronID,
-	})
+	info := hub.RunInfo{RunID: r.RunID, Status: string(r.Status), Error: errText, CronID: r.CronID}
+	if r.Status == RunPending {
+		info.ThreadID, info.AssistantID, info.Webhook = r.ThreadID, r.AssistantID, r.webhook()
+	}
+	e.emit(hub.KindRun, info)
 }
 
 // requestCancel cancels an active run with an action. The caller holds e.mu.
@@ -303,9 +322,7 @@ func (e *Engine) finish(t *threadState, r *runState, res graphResult, ctx contex
 	close(r.done)
 	r.stream.close()
 	if job.URL != "" && e.o.Sender != nil {
-		// Metadata and kwargs never change after creation: encode them
-		// outside the lock.
-		job.Run.Metadata, job.Run.Kwargs = MustJSON(r.Metadata), MustJSON(r.Kwargs)
+		job.Run.Kwargs, job.Run.Metadata = r.encoded()
 		if _, err := e.o.Sender.Send(context.WithoutCancel(e.ctx), job); err != nil {
 			e.o.Logger.Error("webhook not queued", "run_id", r.RunID, "err", err)
 		}

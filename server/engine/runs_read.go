@@ -31,6 +31,14 @@ func (h *Handle) Resumable() bool { return h.r.Kwargs.Resumable }
 // Done is closed when the run has ended.
 func (h *Handle) Done() <-chan struct{} { return h.r.done }
 
+// CreatedJSON is created, the snapshot CreateRun returned with h, as the
+// API answers it, encoded by hand around the run's kwargs and metadata,
+// which its webhook reuses.
+func (h *Handle) CreatedJSON(created Run) []byte {
+	kwargs, metadata := h.r.encoded()
+	return appendRun(make([]byte, 0, 256+len(kwargs)+len(metadata)), &created, kwargs, metadata)
+}
+
 // Run is a snapshot of the run.
 func (h *Handle) Run() Run {
 	h.e.mu.Lock()

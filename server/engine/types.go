@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hooklab/sender"
+	"hooklab/sender/jsonw"
 
 	"github.com/google/uuid"
 )
@@ -155,6 +156,30 @@ type Run struct {
 	Status            RunStatus      `json:"status"`
 	Kwargs            Kwargs         `json:"kwargs"`
 	MultitaskStrategy string         `json:"multitask_strategy"`
+}
+
+// appendRun appends r as encoding/json writes it, with its kwargs and
+// metadata already encoded.
+func appendRun(b []byte, r *Run, kwargs, metadata json.RawMessage) []byte {
+	o := jsonw.Open(b)
+	o.Str("run_id", r.RunID)
+	o.Str("thread_id", r.ThreadID)
+	o.Str("assistant_id", r.AssistantID)
+	for _, t := range []struct {
+		k string
+		t Time
+	}{{"created_at", r.CreatedAt}, {"updated_at", r.UpdatedAt}} {
+		if t.t.IsZero() {
+			o.Raw(t.k, []byte("null"))
+		} else {
+			o.Str(t.k, sender.FormatTime(t.t.Time))
+		}
+	}
+	o.Raw("metadata", metadata)
+	o.Str("status", string(r.Status))
+	o.Raw("kwargs", kwargs)
+	o.Str("multitask_strategy", r.MultitaskStrategy)
+	return o.Close()
 }
 
 // RunStatus is a run's status.

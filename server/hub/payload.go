@@ -34,7 +34,7 @@ type RequestInfo struct {
 type RunInfo struct {
 	RunID       string `json:"run_id"`
 	ThreadID    string `json:"thread_id,omitempty"`
-	AssistantID string `json:"assistant_id"`
+	AssistantID string `json:"assistant_id,omitempty"` // with thread_id and webhook, only on a run's first event
 	Status      string `json:"status"`
 	Webhook     string `json:"webhook,omitempty"`
 	Error       string `json:"error,omitempty"`

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"time"
 
 	"hooklab/sender"
 )
@@ -25,15 +24,35 @@ import (
 // it. Waiting for a commit instead would put the writer's whole batch
 // (encoding included) between every run and its webhook.
 //
-// Two files take turns. When the current one passes journalRotate, new
-// records go to the other, and once the store has committed everything
-// queued before the switch, the first is emptied. Close empties both. Once
-// the store has dropped a write (a failing disk with a full backlog, or a
-// Close that gave up), nothing is emptied any more: the journal may then be
-// the only copy, and the next Open merges it.
+// A journalled record is kept until the table holds a later record of the
+// same delivery: the sender always writes one after the attempt (its
+// outcome, a retry, or pending again at shutdown), and once the store has
+// committed it the journal's copy is settled. A file whose records are
+// all settled is emptied (at once past journalTrim bytes, or when the
+// store goes quiet), so the journal holds little more than the deliveries
+// in flight. Two files take turns: when the current one passes
+// journalRotate and the other is empty of unsettled records, new records
+// go to the other. Close empties both. Once the store has dropped a write
+// (a failing disk with a full backlog, or a Close that gave up), nothing
+// is emptied any more: the journal may then be the only copy, and the next
+// Open merges it.
 
-// journalRotate is the size at which the journal switches files.
-const journalRotate = 4 << 20
+// journalRotate is the size at which the journal switches files (less
+// for a small history, see journalRotateFor), and journalTrim the size past
+// which a settled file is emptied at once.
+const (
+	journalRotate = 1 << 20
+	journalTrim   = 64 << 10
+)
+
+// journalRotateFor is the rotation size for a history of at most
+// maxBytes (0: unbounded): a sixty-fourth of it, up to journalRotate.
+func journalRotateFor(maxBytes int64) int64 {
+	if maxBytes <= 0 {
+		return journalRotate
+	}
+	return min(max(maxBytes/64, journalTrim), journalRotate)
+}
 
 // ErrJournalPending is returned by a read-only Open of a store whose
 // journal holds deliveries a killed hooklab never committed: a writable
@@ -41,15 +60,23 @@ const journalRotate = 4 << 20
 var ErrJournalPending = errors.New("deliveries journalled by a hooklab that was killed are not merged yet")
 
 type journal struct {
-	mu       sync.Mutex
-	files    [2]*os.File
-	lens     [2]int64 // bytes in each file
-	cur      int
-	since    int64 // bytes written to the current file since the switch to it
-	draining bool  // the other file waits for a commit before it is emptied
-	closed   bool
-	failed   bool // the last write failed (logged once per failure period)
-	wg       sync.WaitGroup
+	mu     sync.Mutex
+	files  [2]*os.File
+	lens   [2]int64 // bytes in each file
+	cur    int
+	open   map[string]*jentry // journalled records not yet settled, by delivery id
+	counts [2]int             // open records in each file
+	runs   [2]map[string]bool // the runs each file holds a record of (pruning keeps them)
+	rotate int64
+	closed bool
+	failed bool // the last write failed (logged once per failure period)
+}
+
+// jentry is an unsettled journalled record: the file it is in, and the
+// ticket of the later record of its delivery once one is queued (0: none yet).
+type jentry struct {
+	file   int
+	ticket uint64
 }
 
 // journalPaths are the two journal files of the database at abs.
@@ -76,16 +103,18 @@ func (s *Store) Journal(d sender.Delivery) {
 	if j == nil {
 		return
 	}
-	line, err := Marshal(d)
-	if err != nil {
-		s.log.Error("store: journal a delivery", slog.String("id", d.ID), slog.Any("err", err))
-		return
-	}
+	line := appendDelivery(make([]byte, 0, len(d.Body)+2048), &d, false)
 	line = append(line, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
 		return
+	}
+	if j.lens[j.cur] >= j.rotate && j.counts[1-j.cur] == 0 {
+		other := 1 - j.cur
+		if j.lens[other] == 0 || s.emptyJournalLocked(other) {
+			j.cur = other
+		}
 	}
 	f := j.files[j.cur]
 	if _, err := f.Write(line); err != nil {
@@ -101,13 +130,14 @@ func (s *Store) Journal(d sender.Delivery) {
 	}
 	j.failed = false
 	j.lens[j.cur] += int64(len(line))
-	j.since += int64(len(line))
-	if j.since >= journalRotate && !j.draining {
-		old := j.cur
-		j.cur, j.since, j.draining = 1-j.cur, 0, true
-		j.wg.Add(1)
-		go s.drainJournal(old)
+	j.runs[j.cur][d.RunID] = true
+	if e := j.open[d.ID]; e != nil {
+		j.counts[e.file]--
+		e.file, e.ticket = j.cur, 0
+	} else {
+		j.open[d.ID] = &jentry{file: j.cur}
 	}
+	j.counts[j.cur]++
 }
 
 // journalSafe reports whether what the journal holds is also in the table
@@ -116,37 +146,77 @@ func (s *Store) journalSafe() bool {
 	return s.stats.dropped.Load() == 0
 }
 
-// drainJournal empties journal file i once everything queued before the
-// switch away from it is committed.
-func (s *Store) drainJournal(i int) {
+// supersedeJournal notes that a record of delivery id was queued with
+// ticket: once it is committed, the journalled one is settled.
+func (s *Store) supersedeJournal(id string, ticket uint64) {
 	j := s.journal
-	defer j.wg.Done()
-	for {
-		err := s.Sync(context.Background())
-		if err == nil {
-			j.mu.Lock()
-			if !j.closed && s.journalSafe() {
-				if err = j.files[i].Truncate(0); err == nil {
-					j.lens[i] = 0
-				}
-			}
-			j.draining = false
-			j.mu.Unlock()
-			if err != nil {
-				s.log.Warn("store: empty journal", slog.String("path", j.files[i].Name()), slog.Any("err", err))
-			}
-			return
-		}
-		if errors.Is(err, ErrClosed) {
-			return
-		}
-		// The disk is failing: the journal is what holds these now.
-		select {
-		case <-time.After(time.Second):
-		case <-s.stop:
-			return
+	if j == nil || ticket == 0 {
+		return
+	}
+	j.mu.Lock()
+	if e := j.open[id]; e != nil {
+		e.ticket = ticket
+	}
+	j.mu.Unlock()
+}
+
+// settleJournal settles the records superseded by tickets up to
+// committed, and empties the files left without unsettled records: those
+// past journalTrim, or all with quiet (the store is at rest).
+func (s *Store) settleJournal(committed uint64, quiet bool) {
+	j := s.journal
+	if j == nil {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return
+	}
+	for id, e := range j.open {
+		if e.ticket != 0 && e.ticket <= committed {
+			j.counts[e.file]--
+			delete(j.open, id)
 		}
 	}
+	for i := range j.files {
+		if j.counts[i] == 0 && j.lens[i] > 0 && (quiet || j.lens[i] >= journalTrim) {
+			s.emptyJournalLocked(i)
+		}
+	}
+}
+
+// emptyJournalLocked truncates journal file i, unless the store has
+// dropped a write. j.mu is held.
+func (s *Store) emptyJournalLocked(i int) bool {
+	j := s.journal
+	if !s.journalSafe() {
+		return false
+	}
+	if err := j.files[i].Truncate(0); err != nil {
+		s.log.Warn("store: empty journal", slog.String("path", j.files[i].Name()), slog.Any("err", err))
+		return false
+	}
+	j.lens[i] = 0
+	clear(j.runs[i])
+	return true
+}
+
+// journalRuns lists the runs the journal holds a record of.
+func (s *Store) journalRuns() []string {
+	j := s.journal
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []string
+	for i := range j.runs {
+		for r := range j.runs[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // openJournal merges what a killed hooklab journalled into the deliveries
@@ -166,7 +236,7 @@ func (s *Store) openJournal(ctx context.Context) error {
 		s.log.Info("store: recovered deliveries a killed hooklab had sent but not committed",
 			slog.String("path", s.path), slog.Int("deliveries", merged))
 	}
-	j := &journal{}
+	j := &journal{open: make(map[string]*jentry), runs: [2]map[string]bool{{}, {}}, rotate: journalRotateFor(s.o.MaxBytes)}
 	for i, p := range paths {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_TRUNC, 0o600)
 		if err != nil {
@@ -236,7 +306,6 @@ func (s *Store) closeJournal(committed bool) error {
 	}
 	j.closed = true
 	j.mu.Unlock()
-	j.wg.Wait()
 	var errs []error
 	for _, f := range j.files {
 		if committed && s.journalSafe() {

@@ -68,8 +68,9 @@ func TestJournalMergedOnOpen(t *testing.T) {
 	}
 }
 
-// TestJournalRotatesAndEmpties: the journal switches files as it grows and
-// empties the old one only once the store has committed what it held;
+// TestJournalRotatesAndEmpties: a journalled record is kept until the
+// store has committed a later record of its delivery; the journal switches
+// files as it grows, empties a file once all it holds is settled, and
 // Close empties both.
 func TestJournalRotatesAndEmpties(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
@@ -80,43 +81,70 @@ func TestJournalRotatesAndEmpties(t *testing.T) {
 		return fa.Size(), fb.Size()
 	}
 	big := strings.Repeat("x", 4096)
-	n := 0
-	// The writer commits nothing until pause is released; 1.5 times the
-	// rotation size makes one switch, not two.
-	st.pause.Lock()
+	var sent []sender.Delivery
+	// 1.5 times the rotation size makes one switch, not two.
 	for size := 0; size < journalRotate*3/2; size += len(big) {
-		d := journalDelivery(fmt.Sprint(n))
+		d := journalDelivery(fmt.Sprint(len(sent)))
 		d.Body = []byte(`"` + big + `"`)
-		st.PutDelivery(d)
-		st.Journal(d)
-		n++
+		st.PutDelivery(d) // pending, at Send
+		st.Journal(d)     // at the first attempt
+		sent = append(sent, d)
 	}
-	time.Sleep(100 * time.Millisecond) // give a wrong drain the time to empty it
+	ctx := context.Background()
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	settleQuiet(st) // as when the store goes quiet
+	if a, b := sizes(); a < journalRotate || b == 0 {
+		t.Fatalf("the journal holds %d + %d bytes: records with no later record committed were emptied, or it never switched", a, b)
+	}
+	// The attempts' outcomes: every record is settled once they commit.
+	st.pause.Lock()
+	for _, d := range sent[:len(sent)*4/5] { // all of the first file, some of the second
+		d.Outcome, d.UpdatedAt = sender.OutcomeDelivered, d.UpdatedAt.Add(time.Millisecond)
+		st.PutDelivery(d)
+	}
+	settleQuiet(st)                   // they are not committed yet: nothing may go
+	time.Sleep(50 * time.Millisecond) // nor may anything else empty it meanwhile
 	if a, _ := sizes(); a < journalRotate {
 		st.pause.Unlock()
-		t.Fatalf("the journal was emptied (%d bytes left) before the store committed it", a)
+		t.Fatalf("the journal was emptied (%d bytes left) before the store committed what settles it", a)
 	}
 	st.pause.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	// The file written first is emptied once the store has committed what
-	// it held; the other holds what came after the switch.
-	for a, b := sizes(); a != 0 || b == 0; a, b = sizes() {
-		if time.Now().After(deadline) {
-			t.Fatalf("journal never emptied behind the store: %d + %d bytes", a, b)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := sizes(); a != 0 || b == 0 {
+		t.Fatalf("after the first file's records were settled the journal holds %d + %d bytes, want 0 + the rest", a, b)
+	}
+	for _, d := range sent[len(sent)*4/5:] {
+		d.Outcome, d.UpdatedAt = sender.OutcomeDelivered, d.UpdatedAt.Add(time.Millisecond)
+		st.PutDelivery(d)
+	}
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	settleQuiet(st)
+	if a, b := sizes(); a+b != 0 {
+		t.Fatalf("with every record settled the journal holds %d + %d bytes", a, b)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if a, b := sizes(); a+b != 0 {
-		t.Fatalf("after Close the journal holds %d + %d bytes", a, b)
-	}
 	st = mustOpen(t, path, Options{ReadOnly: true})
-	ds, err := st.Deliveries(context.Background(), DeliveryQuery{Limit: n + 1})
-	if err != nil || len(ds) != n {
-		t.Fatalf("%d deliveries after reopening, want %d (%v)", len(ds), n, err)
+	ds, err := st.Deliveries(ctx, DeliveryQuery{Limit: len(sent) + 1})
+	if err != nil || len(ds) != len(sent) {
+		t.Fatalf("%d deliveries after reopening, want %d (%v)", len(ds), len(sent), err)
 	}
+}
+
+// settleQuiet settles the journal as the checkpointer does when the store
+// goes quiet.
+func settleQuiet(st *Store) {
+	st.mu.Lock()
+	committed := st.committed
+	st.mu.Unlock()
+	st.settleJournal(committed, true)
 }
 
 // TestJournalKeptOnceAWriteWasDropped: after the store dropped a write, the

@@ -67,6 +67,9 @@ func (s *Store) openFile(path string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.incrementalVacuum(ctx, version, size); err != nil {
+		return err
+	}
 	var mode string
 	if err := s.wconn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return fmt.Errorf("store: %s: enable WAL: %w", abs, err)
@@ -78,10 +81,13 @@ func (s *Store) openFile(path string) error {
 	// committed pages are in the OS page cache. Only a power cut can cost
 	// the last transactions.
 	// wal_autocheckpoint off: the checkpointer goroutine does it (see
-	// checkpoint.go). A 16 MiB cache keeps big batches from spilling to the
-	// WAL mid-transaction.
+	// checkpoint.go); journal_size_limit cuts the WAL file back to the
+	// size that triggers a checkpoint whenever SQLite starts it over. A 16 MiB cache
+	// keeps big batches from spilling to the WAL mid-transaction.
+	s.walBytes = walBytesFor(s.o.MaxBytes)
+	s.setupPruner()
 	for _, p := range []string{
-		"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864",
+		"PRAGMA synchronous = NORMAL", fmt.Sprintf("PRAGMA journal_size_limit = %d", s.walTrigger()),
 		"PRAGMA wal_autocheckpoint = 0", "PRAGMA cache_size = -16384",
 	} {
 		if _, err := s.wconn.ExecContext(ctx, p); err != nil {
@@ -206,6 +212,41 @@ func (s *Store) loadLastSeq(ctx context.Context, conn *sql.Conn) error {
 		return classify(s.path, err)
 	}
 	s.lastSeq.Store(uint64(last.Int64))
+	var until sql.NullInt64
+	err := conn.QueryRowContext(ctx, "SELECT CAST(value AS INTEGER) FROM hooklab_meta WHERE key = 'pruned_until'").Scan(&until)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return classify(s.path, err)
+	}
+	s.prunedUntil.Store(until.Int64)
+	return nil
+}
+
+// vacuumLimit is the largest older store converted to incremental vacuum
+// at open (a VACUUM rewrites the whole file); a larger one still stops
+// growing at its limit, since pruned pages are reused, but does not shrink.
+const vacuumLimit = 256 << 20
+
+// incrementalVacuum makes a new database, or an older one up to
+// vacuumLimit, give pruned pages back to the file system on request
+// (PRAGMA incremental_vacuum), so its size follows the history's limit.
+func (s *Store) incrementalVacuum(ctx context.Context, version int, size int64) error {
+	if version == 0 {
+		// Only before the first table exists; it takes effect with it.
+		_, err := s.wconn.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL")
+		return err
+	}
+	var mode int
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		return classify(s.path, err)
+	}
+	if mode == 2 || size > vacuumLimit {
+		return nil
+	}
+	for _, q := range []string{"PRAGMA auto_vacuum = INCREMENTAL", "VACUUM"} {
+		if _, err := s.wconn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: %s: %s: %w", s.path, q, err)
+		}
+	}
 	return nil
 }
 

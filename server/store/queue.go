@@ -32,6 +32,7 @@ type op struct {
 	payload any      // opEvent: the value data encodes, published beside it (hub.Event.Value)
 	evKind  hub.Kind // opEvent
 	time    int64    // opEvent: unix ns
+	newRun  bool     // opEvent: a run's first event (the history's count of runs)
 	runID   string   // opDelivery
 	url     string   // opDelivery
 	outcome string   // opDelivery
@@ -61,7 +62,7 @@ func (o *op) size() int64 {
 // Options.MaxBacklog it waits for the writer to catch up while the disk is
 // healthy but slow (backpressure, bounded memory), and drops the write
 // (Stats.Dropped) while the disk is failing, so the API keeps answering.
-func (s *Store) enqueue(o op) {
+func (s *Store) enqueue(o op) (ticket uint64) {
 	size := o.size()
 	s.mu.Lock()
 	if s.readOnly {
@@ -70,7 +71,7 @@ func (s *Store) enqueue(o op) {
 		}
 		s.mu.Unlock()
 		s.stats.dropped.Add(1)
-		return
+		return 0
 	}
 	for s.backlog > s.o.MaxBacklog && !s.closing {
 		if s.failing != nil {
@@ -85,7 +86,7 @@ func (s *Store) enqueue(o op) {
 				s.log.Error("store: backlog full while writes fail; dropping new writes until the store recovers",
 					slog.String("path", s.path), slog.Int64("max_backlog", s.o.MaxBacklog))
 			}
-			return
+			return 0
 		}
 		ch := s.changed
 		s.mu.Unlock()
@@ -96,14 +97,16 @@ func (s *Store) enqueue(o op) {
 		s.mu.Unlock()
 		s.stats.dropped.Add(1)
 		s.log.Warn("store: write after close dropped", slog.String("id", o.id), slog.String("kind", string(o.evKind)))
-		return
+		return 0
 	}
 	s.queue = append(s.queue, o)
 	s.enq++
+	ticket = s.enq
 	s.backlog += size
 	s.mu.Unlock()
 	s.stats.queued.Add(1)
 	wake(s.writerWake)
+	return ticket
 }
 
 // valueEstimate is what an unmarshalled PutValue is assumed to weigh.
@@ -143,17 +146,23 @@ func (s *Store) Delete(t Table, id string) {
 }
 
 // Append queues an event; it is published after it is committed.
-// The payload is marshalled with encoding/json now, on the caller's
-// goroutine; the event's Time is Options.Now() now, in UTC.
+// The payload is encoded as JSON now, on the caller's goroutine; the
+// event's Time is Options.Now() now, in UTC.
 func (s *Store) Append(kind hub.Kind, payload any) {
-	b, err := Marshal(payload)
+	b, ok := appendPayload(make([]byte, 0, 256), payload)
+	var err error
+	if !ok {
+		b, err = Marshal(payload)
+	}
 	if err != nil {
 		// Keep the event (its kind and time still tell a story) and say why
 		// the payload is missing rather than dropping it silently.
 		s.log.Error("store: event payload", slog.String("kind", string(kind)), slog.Any("err", err))
 		b, _ = json.Marshal(map[string]string{"error": "payload could not be encoded: " + err.Error()})
 	}
-	s.enqueue(op{kind: opEvent, evKind: kind, data: b, payload: payload, time: s.o.Now().UnixNano()})
+	ri, isRun := payload.(hub.RunInfo)
+	newRun := isRun && ri.Status == "pending" && ri.ThreadID != ""
+	s.enqueue(op{kind: opEvent, evKind: kind, data: b, payload: payload, time: s.o.Now().UnixNano(), newRun: newRun})
 }
 
 // PutDelivery queues an upsert of d. A zero CreatedAt or UpdatedAt is set
@@ -169,8 +178,9 @@ func (s *Store) PutDelivery(d sender.Delivery) {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = now
 	}
-	s.enqueue(op{
+	ticket := s.enqueue(op{
 		kind: opDelivery, id: d.ID, value: d, runID: d.RunID, url: d.URL, outcome: d.Outcome,
 		created: d.CreatedAt.UnixNano(), updated: d.UpdatedAt.UnixNano(),
 	})
+	s.supersedeJournal(d.ID, ticket)
 }

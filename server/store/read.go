@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -131,22 +130,14 @@ func (s *Store) Load(t Table) ([]Record, error) {
 
 // Delivery returns one delivery, or an error wrapping ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
-	if err := s.beforeRead(ctx); err != nil {
+	out, err := s.deliveries(ctx, []string{"id = ?"}, []any{id}, "rowid", 1)
+	if err != nil {
 		return sender.Delivery{}, err
 	}
-	var data []byte
-	err := s.rdb.QueryRowContext(ctx, "SELECT data FROM deliveries WHERE id = ?", id).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sender.Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	if len(out) == 0 {
+		return sender.Delivery{}, s.notFound(id)
 	}
-	if err != nil {
-		return sender.Delivery{}, s.readErr(err)
-	}
-	var d sender.Delivery
-	if err := json.Unmarshal(data, &d); err != nil {
-		return sender.Delivery{}, fmt.Errorf("store: delivery %s: %w", id, err)
-	}
-	return d, nil
+	return out[0], nil
 }
 
 // Deliveries lists deliveries, newest first.
@@ -189,7 +180,7 @@ func (s *Store) deliveries(ctx context.Context, where []string, args []any, orde
 	if err := s.beforeRead(ctx); err != nil {
 		return nil, err
 	}
-	query := "SELECT id, data FROM deliveries"
+	query := "SELECT " + deliveryColumns + " FROM deliveries"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -205,16 +196,9 @@ func (s *Store) deliveries(ctx context.Context, where []string, args []any, orde
 	defer rows.Close()
 	var out []sender.Delivery
 	for rows.Next() {
-		var (
-			id   string
-			data []byte
-			d    sender.Delivery
-		)
-		if err := rows.Scan(&id, &data); err != nil {
-			return nil, s.readErr(err)
-		}
-		if err := json.Unmarshal(data, &d); err != nil {
-			return nil, fmt.Errorf("store: delivery %s: %w", id, err)
+		d, err := s.scanDelivery(ctx, rows)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, d)
 	}
@@ -222,6 +206,31 @@ func (s *Store) deliveries(ctx context.Context, where []string, args []any, orde
 		return nil, s.readErr(err)
 	}
 	return out, nil
+}
+
+// deliveryColumns are the columns scanDelivery reads, in order.
+const deliveryColumns = "id, run_id, url, outcome, created_at, updated_at, data"
+
+// scanDelivery reads one row of deliveryColumns.
+func (s *Store) scanDelivery(ctx context.Context, rows *sql.Rows) (sender.Delivery, error) {
+	var (
+		cols             sender.Delivery
+		created, updated int64
+		data             []byte
+	)
+	if err := rows.Scan(&cols.ID, &cols.RunID, &cols.URL, &cols.Outcome, &created, &updated, &data); err != nil {
+		return cols, s.readErr(err)
+	}
+	cols.CreatedAt, cols.UpdatedAt = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
+	js, err := s.unpackRow(ctx, data)
+	if err != nil {
+		return cols, fmt.Errorf("store: delivery %s: %w", cols.ID, err)
+	}
+	d, err := decodeDelivery(js, cols)
+	if err != nil {
+		return cols, fmt.Errorf("store: delivery %s: %w", cols.ID, err)
+	}
+	return d, nil
 }
 
 // readErr names the store in a read error and maps a closed pool to ErrClosed.

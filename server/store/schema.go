@@ -44,6 +44,16 @@ func migrations() []string {
 		// their webhooks survive a restart: one row per run id, parent is
 		// the thread id once known.
 		`CREATE TABLE observations (id TEXT PRIMARY KEY, parent TEXT NOT NULL DEFAULT '', data BLOB);`,
+		// 5: the dictionaries delivery rows are compressed with (dict.go),
+		// and the count of runs the history holds (a run's first event is
+		// pending, with its thread), kept by the writer and by pruning.
+		// A dictionary's until is when the writer moved on to the next
+		// one (unix ns; NULL while it is the current one): no row written
+		// after it uses it, so pruning can tell when it is free.
+		`CREATE TABLE dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL, until INTEGER);
+	INSERT OR REPLACE INTO hooklab_meta (key, value) SELECT 'runs', CAST(COUNT(*) AS TEXT) FROM events
+		WHERE kind = 'run' AND json_extract(payload, '$.status') = 'pending'
+		AND json_extract(payload, '$.thread_id') IS NOT NULL;`,
 	}
 }
 

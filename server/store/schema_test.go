@@ -20,6 +20,7 @@ func TestMigrateToStoreItems(t *testing.T) {
 	db := openRaw(t, path, true)
 	mustExec(t, db, "DROP TABLE store_items")
 	mustExec(t, db, "DROP TABLE observations")
+	mustExec(t, db, "DROP TABLE dicts")
 	mustExec(t, db, "PRAGMA user_version = 2")
 	db.Close()
 
@@ -55,6 +56,7 @@ func TestMigrateToObservations(t *testing.T) {
 	}
 	db := openRaw(t, path, true)
 	mustExec(t, db, "DROP TABLE observations")
+	mustExec(t, db, "DROP TABLE dicts")
 	mustExec(t, db, "PRAGMA user_version = 3")
 	db.Close()
 
@@ -74,7 +76,7 @@ func TestMigrateToObservations(t *testing.T) {
 		t.Fatalf("observations after a restart: %+v, %v", obs, err)
 	}
 	var v int
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 4 {
-		t.Fatalf("user_version %d (%v), want 4", v, err)
+	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
+		t.Fatalf("user_version %d (%v), want %d", v, err, schemaVersion())
 	}
 }

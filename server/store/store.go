@@ -37,6 +37,13 @@ type Options struct {
 	// MemoryBytes bounds the event bytes a ":memory:" store keeps (default
 	// 128 MiB), whatever MemoryKeep says: request bodies can be large.
 	MemoryBytes int64
+	// MaxBytes bounds a file store's size on disk (database, WAL, journal)
+	// by pruning the oldest runs; 0 keeps everything (see prune.go).
+	MaxBytes int64
+	// MaxAge prunes the runs of a file store older than this; 0 keeps them.
+	MaxAge time.Duration
+
+	pruneHook func() // tests: called inside each prune transaction, before it commits
 }
 
 // Stats counts the writer's work.
@@ -68,8 +75,11 @@ type Store struct {
 	lock  *lockFile // nil for :memory: and read-only
 	cdb   *sql.DB   // the checkpointer's connection (files only)
 
-	ckptWake chan struct{} // nil when there is no checkpointer
-	ckptDone chan struct{}
+	ckptWake   chan struct{} // nil when there is no checkpointer
+	ckptDone   chan struct{}
+	walBytes   int64        // the WAL size a busy store keeps to
+	walDirty   atomic.Bool  // the WAL has had a commit since it was last truncated
+	lastCommit atomic.Int64 // unix ns of the last commit
 
 	// pause is held by the writer around each batch, and by the
 	// checkpointer when it must catch up with the writer; tests hold it to
@@ -91,6 +101,7 @@ type Store struct {
 	closed         bool          // Close finished
 	changed        chan struct{} // closed and replaced whenever the counters or failing change
 	writerWake     chan struct{}
+	hurryC         chan struct{} // someone waits for a commit: cut the group-commit wait short
 	pubWake        chan struct{}
 	stop           chan struct{} // closed by Close to cut retry back-off short
 	writerDone     chan struct{}
@@ -98,13 +109,19 @@ type Store struct {
 	closeOnce      sync.Once
 	closeErr       error
 
-	mem memBudget // the events a ":memory:" store holds (writer only)
+	mem         memBudget         // the events a ":memory:" store holds (writer only)
+	pr          pruner            // retention (writer only)
+	pendingRuns map[string]string // pending deliveries' runs, by delivery id, once pruning needs them (writer only)
+	pack        packer            // compression of delivery rows (writer only)
+	rowBuf      []byte            // the writer's scratch for one row
+	dicts       dictCache
 
 	journal *journal // file stores only (see journal.go)
 
-	lastSeq atomic.Uint64
-	served  atomic.Pointer[string] // SetOwnerAddr's address
-	stats   struct {
+	lastSeq     atomic.Uint64
+	prunedUntil atomic.Int64           // unix ns of the newest event pruned, 0 when none was
+	served      atomic.Pointer[string] // SetOwnerAddr's address
+	stats       struct {
 		queued, written, batches, errors, coalesced, dropped atomic.Uint64
 	}
 }
@@ -150,6 +167,7 @@ func Open(path string, o Options) (*Store, error) {
 		o: o, log: o.Logger, readOnly: o.ReadOnly,
 		changed:    make(chan struct{}),
 		writerWake: make(chan struct{}, 1),
+		hurryC:     make(chan struct{}, 1),
 		pubWake:    make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -290,6 +308,9 @@ func (s *Store) wait(ctx context.Context, published bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target := s.enq
+	if s.committed < target {
+		wake(s.hurryC)
+	}
 	for {
 		done := s.committed
 		if published {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"hooklab/sender"
 	"hooklab/server/hub"
 )
 
@@ -26,8 +27,8 @@ const (
 
 // stmts are the writer's prepared statements, reused by every batch.
 type stmts struct {
-	event, delivery, prune *sql.Stmt
-	put, del               map[Table]*sql.Stmt
+	event, delivery, prune, runs *sql.Stmt
+	put, del                     map[Table]*sql.Stmt
 }
 
 func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
@@ -48,6 +49,7 @@ func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
 		outcome = excluded.outcome, created_at = excluded.created_at,
 		updated_at = excluded.updated_at, data = excluded.data`)
 	st.prune = prep("DELETE FROM events WHERE seq <= ?")
+	st.runs = prep("UPDATE hooklab_meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = 'runs'")
 	for _, t := range []Table{Assistants, Threads, Runs, Crons, StoreItems, Observations} {
 		// t is one of our constants, never user input.
 		st.put[t] = prep("INSERT INTO " + string(t) + ` (id, parent, data) VALUES (?, ?, ?)
@@ -62,7 +64,7 @@ func prepare(ctx context.Context, conn *sql.Conn) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, p := range []*sql.Stmt{st.event, st.delivery, st.prune} {
+	for _, p := range []*sql.Stmt{st.event, st.delivery, st.prune, st.runs} {
 		if p != nil {
 			p.Close()
 		}
@@ -84,10 +86,15 @@ type pubItem struct {
 	notify func()
 }
 
-// Group commit: a batch smaller than groupMin waits groupWait for company.
+// Group commit: a batch smaller than groupMin waits up to groupWait for
+// company. At low load a commit costs much more than the writes in it
+// (each touches a handful of pages and syncs the WAL header), so a run
+// every few milliseconds is better committed with its neighbours. Only
+// publication waits: answers and webhooks never do, and a reader or a
+// Flush cuts the wait short (see hurry).
 const (
 	groupMin  = 512
-	groupWait = 2 * time.Millisecond
+	groupWait = 20 * time.Millisecond
 )
 
 // objKey identifies an object row for coalescing.
@@ -102,11 +109,23 @@ type objKey struct {
 func (s *Store) writeLoop() {
 	last := map[objKey]int{}
 	lastDelivery := map[string]int{}
+	gather := time.NewTimer(groupWait)
+	gather.Stop()
+	var pruneTick <-chan time.Time
+	if s.pruning() && !s.memory {
+		t := time.NewTicker(pruneEvery)
+		defer t.Stop()
+		pruneTick = t.C
+	}
 	for {
 		s.mu.Lock()
 		for len(s.queue) == 0 && !s.closing {
 			s.mu.Unlock()
-			<-s.writerWake
+			select {
+			case <-s.writerWake:
+			case <-pruneTick:
+				s.maybePrune(true)
+			}
 			s.mu.Lock()
 		}
 		if n := len(s.queue); n > 0 && n < groupMin && !s.closing {
@@ -114,7 +133,14 @@ func (s *Store) writeLoop() {
 			// for 1000, so let a trickle gather briefly. Only publication
 			// waits for this; webhooks and API answers never do.
 			s.mu.Unlock()
-			time.Sleep(groupWait)
+			gather.Reset(groupWait)
+			select {
+			case <-gather.C:
+			case <-s.hurryC:
+				gather.Stop()
+			case <-s.stop:
+				gather.Stop()
+			}
 			s.mu.Lock()
 		}
 		if len(s.queue) == 0 {
@@ -130,6 +156,8 @@ func (s *Store) writeLoop() {
 		s.mu.Unlock()
 
 		s.writeBatch(batch, end, last, lastDelivery)
+		s.maybePrune(false)
+		s.bindWAL()
 
 		clear(batch)
 		clear(last)
@@ -164,6 +192,11 @@ func (s *Store) writeBatch(batch []op, end uint64, last map[objKey]int, lastDeli
 			s.stats.batches.Add(1)
 			s.stats.written.Add(uint64(len(batch)))
 			s.stats.coalesced.Add(uint64(coalesced))
+			s.committedToWAL()
+			s.notePruneWrites(size)
+			// Before the waiters wake: a Flush returns with the journal
+			// settled.
+			s.settleJournal(end, false)
 			s.committedBatch(events, end, size, true)
 			return
 		}
@@ -209,14 +242,19 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 			// SQLite may already have rolled back (SQLITE_FULL); ignore "no
 			// transaction is active".
 			_, _ = c.ExecContext(ctx, "ROLLBACK")
+			s.resetPack()
 		}
 	}()
 	seq := s.lastSeq.Load()
+	runs := 0
 	for i := range batch {
 		o := &batch[i]
 		switch o.kind {
 		case opEvent:
 			seq++
+			if o.newRun {
+				runs++
+			}
 			if _, err := s.stmts.event.ExecContext(ctx, int64(seq), o.time, string(o.evKind), o.data); err != nil {
 				return nil, 0, err
 			}
@@ -247,17 +285,22 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 				coalesced++
 				continue
 			}
-			if o.data == nil && o.value != nil {
-				if o.data, err = Marshal(o.value); err != nil {
-					s.log.Error("store: encode delivery", slog.String("id", o.id), slog.Any("err", err))
-					o.value, err = nil, nil
-					continue
+			data := o.data
+			if d, ok := o.value.(sender.Delivery); ok {
+				s.rowBuf = appendDelivery(s.rowBuf[:0], &d, true)
+				if data, err = s.packRow(ctx, c, s.rowBuf); err != nil {
+					return nil, 0, err
 				}
-				o.value = nil
 			}
-			if _, err := s.stmts.delivery.ExecContext(ctx, o.id, o.runID, o.url, o.outcome, o.created, o.updated, o.data); err != nil {
+			if _, err := s.stmts.delivery.ExecContext(ctx, o.id, o.runID, o.url, o.outcome, o.created, o.updated, data); err != nil {
 				return nil, 0, err
 			}
+			s.notePending(o)
+		}
+	}
+	if runs > 0 {
+		if _, err := s.stmts.runs.ExecContext(ctx, runs); err != nil {
+			return nil, 0, err
 		}
 	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
@@ -275,9 +318,6 @@ func (s *Store) commit(batch []op, last map[objKey]int, lastDelivery map[string]
 				s.log.Error("store: prune in-memory history", slog.Any("err", perr))
 			}
 		}
-	}
-	if s.ckptWake != nil {
-		wake(s.ckptWake)
 	}
 	return events, coalesced, nil
 }
