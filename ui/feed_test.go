@@ -44,9 +44,10 @@ func TestWaitForEventsBatches(t *testing.T) {
 func TestWaitForEventsCapsBatchAndReportsLag(t *testing.T) {
 	h := hub.New()
 	defer h.Close()
-	sub := h.Subscribe(context.Background(), 3000)
+	buffer := maxBatch + 1000
+	sub := h.Subscribe(context.Background(), buffer)
 	m := &Model{sub: sub}
-	for i := 1; i <= 3100; i++ { // 100 more than the buffer: dropped, lagged
+	for i := 1; i <= buffer+100; i++ { // 100 more than the buffer: dropped, lagged
 		h.Publish(hub.Event{Seq: uint64(i), Kind: hub.KindNotice, Payload: json.RawMessage(`{}`)})
 	}
 	em := m.waitForEvents()().(eventsMsg)
