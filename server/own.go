@@ -261,7 +261,7 @@ func (s *Server) History(ctx context.Context, q store.Query) ([]hub.Event, error
 func (s *Server) Delivery(ctx context.Context, id string) (sender.Delivery, error) {
 	d, err := s.o.Store.FindDelivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return d, &detailed{fmt.Sprintf("delivery '%s' not found", id), err}
+		return d, &detailed{fmt.Sprintf("delivery '%s' not found (neither a delivery id nor a run id, nor the start of one)", id), err}
 	}
 	return d, err
 }

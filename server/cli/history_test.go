@@ -93,6 +93,11 @@ func TestHistoryCommandOwnerThenFile(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "curl -X POST '"+rcv.URL+"/first'") || !strings.Contains(out, "--data-raw '") {
 		t.Fatalf("history --curl: exit %d: %s%s", code, out, errs)
 	}
+	// The 8 characters of the run id a dashboard row shows name its delivery.
+	code, out, errs = history(t, noEnv, "--store", path, "--curl", d2.RunID[:8])
+	if code != 0 || !strings.Contains(out, "curl -X POST '"+rcv.URL+"/second'") {
+		t.Fatalf("history --curl RUN_ID[:8]: exit %d: %s%s", code, out, errs)
+	}
 	if code, _, errs := history(t, noEnv, "--store", path, "--curl", "nope"); code != 1 || !strings.Contains(errs, "no delivery") {
 		t.Fatalf("--curl unknown: exit %d: %s", code, errs)
 	}

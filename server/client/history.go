@@ -167,7 +167,7 @@ func describe(err error, id string) string {
 		return fmt.Sprintf("no delivery %q in the history: %s", id, pe.Why())
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Sprintf("no delivery %q in the history (list them with `hooklab history`)", id)
+		return fmt.Sprintf("no delivery %q in the history, nor a run with that id (list the deliveries with `hooklab history`)", id)
 	}
 	return err.Error()
 }

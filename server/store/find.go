@@ -37,9 +37,10 @@ func (e *AmbiguousError) Error() string {
 func (e *AmbiguousError) Unwrap() error { return ErrAmbiguous }
 
 // FindDelivery returns the delivery whose id is idOrPrefix, or else the
-// one delivery whose id starts with it (the 8 characters the dashboard
-// shows, say). No match is an error wrapping ErrNotFound; several are an
-// *AmbiguousError listing them.
+// one delivery whose id starts with it, or else the first delivery of the
+// one run whose id starts with it (the 8 characters the dashboard shows
+// on a run's row, say). No match is an error wrapping ErrNotFound;
+// several are an *AmbiguousError listing them.
 func (s *Store) FindDelivery(ctx context.Context, idOrPrefix string) (sender.Delivery, error) {
 	if idOrPrefix == "" {
 		return sender.Delivery{}, fmt.Errorf("empty delivery id: %w", ErrNotFound)
@@ -69,15 +70,59 @@ func (s *Store) FindDelivery(ctx context.Context, idOrPrefix string) (sender.Del
 	}
 	switch len(ids) {
 	case 0:
-		return sender.Delivery{}, err
+		return s.findByRun(ctx, idOrPrefix, err)
 	case 1:
 		return s.Delivery(ctx, ids[0])
 	}
-	ae := &AmbiguousError{Prefix: idOrPrefix, Candidates: ids, More: len(ids) > maxCandidates}
+	return sender.Delivery{}, ambiguous(idOrPrefix, ids)
+}
+
+// findByRun is FindDelivery for a run id or its prefix; notFound is the
+// error when no run matches either.
+func (s *Store) findByRun(ctx context.Context, prefix string, notFound error) (sender.Delivery, error) {
+	ids, err := s.runDeliveries(ctx, prefix)
+	switch {
+	case err != nil:
+		return sender.Delivery{}, err
+	case len(ids) == 0:
+		return sender.Delivery{}, notFound
+	case len(ids) > 1:
+		return sender.Delivery{}, ambiguous(prefix, ids)
+	}
+	return s.Delivery(ctx, ids[0])
+}
+
+func ambiguous(prefix string, ids []string) *AmbiguousError {
+	ae := &AmbiguousError{Prefix: prefix, Candidates: ids, More: len(ids) > maxCandidates}
 	if ae.More {
 		ae.Candidates = ids[:maxCandidates]
 	}
-	return sender.Delivery{}, ae
+	return ae
+}
+
+// runDeliveries returns, for each run whose id starts with prefix (up to
+// maxCandidates+1 runs), its first delivery: the one its end made, not a
+// replay. The dashboard's run rows show run ids, so a run id or its
+// prefix names that run's delivery.
+func (s *Store) runDeliveries(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT (SELECT id FROM deliveries d WHERE d.run_id = r.run_id ORDER BY created_at, rowid LIMIT 1)
+		FROM (SELECT DISTINCT run_id FROM deliveries WHERE run_id GLOB ? LIMIT ?) r`, globPrefix(prefix), maxCandidates+1)
+	if err != nil {
+		return nil, s.readErr(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.readErr(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.readErr(err)
+	}
+	return ids, nil
 }
 
 // globPrefix is a GLOB pattern matching strings that start with p: its

@@ -43,7 +43,16 @@ func TestFindDeliveryByPrefix(t *testing.T) {
 		if _, err := s.FindDelivery(ctx, "ffff"); !errors.As(err, &ae) || len(ae.Candidates) != maxCandidates || !ae.More || ae.Candidates[0] != "ffff0011" {
 			t.Fatalf("%s: many matches: %+v", path, ae)
 		}
-		for _, miss := range []string{"", "b", "ABCD", "a?", "abcd1234-0000-4000-8000-000000000001x"} {
+		// A run id, or its prefix, names the run's first delivery.
+		for prefix, want := range map[string]string{"run2": ids[2], "many": "ffff0000", "man": "ffff0000"} {
+			if d, err := s.FindDelivery(ctx, prefix); err != nil || d.ID != want {
+				t.Errorf("%s: FindDelivery(%q) by run = %q, %v; want %q", path, prefix, d.ID, err, want)
+			}
+		}
+		if _, err := s.FindDelivery(ctx, "run"); !errors.As(err, &ae) || len(ae.Candidates) != 4 || ae.More {
+			t.Errorf("%s: a prefix of four runs: %v", path, err)
+		}
+		for _, miss := range []string{"", "b", "ABCD", "a?", "abcd1234-0000-4000-8000-000000000001x", "run9"} {
 			if _, err := s.FindDelivery(ctx, miss); !errors.Is(err, ErrNotFound) {
 				t.Errorf("%s: FindDelivery(%q) = %v, want not found", path, miss, err)
 			}
