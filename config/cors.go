@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"regexp"
 	"strings"
@@ -125,12 +126,35 @@ func (p parser) cors(doc rawDoc) (CORS, []string, error) {
 		}
 		c.MaxAge = int(n)
 	}
+	for _, o := range c.AllowOrigins {
+		if fix, ok := originFix(o); !ok {
+			warnings = append(warnings, fmt.Sprintf("http.cors.allow_origins: %q never matches: a browser sends its Origin as "+
+				"scheme://host[:port], with no path and no trailing slash (write %q)", o, fix))
+		}
+	}
 	if _, ok := obj.vals["expose_headers"]; !ok {
 		warnings = append(warnings, "http.cors has no expose_headers, so no response header is exposed: "+
 			"a web page cannot read Content-Location or X-Pagination-Total "+
 			`(add "expose_headers": ["content-location", "x-pagination-total"])`)
 	}
 	return c, warnings, nil
+}
+
+// originFix reports whether o can equal a browser's Origin header ("*"
+// included), and else what was probably meant.
+func originFix(o string) (string, bool) {
+	if o == "*" || o == "null" {
+		return o, true
+	}
+	scheme, rest, ok := strings.Cut(o, "://")
+	if !ok {
+		return "http://" + strings.TrimSuffix(o, "/"), false
+	}
+	host, _, hasPath := strings.Cut(rest, "/")
+	if hasPath || host == "" || scheme != strings.ToLower(scheme) {
+		return strings.ToLower(scheme) + "://" + host, false
+	}
+	return o, true
 }
 
 // CompileOriginRegex compiles allow_origin_regex so that it must match a

@@ -57,6 +57,22 @@ func TestCORSBlockKeysAsGivenAndLayerDefaults(t *testing.T) {
 	if !strings.Contains(joined, "http.cors.colour is not a known key") || !strings.Contains(joined, "Content-Location") {
 		t.Errorf("warnings %q: want the unknown key and the missing expose_headers", f.Warnings)
 	}
+
+	// An origin a browser can never send is taken, and named with the fix.
+	f, err = Parse("langgraph.json", []byte(`{"graphs": {"a": "x"}, "http": {"cors": {"expose_headers": [],
+		"allow_origins": ["http://a.test/", "localhost:3000", "HTTPS://b.test/app", "http://ok.test:3000", "*"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined = strings.Join(f.Warnings, "\n")
+	for _, want := range []string{`"http://a.test/" never matches`, `(write "http://a.test")`, `(write "http://localhost:3000")`, `(write "https://b.test")`} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q: want %s", f.Warnings, want)
+		}
+	}
+	if len(f.Warnings) != 3 {
+		t.Errorf("want 3 warnings (the valid origins and * pass): %q", f.Warnings)
+	}
 }
 
 func TestCORSBadValuesNameTheKey(t *testing.T) {

@@ -115,8 +115,10 @@ type File struct {
 	HTTP HTTP `json:"http"`
 	// Webhooks is the `webhooks` key.
 	Webhooks Webhooks `json:"webhooks"`
-	// Warnings lists keys under webhooks that hooklab does not know (the
-	// platform ignores them too): usually a typo worth showing the user.
+	// Warnings lists what is taken but probably not meant: keys under
+	// webhooks or http.cors that hooklab does not know (the platform
+	// ignores them too), usually a typo, and a CORS block that exposes no
+	// header. Worth showing the user.
 	Warnings []string `json:"warnings,omitempty"`
 
 	raw  rawDoc // every top-level key, in order, for save-back

@@ -240,6 +240,9 @@ func (a *App) Start(ctx context.Context) error {
 		a.Store.Append(hub.KindNotice, hub.NoticeInfo{Level: "info", Text: fmt.Sprintf("hooklab %s listening on %s (config: %s, store: %s)",
 			a.cfg.Version, a.URL, configLabel(f), cmp.Or(a.cfg.StorePath, a.Store.Path()))})
 	}
+	if f != nil {
+		a.Server.WarnConfig(f)
+	}
 	return nil
 }
 

@@ -108,9 +108,13 @@ func (s *Server) checkOwn(r *http.Request) error {
 		return nil
 	}
 	if s.o.Token != "" && !bearer(r, s.o.Token) {
-		return errorf(http.StatusUnauthorized, "%s %s: hooklab's own API needs the token hooklab printed at start (or was "+
+		what := "needs the token"
+		if r.Header.Get("Authorization") != "" {
+			what = "was sent a token that is not the one"
+		}
+		return errorf(http.StatusUnauthorized, "%s %s: hooklab's own API %s hooklab printed at start (or was "+
 			"given with --token): send Authorization: Bearer TOKEN (hooklab's CLI: --token or HOOKLAB_TOKEN)",
-			r.Method, r.URL.Path)
+			r.Method, r.URL.Path, what)
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:

@@ -344,6 +344,9 @@ func TestTokenGuardsOwnAPI(t *testing.T) {
 		if status == 401 && (h.Get("WWW-Authenticate") == "" || !strings.Contains(string(body), "HOOKLAB_TOKEN")) {
 			t.Errorf("401 without WWW-Authenticate or a hint: %v %s", h, body)
 		}
+		if wrong := strings.Contains(string(body), "not the one"); status == 401 && wrong != (c.auth != "") {
+			t.Errorf("401 for %q does not say whether a token came: %s", c.auth, body)
+		}
 	}
 	if status, _, _ := g.send(t, "POST", "/threads", `{}`, map[string]string{"Content-Type": "application/json"}, ""); status != 200 {
 		t.Errorf("POST /threads without a token = %d, want 200 (the LangGraph routes are the platform's)", status)

@@ -58,6 +58,11 @@ func (s *Server) handleConfigPut(w http.ResponseWriter, r *http.Request) error {
 		doc["webhooks"] = b.Webhooks
 	}
 	if len(b.HTTP) > 0 {
+		var keys map[string]json.RawMessage
+		if json.Unmarshal(b.HTTP, &keys) == nil && keys["cors"] != nil {
+			return engine.Invalid("http.cors", "is read from langgraph.json only, not set through this API: "+
+				"edit http.cors in the file (hooklab applies it live)")
+		}
 		doc["http"] = b.HTTP
 	}
 	path := cur.Path

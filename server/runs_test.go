@@ -75,7 +75,8 @@ func runBodyWith(webhook string, configurable map[string]any) map[string]any {
 	}
 }
 
-// TestWebhookStatuses produces every status a webhook reports (SPEC A5).
+// TestWebhookStatuses produces every status a webhook reports: success,
+// error, timeout, interrupted and rollback.
 func TestWebhookStatuses(t *testing.T) {
 	ts := mustStart(t, withRunTimeout(150*time.Millisecond))
 	rc := newReceiver(t)
@@ -169,7 +170,7 @@ func TestMultitaskStrategies(t *testing.T) {
 		tid := newThreadID(t, ts)
 		var first, second engine.Run
 		ts.mustDo(t, "POST", "/threads/"+tid+"/runs", slow, 200, &first)
-		// Cancelled while still pending, a run has no webhook (SPEC A5): let it start.
+		// Cancelled while still pending, a run has no webhook: let it start.
 		waitStatus(t, ts, tid, first.RunID, "running")
 		body := runBodyWith(rc.URL, nil)
 		body["multitask_strategy"] = c.strategy

@@ -59,6 +59,7 @@ func (s *Server) reloadConfig(path string, data []byte, always bool) error {
 			s.live.Store(rt)
 			if !same || always || cur.Problem != nil {
 				s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reloaded", Path: path})
+				s.WarnConfig(f)
 			}
 			return nil
 		}
@@ -90,6 +91,15 @@ func (s *Server) setProblem(p *config.Problem) {
 		if s.live.CompareAndSwap(cur, &next) {
 			return
 		}
+	}
+}
+
+// WarnConfig tells the feed and the dashboard what in f is taken but
+// probably not meant: keys hooklab does not know, a CORS block that
+// exposes nothing. One notice per warning.
+func (s *Server) WarnConfig(f *config.File) {
+	for _, w := range f.Warnings {
+		s.emit(hub.KindNotice, hub.NoticeInfo{Level: "warn", Text: configLabel(f) + ": " + w})
 	}
 }
 

@@ -108,3 +108,55 @@ func TestConfigPutKeepsWhatItLeavesOut(t *testing.T) {
 		t.Error("the http key was not applied")
 	}
 }
+
+// TestConfigWarningsAreNotices: what a reloaded file has that is taken but
+// probably not meant (an unknown key, an origin no browser sends) reaches
+// the feed and the dashboard as warn notices.
+func TestConfigWarningsAreNotices(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "langgraph.json")
+	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}}`), 0o600)
+	f, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
+	sub := ts.Hub.Subscribe(t.Context(), 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ts.Srv.WatchConfig(ctx, path, 10*time.Millisecond)
+	time.Sleep(30 * time.Millisecond) // the watcher reads the original at start; nothing to poll for
+
+	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "http": {"cors": {"allow_orgins": [], "allow_origins": ["http://localhost:3000/"], "expose_headers": []}}}`), 0o600)
+	var notices []string
+	timeout := time.After(5 * time.Second)
+	for len(notices) < 2 {
+		select {
+		case e := <-sub.C():
+			var n hub.NoticeInfo
+			if e.Kind == hub.KindNotice && json.Unmarshal(e.Payload, &n) == nil && n.Level == "warn" {
+				notices = append(notices, n.Text)
+			}
+		case <-timeout:
+			t.Fatalf("warn notices: %q, want two", notices)
+		}
+	}
+	joined := strings.Join(notices, "\n")
+	if !strings.Contains(joined, path+": http.cors.allow_orgins is not a known key") || !strings.Contains(joined, `(write "http://localhost:3000")`) {
+		t.Fatalf("notices %q", notices)
+	}
+}
+
+// TestConfigPutRefusesCORS: http.cors lives in the file; a PUT that
+// carries it is refused, naming the key and the fix, and changes nothing.
+func TestConfigPutRefusesCORS(t *testing.T) {
+	ts := mustStart(t)
+	before := ts.Srv.Runtime()
+	status, out, _ := ts.do(t, "PUT", "/hooklab/config", map[string]any{"http": map[string]any{"disable_webhooks": true,
+		"cors": map[string]any{"allow_origins": []string{"http://x.test"}}}, "save": true})
+	if status != 422 || !strings.Contains(string(out), "http.cors: is read from langgraph.json only") {
+		t.Fatalf("PUT with http.cors: %d %s", status, out)
+	}
+	if ts.Srv.Runtime() != before {
+		t.Fatal("a refused PUT changed the config in force")
+	}
+}

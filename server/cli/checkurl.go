@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"hooklab/config"
@@ -32,6 +34,9 @@ func checkURLCommand(o *Options) *cobra.Command {
 			p, err := config.ResolvePolicy(f)
 			if err != nil {
 				return usagef("hooklab check-url: %v", err)
+			}
+			for _, w := range f.Warnings {
+				fmt.Fprintf(o.Stderr, "hooklab check-url: warning: %s: %s\n", f.Path, w)
 			}
 			// One lookup per host name for the whole run.
 			co := config.CheckOptions{Resolver: config.NewResolveCache(o.Resolver, 0), Offline: offline}

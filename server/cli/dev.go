@@ -122,7 +122,7 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 		closeApp(app)
 		return startError(err)
 	}
-	warnExposed(o.Stderr, app, token)
+	warnExposed(o.Stderr, app, f.addr, token)
 	var dashErr error
 	if tui {
 		editor, _ := o.LookupEnv("EDITOR")

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -99,14 +101,15 @@ func (f *devFlags) devToken(o *Options) (string, error) {
 }
 
 // warnExposed tells the user that hooklab listens beyond loopback, and
-// what its own API requires; given is the token from --token or the
-// environment ("" when Open generated one). The dashboard and the feed
+// what its own API requires; addr is --addr as given, given the token
+// from --token or the environment ("" when Open generated one). The dashboard and the feed
 // get the warning as a notice, with the token masked.
-func warnExposed(stderr io.Writer, app *server.App, given string) {
+func warnExposed(stderr io.Writer, app *server.App, addr, given string) {
 	if !app.Exposed {
 		return
 	}
-	fmt.Fprintf(stderr, "hooklab: warning: listening on %s, beyond loopback: whoever can reach it can use the LangGraph API\n", app.Addr)
+	where := listenLabel(addr, app.Addr)
+	fmt.Fprintf(stderr, "hooklab: warning: listening on %s, beyond loopback: whoever can reach it can use the LangGraph API\n", where)
 	if given == "" {
 		fmt.Fprintf(stderr, "hooklab: hooklab's own API (/hooklab/) requires this token: %s\n"+
 			"hooklab: (give it to hooklab attach, history and replay with --token or $%s)\n", app.Token, client.TokenEnv)
@@ -115,5 +118,19 @@ func warnExposed(stderr io.Writer, app *server.App, given string) {
 	}
 	app.Store.Append(hub.KindNotice, hub.NoticeInfo{Level: "warn", Text: fmt.Sprintf(
 		"listening on %s, beyond loopback: the LangGraph API is open to whoever can reach it; /hooklab/ requires the token %s",
-		app.Addr, config.Mask(app.Token))})
+		where, config.Mask(app.Token))})
+}
+
+// listenLabel names the address served as the user gave it, with the port
+// chosen: 0.0.0.0:2024 reads as what was typed, not as [::]:2024.
+func listenLabel(given, served string) string {
+	host, _, err := net.SplitHostPort(given)
+	_, port, err2 := net.SplitHostPort(served)
+	if err != nil || err2 != nil {
+		return served
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return net.JoinHostPort(cmp.Or(host, "0.0.0.0"), port) + " (every interface)"
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -152,17 +152,17 @@ func TestDevRefusesBadSecurityFlags(t *testing.T) {
 func TestWarnExposed(t *testing.T) {
 	l := startLab(t, filepath.Join(t.TempDir(), "h.db"), config.Default(), noEnv)
 	var errb bytes.Buffer
-	warnExposed(&errb, l.App, "")
+	warnExposed(&errb, l.App, l.Addr, "")
 	if errb.Len() != 0 {
 		t.Errorf("a loopback hooklab warned: %q", errb.String())
 	}
 	l.App.Exposed, l.App.Token = true, "generated-token-0123456789"
-	warnExposed(&errb, l.App, "")
+	warnExposed(&errb, l.App, l.Addr, "")
 	if s := errb.String(); !strings.Contains(s, "beyond loopback") || !strings.Contains(s, l.Addr) || !strings.Contains(s, l.App.Token) {
 		t.Errorf("warning %q: want the address and the generated token", s)
 	}
 	errb.Reset()
-	warnExposed(&errb, l.App, l.App.Token)
+	warnExposed(&errb, l.App, l.Addr, l.App.Token)
 	if s := errb.String(); !strings.Contains(s, "beyond loopback") || strings.Contains(s, l.App.Token) {
 		t.Errorf("warning with a given token %q: want no token printed", s)
 	}
@@ -177,5 +177,11 @@ func TestWarnExposed(t *testing.T) {
 	}
 	if !strings.Contains(notices, "beyond loopback") || strings.Contains(notices, l.App.Token) {
 		t.Errorf("notices %s: want the warning with the token masked", notices)
+	}
+	for given, want := range map[string]string{"0.0.0.0:0": "0.0.0.0:4000 (every interface)", ":0": "0.0.0.0:4000 (every interface)",
+		"[::]:0": "[::]:4000 (every interface)", "192.0.2.1:4000": "192.0.2.1:4000", "nonsense": "[::]:4000"} {
+		if got := listenLabel(given, "[::]:4000"); got != want {
+			t.Errorf("listenLabel(%q) = %q, want %q", given, got, want)
+		}
 	}
 }
