@@ -17,15 +17,17 @@ import (
 //
 //   - langgraph.json does not load (a reload or a save found it broken):
 //     hooklab keeps the last good config in force until the file is fixed,
-//     so edits on disk seem to do nothing. config.Runtime.Problem says so;
-//     the config event of the reload that fixes it clears it.
+//     so edits on disk seem to do nothing. config.Runtime.Problem says so,
+//     on two lines (what it means, then where and what is wrong); the
+//     config event of the reload that fixes it clears it.
 //   - hooklab forwards to the developer's own LangGraph server: its URL,
 //     its version, the pid of the command hooklab started, and a red badge
 //     while it does not answer.
 
-// banner is one header banner.
+// banner is one line of a header banner.
 type banner struct {
 	problem  *config.Problem
+	detail   bool // the problem's second line: where and what
 	upstream *hub.UpstreamInfo
 }
 
@@ -34,7 +36,7 @@ type banner struct {
 func (m *Model) bannerLines() []banner {
 	var out []banner
 	if rt := m.b.Config(); rt != nil && rt.Problem != nil {
-		out = append(out, banner{problem: rt.Problem})
+		out = append(out, banner{problem: rt.Problem}, banner{problem: rt.Problem, detail: true})
 	}
 	if m.info.Upstream != nil {
 		out = append(out, banner{upstream: m.info.Upstream})
@@ -63,12 +65,15 @@ func (m *Model) bannerView(b banner) string {
 		if p.Line > 0 {
 			where = fmt.Sprintf("at line %d, column %d: ", p.Line, p.Column)
 		}
-		badge := h.Alert.Render("⚠ " + oneLine(name) + " does not load")
 		since := ""
 		if !p.Since.IsZero() {
-			since = " (since " + p.Since.Local().Format("15:04:05") + ")"
+			since = " since " + p.Since.Local().Format("15:04:05")
 		}
-		rest := h.Err.Render(" " + where + oneLine(problemText(p)) + " · the last good config stays in force until it is fixed" + since)
+		if b.detail {
+			return ansi.Truncate(h.Err.Render("  "+where+oneLine(problemText(p))), m.w, "…")
+		}
+		badge := h.Alert.Render("⚠ " + oneLine(name) + " does not load" + since)
+		rest := h.Err.Render(" · the last good config stays in force until it is fixed")
 		return ansi.Truncate(badge+rest, m.w, "…")
 	}
 	u := b.upstream

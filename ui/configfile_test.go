@@ -288,7 +288,7 @@ func TestConfigProblemBanner(t *testing.T) {
 			requireGolden(t, ansi.Strip(content))
 			m.Update(press("k"))
 			m.Update(press("j"))
-			if !strings.Contains(ansi.Strip(m.View().Content), "langgraph.json does not load") || m.banners != 1 || m.lay.body.y != 3 {
+			if !strings.Contains(ansi.Strip(m.View().Content), "langgraph.json does not load") || m.banners != 2 || m.lay.body.y != 4 { // two lines: what it means, then where and what
 				t.Fatal("the banner went with other messages")
 			}
 			if err := os.WriteFile(path, []byte(`{"graphs": {"agent": "hooklab:echo"}}`), 0o600); err != nil {

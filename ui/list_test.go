@@ -124,7 +124,8 @@ func TestFeedTrimsAndKeepsIndex(t *testing.T) {
 
 // TestCutMiddle: a URL too long for its column loses its middle: the
 // host when the path and query fit, else the path before its last
-// segment; the query is the last thing cut.
+// segment; when the last segment and the query do not fit, the query's
+// end (a token, a signature) goes.
 func TestCutMiddle(t *testing.T) {
 	u := "http://127.0.0.1:54321/receivers/alpha/webhooks/langgraph?tenant=acme&lane=1"
 	for _, c := range []struct {
@@ -136,7 +137,10 @@ func TestCutMiddle(t *testing.T) {
 		{56, "h…/receivers/alpha/webhooks/langgraph?tenant=acme&lane=1"},
 		{50, "http://127.0.0.1:543…/langgraph?tenant=acme&lane=1"},
 		{40, "http://127…/langgraph?tenant=acme&lane=1"},
-		{20, "…?tenant=acme&lane=1"},
+		{20, "…/langgraph?tenant=…"},
+		{12, "…/langgraph…"},
+		{11, "…/langgraph"},
+		{8, "…nggraph"},
 		{1, "h"},
 	} {
 		got := cutMiddle(u, c.w)

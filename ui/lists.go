@@ -116,8 +116,8 @@ func (m *Model) setQuery(q string) {
 // filters and the search.
 func (m *Model) filterBar() string {
 	view, kind, out, q := "runs  ", m.runs.kindName(), m.runs.outF, m.runs.query
-	if m.raw { // the raw view's bar is as it was before the run list
-		view, kind, out, q = "", string(kindFilters()[m.list.kindF]), m.list.outF, m.list.query
+	if m.raw {
+		view, kind, out, q = "events  ", string(kindFilters()[m.list.kindF]), m.list.outF, m.list.query
 		if kind == "" {
 			kind = "all"
 		}

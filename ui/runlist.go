@@ -307,8 +307,10 @@ func (l *runList) style(t, cols string, lines []string, out outcome, selected bo
 // cutMiddle fits a URL into w cells by cutting its middle, keeping what
 // tells receivers apart: the path and query whole when they fit (the host
 // is cut), else the scheme and host and as much of the end as fits (the
-// path's last segment, then the query), joined by "…". Text that is not
-// a URL keeps its end. Controls are made visible first.
+// path's last segment, then the query), joined by "…"; when the last
+// segment and the query alone do not fit, the segment and the query's
+// start. Text that is not a URL keeps its end. Controls are made visible
+// first.
 func cutMiddle(u string, w int) string {
 	u = oneLine(u)
 	if ansi.StringWidth(u) <= w {
@@ -330,11 +332,18 @@ func cutMiddle(u string, w int) string {
 	if pathEnd < 0 {
 		pathEnd = len(rest)
 	}
-	tail := rest[max(strings.LastIndexByte(rest[:pathEnd], '/'), 0):] // the last segment on
-	keep := w - 1                                                     // the "…"
+	slash := max(strings.LastIndexByte(rest[:pathEnd], '/'), 0)
+	tail := rest[slash:] // the last segment on
+	keep := w - 1        // the "…"
 	switch hw, rw, tw := ansi.StringWidth(head), ansi.StringWidth(rest), ansi.StringWidth(tail); {
-	case head == "" || tw >= keep:
+	case head == "" || tw == keep:
 		return "…" + endCells(u, keep)
+	case tw > keep && ansi.StringWidth(rest[slash:pathEnd]) >= keep:
+		return "…" + endCells(rest[:pathEnd], keep)
+	case tw > keep:
+		// The last segment and the start of the query: its end (a
+		// token, a signature) tells receivers apart least.
+		return "…" + ansi.Truncate(tail, keep, "…")
 	case rw <= keep:
 		return ansi.Truncate(head, keep-rw, "") + "…" + rest
 	case hw+tw <= keep:

@@ -157,6 +157,14 @@ func TestRunListSearchesEveryID(t *testing.T) {
 	if len(m.runs.idx) != 1 || m.runs.selected().kind != entryReplay {
 		t.Errorf("search by a replay's delivery id: %d rows", len(m.runs.idx))
 	}
+	// ctrl+u clears the query as in every other text field.
+	all := len(runListScreen(t, 120, 40).runs.idx)
+	m.Update(press("/"))
+	m.Update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	m.Update(press("enter"))
+	if m.runs.query != "" || len(m.runs.idx) != all {
+		t.Errorf("after ctrl+u: query %q, %d rows of %d", m.runs.query, len(m.runs.idx), all)
+	}
 }
 
 // TestRunDetailLeadsWithTheResponse: enter on a run opens its document:

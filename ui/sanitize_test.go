@@ -46,7 +46,7 @@ func TestHostileTextStaysOnItsLine(t *testing.T) {
 			m.Update(press("v")) // the raw events: one row per event
 			for i := range evs {
 				lines := strings.Split(ansi.Strip(checkFrame(t, m, fmt.Sprint("row ", i))), "\n")
-				if !strings.HasPrefix(lines[1], "kind:") {
+				if !strings.HasPrefix(lines[1], "events  kind:") {
 					t.Fatalf("row %d: header lost its filter line:\n%s", i, strings.Join(lines, "\n"))
 				}
 				got := 0

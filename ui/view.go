@@ -269,15 +269,12 @@ func (m *Model) updateSearch(msg tea.KeyPressMsg) tea.Cmd {
 	case "esc":
 		m.search.active = false
 		m.search.value = ""
-	case "backspace":
-		if r := []rune(m.search.value); len(r) > 0 {
-			m.search.value = string(r[:len(r)-1])
-		}
-	default:
-		if msg.Text == "" {
+	default: // typing, backspace, ctrl+u clears
+		in := lineInput{value: m.search.value}
+		if !in.edit(msg) {
 			return nil
 		}
-		m.search.value += msg.Text
+		m.search.value = in.value
 	}
 	m.setQuery(m.search.value)
 	return nil
