@@ -16,18 +16,7 @@ import (
 // TestConfigEditedToInvalidJSON: the running config stays and the error,
 // with line and column, is an event; a later valid edit is applied.
 func TestConfigEditedToInvalidJSON(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "langgraph.json")
-	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"url": {"require_https": false}}}`), 0o600)
-	f, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
-	sub := ts.Hub.Subscribe(t.Context(), 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go ts.Srv.WatchConfig(ctx, path, 10*time.Millisecond)
-	time.Sleep(30 * time.Millisecond) // the watcher reads the original at start; nothing to poll for
+	ts, sub, path := watched(t, `{"graphs": {"agent": "./a.py:g"}, "webhooks": {"url": {"require_https": false}}}`)
 
 	os.WriteFile(path, []byte("{\n  \"graphs\": {\"agent\": \"./a.py:g\"},\n  \"webhooks\": {,}\n}"), 0o600)
 	info := waitConfigEvent(t, sub)
@@ -44,6 +33,25 @@ func TestConfigEditedToInvalidJSON(t *testing.T) {
 	if !ts.Srv.Runtime().DisableWebhooks {
 		t.Fatal("valid edit not applied")
 	}
+}
+
+// watched starts a server on a langgraph.json holding text, watched every
+// 10 ms, and subscribes to its feed.
+func watched(t *testing.T, text string) (*testServer, *hub.Subscription, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "langgraph.json")
+	os.WriteFile(path, []byte(text), 0o600)
+	f, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
+	sub := ts.Hub.Subscribe(t.Context(), 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go ts.Srv.WatchConfig(ctx, path, 10*time.Millisecond)
+	time.Sleep(30 * time.Millisecond) // the watcher reads the original at start; nothing to poll for
+	return ts, sub, path
 }
 
 func waitConfigEvent(t *testing.T, sub *hub.Subscription) hub.ConfigInfo {
@@ -113,18 +121,7 @@ func TestConfigPutKeepsWhatItLeavesOut(t *testing.T) {
 // probably not meant (an unknown key, an origin no browser sends) reaches
 // the feed and the dashboard as warn notices.
 func TestConfigWarningsAreNotices(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "langgraph.json")
-	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}}`), 0o600)
-	f, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
-	sub := ts.Hub.Subscribe(t.Context(), 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go ts.Srv.WatchConfig(ctx, path, 10*time.Millisecond)
-	time.Sleep(30 * time.Millisecond) // the watcher reads the original at start; nothing to poll for
+	_, sub, path := watched(t, `{"graphs": {"agent": "./a.py:g"}}`)
 
 	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "http": {"cors": {"allow_orgins": [], "allow_origins": ["http://localhost:3000/"], "expose_headers": []}}}`), 0o600)
 	var notices []string
