@@ -117,8 +117,8 @@ type File struct {
 	Webhooks Webhooks `json:"webhooks"`
 	// Warnings lists what is taken but probably not meant: keys under
 	// webhooks or http.cors that hooklab does not know (the platform
-	// ignores them too), usually a typo, and a CORS block that exposes no
-	// header. Worth showing the user.
+	// ignores them too), usually a typo, a CORS block that exposes no
+	// header, and allowed origins no browser sends. Worth showing the user.
 	Warnings []string `json:"warnings,omitempty"`
 
 	raw  rawDoc // every top-level key, in order, for save-back

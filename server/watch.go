@@ -95,8 +95,8 @@ func (s *Server) setProblem(p *config.Problem) {
 }
 
 // WarnConfig tells the feed and the dashboard what in f is taken but
-// probably not meant: keys hooklab does not know, a CORS block that
-// exposes nothing. One notice per warning.
+// probably not meant (config.File.Warnings): keys hooklab does not know,
+// CORS settings no browser can use. One notice per warning.
 func (s *Server) WarnConfig(f *config.File) {
 	for _, w := range f.Warnings {
 		s.emit(hub.KindNotice, hub.NoticeInfo{Level: "warn", Text: configLabel(f) + ": " + w})

@@ -102,8 +102,9 @@ func (f *devFlags) devToken(o *Options) (string, error) {
 
 // warnExposed tells the user that hooklab listens beyond loopback, and
 // what its own API requires; addr is --addr as given, given the token
-// from --token or the environment ("" when Open generated one). The dashboard and the feed
-// get the warning as a notice, with the token masked.
+// from --token or the environment ("" when Open generated one). The
+// dashboard and the feed get the warning as a notice, with the token
+// masked.
 func warnExposed(stderr io.Writer, app *server.App, addr, given string) {
 	if !app.Exposed {
 		return
