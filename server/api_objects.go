@@ -1,10 +1,13 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"hooklab/server/engine"
+	"hooklab/server/hub"
 )
 
 // The assistant and thread routes: decode, call the engine, answer.
@@ -138,6 +141,22 @@ func noContent(w http.ResponseWriter, err error) error {
 	return nil
 }
 
+// handleTruncate empties what the body names (runs, threads, assistants,
+// checkpointer, store), as the JS dev server's POST /internal/truncate
+// does for the test suites that call it before each test; {"ok": true}.
+func (s *Server) handleTruncate(w http.ResponseWriter, r *http.Request) error {
+	var b engine.Truncation
+	if err := decodeJSON(r, &b, true); err != nil {
+		return err
+	}
+	s.eng.Truncate(b)
+	s.emit(hub.KindNotice, hub.NoticeInfo{Level: "info", Text: fmt.Sprintf(
+		"POST /internal/truncate emptied: runs %t, threads %t, assistants %t, checkpointer %t, store %t",
+		b.Runs, b.Threads, b.Assistants, b.Checkpointer, b.Store)})
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
+}
+
 // paging is the limit and offset of a search body.
 type paging struct {
 	Limit  *int
@@ -159,8 +178,9 @@ func (p paging) window(n int) (int, int, error) {
 	return lo, min(lo+limit, n), nil
 }
 
-// searchRoutes builds the search route (paged) and the count route of one
-// kind of object from its matcher; page picks the limit and offset.
+// searchRoutes builds the search route (paged, with X-Pagination-Total
+// and X-Pagination-Next) and the count route of one kind of object from
+// its matcher; page picks the limit and offset.
 func searchRoutes[B, T any](match func(B) ([]T, error), page func(B) paging) (search, count handlerFunc) {
 	find := func(r *http.Request) (B, []T, error) {
 		var b B
@@ -181,6 +201,12 @@ func searchRoutes[B, T any](match func(B) ([]T, error), page func(B) paging) (se
 		}
 		if len(out) == 0 {
 			out = []T{} // an empty page is [] in JSON, not null
+		}
+		// The SDK's includePagination reads these; X-Pagination-Next is
+		// the offset of the next page, sent only when there is one.
+		w.Header().Set("X-Pagination-Total", strconv.Itoa(len(out)))
+		if hi < len(out) {
+			w.Header().Set("X-Pagination-Next", strconv.Itoa(hi))
 		}
 		writeJSON(w, http.StatusOK, out[lo:hi])
 		return nil

@@ -282,3 +282,72 @@ func TestThreadAliasIsFlagged(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPagination: the search routes say how many match and, when
+// there is another page, where it starts, as the SDK's includePagination
+// reads them.
+func TestSearchPagination(t *testing.T) {
+	ts := mustStart(t)
+	for range 5 {
+		ts.mustDo(t, "POST", "/threads", map[string]any{"metadata": map[string]string{"page": "test"}}, 200, nil)
+	}
+	for _, c := range []struct {
+		offset      int
+		total, next string
+		rows        int
+	}{{0, "5", "2", 2}, {2, "5", "4", 2}, {4, "5", "", 1}, {9, "5", "", 0}} {
+		status, body, h := ts.do(t, "POST", "/threads/search", map[string]any{"metadata": map[string]string{"page": "test"}, "limit": 2, "offset": c.offset})
+		var rows []map[string]any
+		json.Unmarshal(body, &rows)
+		if status != 200 || len(rows) != c.rows || h.Get("X-Pagination-Total") != c.total || h.Get("X-Pagination-Next") != c.next {
+			t.Errorf("offset %d: %d, %d rows, total %q next %q; want %d rows, total %s next %q",
+				c.offset, status, len(rows), h.Get("X-Pagination-Total"), h.Get("X-Pagination-Next"), c.rows, c.total, c.next)
+		}
+	}
+	if _, _, h := ts.do(t, "POST", "/assistants/search", map[string]any{"limit": 100}); h.Get("X-Pagination-Total") != "1" || h.Get("X-Pagination-Next") != "" {
+		t.Errorf("assistants: total %q next %q", h.Get("X-Pagination-Total"), h.Get("X-Pagination-Next"))
+	}
+}
+
+// TestInternalTruncate: the route test suites of the JS dev server call
+// before each test empties what it names and nothing else; system
+// assistants stay.
+func TestInternalTruncate(t *testing.T) {
+	ts := mustStart(t)
+	var th struct {
+		ThreadID string `json:"thread_id"`
+	}
+	ts.mustDo(t, "POST", "/threads", map[string]any{}, 200, &th)
+	ts.mustDo(t, "POST", "/threads/"+th.ThreadID+"/runs/wait", map[string]any{"assistant_id": "agent", "input": map[string]any{"messages": []string{"hi"}}}, 200, nil)
+	ts.mustDo(t, "POST", "/assistants", map[string]any{"graph_id": "agent"}, 200, nil)
+	ts.mustDo(t, "PUT", "/store/items", map[string]any{"namespace": []string{"a"}, "key": "k", "value": map[string]int{"v": 1}}, 204, nil)
+	count := func(path string) int {
+		var n int
+		ts.mustDo(t, "POST", path, map[string]any{}, 200, &n)
+		return n
+	}
+	items := func() int {
+		var res struct {
+			Items []any `json:"items"`
+		}
+		ts.mustDo(t, "POST", "/store/items/search", map[string]any{"namespace_prefix": []string{}}, 200, &res)
+		return len(res.Items)
+	}
+	if count("/threads/count") != 1 || count("/assistants/count") != 2 || items() != 1 {
+		t.Fatal("premise: the objects were not made")
+	}
+
+	ts.mustDo(t, "POST", "/internal/truncate", map[string]any{"checkpointer": true}, 200, nil)
+	var hist []any
+	ts.mustDo(t, "POST", "/threads/"+th.ThreadID+"/history", map[string]any{}, 200, &hist)
+	if len(hist) != 0 || count("/threads/count") != 1 {
+		t.Fatalf("checkpointer: %d checkpoints left, %d threads", len(hist), count("/threads/count"))
+	}
+	var ok map[string]bool
+	ts.mustDo(t, "POST", "/internal/truncate", map[string]any{"threads": true, "assistants": true, "store": true, "checkpoint": true}, 200, &ok)
+	if !ok["ok"] || count("/threads/count") != 0 || count("/assistants/count") != 1 || items() != 0 {
+		t.Fatalf("after truncate: %v, threads %d, assistants %d (the system one stays), items %d",
+			ok, count("/threads/count"), count("/assistants/count"), items())
+	}
+	ts.mustDo(t, "GET", "/assistants/agent", nil, 200, nil)
+}

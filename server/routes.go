@@ -87,6 +87,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.Handle("GET /ok", s.h(s.handleOK))
 	mux.Handle("GET /info", s.h(s.handleInfo))
+	mux.Handle("POST /internal/truncate", s.h(s.handleTruncate))
 
 	mux.Handle("POST /assistants", s.h(s.handleAssistantCreate))
 	mux.Handle("POST /assistants/search", s.h(assistantSearch))

@@ -45,7 +45,7 @@ func (e *Engine) CreateRun(ctx context.Context, spec RunSpec) (*Handle, Run, err
 	defer e.mu.Unlock()
 	a, ok := e.assistantLocked(*b.AssistantID)
 	if !ok {
-		return nil, Run{}, Errorf(ErrNotFound, "Thread or assistant not found. No assistant or graph %q: use an assistant id or one of the graphs in langgraph.json (%s)",
+		return nil, Run{}, Errorf(ErrNotFound, "Thread or assistant not found. No assistant found for %q: use an assistant id or one of the graphs in langgraph.json (%s)",
 			*b.AssistantID, strings.Join(e.o.Graphs, ", "))
 	}
 	var t *threadState

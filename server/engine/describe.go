@@ -5,11 +5,13 @@ import (
 )
 
 // The echo graph's own description, as the graph, schemas and subgraphs
-// routes answer it in the platform's shapes: the drawing lists the nodes
-// (__start__, echo, __end__) and the edges between them, without the
-// "conditional" key on plain edges; the schemas describe the state the
-// echo graph really keeps and the controls it really reads; it has no
-// subgraphs (an empty object).
+// routes answer it in the Python platform's shapes: the drawing lists the
+// nodes (__start__ and echo as runnables, __end__ bare: the JS server
+// draws START and END as "schema" nodes) and the edges between them,
+// without the "conditional" key on plain edges; the schemas (JSON Schema
+// draft 07, saying so in "$schema" as the JS server does) describe the
+// state the echo graph really keeps and the controls it really reads; it
+// has no subgraphs (an empty object).
 
 // GraphNode is a node of a graph drawing.
 type GraphNode struct {
@@ -107,9 +109,12 @@ func messageSchema() map[string]any {
 	}
 }
 
+// draft07 names the JSON Schema version of every schema a route answers.
+const draft07 = "http://json-schema.org/draft-07/schema#"
+
 func stateSchema(title string) map[string]any {
 	return map[string]any{
-		"title": title, "type": "object",
+		"$schema": draft07, "title": title, "type": "object",
 		"description": "The echo graph's state: messages (merged by id), and any other key (replaced on update)",
 		"properties": map[string]any{
 			"messages": map[string]any{
@@ -123,7 +128,7 @@ func stateSchema(title string) map[string]any {
 
 func controlsSchema(title string) map[string]any {
 	return map[string]any{
-		"title": title, "type": "object",
+		"$schema": draft07, "title": title, "type": "object",
 		"description": "The echo graph's controls, read from config.configurable and from context",
 		"properties": map[string]any{
 			"sleep_ms":  map[string]any{"title": "Sleep Ms", "type": "number", "description": "sleep this many milliseconds before answering (cancellable)"},

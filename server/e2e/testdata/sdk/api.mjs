@@ -84,6 +84,9 @@ describe("assistants", () => {
     assert.notEqual(schemas.input_schema, null);
     assert.notEqual(schemas.output_schema, null);
     assertMatch(schemas.config_schema, { type: "object", properties: { sleep_ms: { type: "number" } } });
+    // As the upstream suite expects of its graphs' schemas.
+    assert.equal(schemas.config_schema.$schema, "http://json-schema.org/draft-07/schema#");
+    assert.equal(schemas.state_schema.$schema, "http://json-schema.org/draft-07/schema#");
     assertMatch(schemas.state_schema, { type: "object", properties: { messages: { type: "array" } } });
     await client.assistants.delete(res.assistant_id);
     await rejectsWith(client.assistants.get(res.assistant_id), 404);
@@ -447,6 +450,8 @@ describe("runs", () => {
     const thread = await client.threads.create();
     await rejectsWith(client.runs.wait(thread.thread_id, "non-existent", { input }), 404);
     await rejectsWith(gather(client.runs.stream(thread.thread_id, "non-existent", { input })), 404);
+    // The upstream suite matches the JS server's words.
+    await assert.rejects(client.runs.wait(thread.thread_id, "non-existent", { input }), /No assistant found for/);
   });
 });
 
