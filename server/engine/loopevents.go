@@ -14,7 +14,9 @@ import (
 // "tasks"} (debug adds "checkpoint" and "parent_checkpoint"); a task start
 // is {"id", "name", "input", "triggers"} with triggers ["branch:to:NODE"];
 // a task result is {"id", "name", "error", "result", "interrupts"} with
-// result a list of [channel, value] pairs. The __start__ task is hidden
+// result the task's writes folded by channel ({"messages": [...]}), as
+// current langgraph (Python and JS) sends it; older Python releases sent a
+// list of [channel, value] pairs. The __start__ task is hidden
 // from every mode, as the platform hides it.
 
 // emitter sends stream events for the modes a run asked for.
@@ -79,11 +81,11 @@ type taskStart struct {
 }
 
 type taskEnd struct {
-	ID         string  `json:"id"`
-	Name       string  `json:"name"`
-	Error      any     `json:"error"`
-	Result     [][]any `json:"result"`
-	Interrupts []any   `json:"interrupts"`
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	Error      any            `json:"error"`
+	Result     map[string]any `json:"result"`
+	Interrupts []any          `json:"interrupts"`
 }
 
 func (l *loop) emitValues() {
@@ -140,13 +142,11 @@ func (l *loop) emitTaskStart(t Task) {
 }
 
 func (l *loop) emitTaskEnd(t Task, err *sender.RunError, update map[string]any, interrupts []any) {
-	p := taskEnd{ID: t.ID, Name: t.Name, Result: [][]any{}, Interrupts: interrupts}
+	p := taskEnd{ID: t.ID, Name: t.Name, Result: map[string]any{}, Interrupts: interrupts}
 	if err != nil {
 		p.Error = err
 	}
-	for k, v := range update {
-		p.Result = append(p.Result, []any{k, v})
-	}
+	maps.Copy(p.Result, update)
 	l.em.send("tasks", "tasks", p)
 	l.em.send("debug", "debug", debugEvent{Step: l.step, Timestamp: Now(), Type: "task_result", Payload: p})
 }
