@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hooklab/config"
 	"hooklab/server/crons"
 	"hooklab/server/engine"
 )
@@ -350,4 +351,37 @@ func TestInternalTruncate(t *testing.T) {
 			ok, count("/threads/count"), count("/assistants/count"), items())
 	}
 	ts.mustDo(t, "GET", "/assistants/agent", nil, 200, nil)
+}
+
+// TestLanggraphConfigEnv: LANGGRAPH_CONFIG (here from langgraph.json's
+// env) gives a graph's system assistant its config and context, as both
+// LangGraph servers read it; a value that does not read stops the start,
+// naming the variable.
+func TestLanggraphConfigEnv(t *testing.T) {
+	f, err := config.Parse("langgraph.json", []byte(`{"graphs": {"agent": "x", "other": "y"},
+		"env": {"LANGGRAPH_CONFIG": "{\"agent\": {\"configurable\": {\"model_name\": \"openai\"}, \"context\": {\"lang\": \"fr\"}}}"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := mustStart(t, withRuntime(mustRuntime(t, f, nil)))
+	var a struct {
+		Config  map[string]any `json:"config"`
+		Context map[string]any `json:"context"`
+	}
+	ts.mustDo(t, "GET", "/assistants/agent", nil, 200, &a)
+	if a.Config["configurable"].(map[string]any)["model_name"] != "openai" || a.Context["lang"] != "fr" || a.Config["context"] != nil {
+		t.Errorf("agent: config %v, context %v", a.Config, a.Context)
+	}
+	var other struct {
+		Config map[string]any `json:"config"`
+	}
+	ts.mustDo(t, "GET", "/assistants/other", nil, 200, &other)
+	if len(other.Config) != 0 {
+		t.Errorf("other: config %v, want none", other.Config)
+	}
+
+	f, _ = config.Parse("langgraph.json", []byte(`{"graphs": {"agent": "x"}, "env": {"LANGGRAPH_CONFIG": "[1]"}}`))
+	if _, err := New(Options{Live: liveRuntime(mustRuntime(t, f, nil))}); err == nil || !strings.Contains(err.Error(), "LANGGRAPH_CONFIG") {
+		t.Errorf("a LANGGRAPH_CONFIG that does not read: %v", err)
+	}
 }

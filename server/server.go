@@ -99,6 +99,11 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, live: o.Live}
 	eo := engine.Options{Graphs: s.Runtime().File.Graphs, RunTimeout: o.RunTimeout, Logger: o.Logger, Admit: s.admitWebhook}
+	gc, _ := config.EnvLookup(s.Runtime().File, o.LookupEnv)("LANGGRAPH_CONFIG")
+	var err error
+	if eo.GraphConfig, err = engine.ParseGraphConfig(gc); err != nil {
+		return nil, err
+	}
 	co := crons.Options{Admit: s.admitWebhook, Now: o.Now}
 	// Interfaces get no typed nil: a server without a store keeps nothing.
 	if o.Store != nil {
@@ -107,7 +112,6 @@ func New(o Options) (*Server, error) {
 	if o.Sender != nil {
 		eo.Sender = o.Sender
 	}
-	var err error
 	if o.Upstream.URL != "" {
 		uo := o.Upstream
 		uo.CheckWebhook = func(r *http.Request, webhook string) error { return s.admitWebhook(r.Context(), webhook) }

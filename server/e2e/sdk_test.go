@@ -43,9 +43,9 @@ func TestSDKConformanceBinary(t *testing.T) {
 // TestSDKAPISuiteBinary runs testdata/sdk/api.mjs, the LangGraph API test
 // suite written after the one the LangGraph JS server is tested with,
 // against the built binary, with a langgraph.json that maps the suite's
-// graph ids to the echo graph. Its cases that need another graph's own
-// nodes are not ported: "config from env" (a graph's configurable set by
-// its factory), the "shared state" cases (a graph reading and writing the
+// graph ids to the echo graph and sets LANGGRAPH_CONFIG in its env, as
+// the suite's own does. Its cases that need another graph's own nodes are
+// not ported: the "shared state" cases (a graph reading and writing the
 // store), the store-client case's graph run (the store half is kept), the
 // weather subgraph cases (subgraph state and namespaces), "dynamic graph"
 // (a graph built per config), "RemoteGraph" (a client library), "generative
@@ -54,7 +54,8 @@ func TestSDKAPISuiteBinary(t *testing.T) {
 	node, dir := sdkNode(t)
 	cfg := filepath.Join(t.TempDir(), "langgraph.json")
 	os.WriteFile(cfg, []byte(`{"graphs": {"agent": "./agent.py:graph", "agent_simple": "./simple.py:graph",
-		"weather": "./weather.py:graph", "error": "./error.py:graph", "delay": "./delay.py:graph"}}`), 0o600)
+		"weather": "./weather.py:graph", "error": "./error.py:graph", "delay": "./delay.py:graph"},
+		"env": {"LANGGRAPH_CONFIG": "{\"agent\": {\"configurable\": {\"model_name\": \"openai\"}}}"}}`), 0o600)
 	p := startHooklab(t, nil, "--config", cfg, "--store", ":memory:")
 	out, err := runSDKScript(node, dir, p.URL, 3*time.Minute, "--test", "--test-reporter=spec", "api.mjs")
 	t.Logf("%s", out)

@@ -49,6 +49,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,11 +77,16 @@ type Sender interface {
 
 // Options are the engine's dependencies and settings.
 type Options struct {
-	Store      Store    // nil: nothing is kept
-	Sender     Sender   // nil: no webhooks are sent
-	Graphs     []string // the graph ids served; fixed for the engine's life
-	RunTimeout time.Duration
-	Logger     *slog.Logger
+	Store  Store    // nil: nothing is kept
+	Sender Sender   // nil: no webhooks are sent
+	Graphs []string // the graph ids served; fixed for the engine's life
+	// GraphConfig is LANGGRAPH_CONFIG read (ParseGraphConfig): per graph
+	// id, the config of its system assistant, whose "context" key is the
+	// assistant's context instead. It applies when the system assistant
+	// is made, not to one a store already holds.
+	GraphConfig map[string]map[string]any
+	RunTimeout  time.Duration
+	Logger      *slog.Logger
 	// Admit checks a run's webhook URL at creation (the URL policy); its
 	// error is returned to the caller as it is and no run is created. Nil
 	// admits every URL.
@@ -267,7 +273,23 @@ func (e *Engine) load() error {
 	return err
 }
 
-// ensureSystemAssistants gives every configured graph its system assistant.
+// ParseGraphConfig reads the LANGGRAPH_CONFIG variable: a JSON object
+// whose keys are graph ids and whose values are objects, as both LangGraph
+// servers read it ("" is none).
+func ParseGraphConfig(s string) (map[string]map[string]any, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var m map[string]map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, Invalid("LANGGRAPH_CONFIG", "must be a JSON object of graph ids to config objects, "+
+			`e.g. {"agent": {"configurable": {"model": "x"}, "context": {}}}: %v`, err)
+	}
+	return m, nil
+}
+
+// ensureSystemAssistants gives every configured graph its system
+// assistant, with its config from GraphConfig.
 func (e *Engine) ensureSystemAssistants() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -276,9 +298,17 @@ func (e *Engine) ensureSystemAssistants() {
 		if _, ok := e.assistants[id]; ok {
 			continue
 		}
+		config, context := map[string]any{}, map[string]any{}
+		for k, v := range e.o.GraphConfig[g] {
+			if c, ok := v.(map[string]any); ok && k == "context" {
+				context = c
+			} else if k != "context" {
+				config[k] = v
+			}
+		}
 		t := Now()
 		a := &Assistant{
-			AssistantID: id, GraphID: g, Config: map[string]any{}, Context: map[string]any{},
+			AssistantID: id, GraphID: g, Config: config, Context: context,
 			CreatedAt: t, UpdatedAt: t, Metadata: map[string]any{"created_by": "system"},
 			Version: 1, Name: g,
 		}

@@ -55,6 +55,13 @@ const pollRun = async (threadId, runId) => {
 };
 
 describe("assistants", () => {
+  it("config from env", async () => {
+    // LANGGRAPH_CONFIG in langgraph.json's env sets the system assistant's config.
+    const found = await client.assistants.search({ graphId: "agent", metadata: { created_by: "system" } });
+    assert.equal(found.length, 1);
+    assertMatch(found[0].config, { configurable: { model_name: "openai" } });
+  });
+
   it("create read update delete", async () => {
     const config = { configurable: { model_name: "gpt" } };
     let res = await client.assistants.create({ graphId: "agent", config });
