@@ -128,8 +128,12 @@ func (p parser) cors(doc rawDoc) (CORS, []string, error) {
 	}
 	for _, o := range c.AllowOrigins {
 		if fix, ok := originFix(o); !ok {
+			hint := "give the scheme and host"
+			if fix != "" {
+				hint = fmt.Sprintf("write %q", fix)
+			}
 			warnings = append(warnings, fmt.Sprintf("http.cors.allow_origins: %q never matches: a browser sends its Origin as "+
-				"scheme://host[:port], with no path and no trailing slash (write %q)", o, fix))
+				"scheme://host[:port], in lower case, with no default port, path or trailing slash (%s)", o, hint))
 		}
 	}
 	if _, ok := obj.vals["expose_headers"]; !ok {
@@ -141,20 +145,36 @@ func (p parser) cors(doc rawDoc) (CORS, []string, error) {
 }
 
 // originFix reports whether o can equal a browser's Origin header ("*"
-// included), and else what was probably meant.
+// and "null" included), and else what was probably meant ("" when there is
+// no guessing). A browser sends scheme://host[:port]: lower case, no
+// default port, nothing after the host.
 func originFix(o string) (string, bool) {
 	if o == "*" || o == "null" {
 		return o, true
 	}
-	scheme, rest, ok := strings.Cut(o, "://")
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(o), "://")
 	if !ok {
-		return "http://" + strings.TrimSuffix(o, "/"), false
+		scheme, rest = "http", strings.TrimSpace(o)
 	}
-	host, _, hasPath := strings.Cut(rest, "/")
-	if hasPath || host == "" || scheme != strings.ToLower(scheme) {
-		return strings.ToLower(scheme) + "://" + host, false
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
 	}
-	return o, true
+	if _, after, ok := strings.Cut(host, "@"); ok {
+		host = after
+	}
+	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+	switch {
+	case scheme == "https":
+		host = strings.TrimSuffix(host, ":443")
+	case scheme == "http":
+		host = strings.TrimSuffix(host, ":80")
+	}
+	if host == "" {
+		return "", false
+	}
+	fix := scheme + "://" + host
+	return fix, fix == o
 }
 
 // CompileOriginRegex compiles allow_origin_regex so that it must match a

@@ -73,6 +73,22 @@ func TestCORSBlockKeysAsGivenAndLayerDefaults(t *testing.T) {
 	if len(f.Warnings) != 3 {
 		t.Errorf("want 3 warnings (the valid origins and * pass): %q", f.Warnings)
 	}
+	for o, want := range map[string]string{
+		"http://[::1]:3000": "", "https://example.com:8443": "", "chrome-extension://abc": "", "null": "",
+		"http://EXAMPLE.com": "http://example.com", "https://a.test:443": "https://a.test", "http://a.test:80": "http://a.test",
+		" http://a.test": "http://a.test", "http://a.test?x": "http://a.test", "http://u@a.test": "http://a.test",
+		"file://": "(none)", "http://": "(none)",
+	} {
+		fix, ok := originFix(o)
+		switch {
+		case want == "" && !ok:
+			t.Errorf("originFix(%q) warns about a valid origin (fix %q)", o, fix)
+		case want == "(none)" && (ok || fix != ""):
+			t.Errorf("originFix(%q) = %q, %v; want no guess", o, fix, ok)
+		case want != "" && want != "(none)" && (ok || fix != want):
+			t.Errorf("originFix(%q) = %q, %v; want %q", o, fix, ok, want)
+		}
+	}
 }
 
 func TestCORSBadValuesNameTheKey(t *testing.T) {

@@ -144,7 +144,16 @@ func noContent(w http.ResponseWriter, err error) error {
 // handleTruncate empties what the body names (runs, threads, assistants,
 // checkpointer, store), as the JS dev server's POST /internal/truncate
 // does for the test suites that call it before each test; {"ok": true}.
+// Unlike the other LangGraph routes it is closed to web pages and takes
+// JSON only: one request from any page would empty the store on disk.
 func (s *Server) handleTruncate(w http.ResponseWriter, r *http.Request) error {
+	const what = "POST /internal/truncate"
+	if err := notFromPage(r, what, "it empties hooklab's store, so test suites and the CLI may call it, web pages may not"); err != nil {
+		return err
+	}
+	if err := jsonOnly(r, what); err != nil {
+		return err
+	}
 	var b engine.Truncation
 	if err := decodeJSON(r, &b, true); err != nil {
 		return err
@@ -205,7 +214,7 @@ func searchRoutes[B, T any](match func(B) ([]T, error), page func(B) paging) (se
 		// The SDK's includePagination reads these; X-Pagination-Next is
 		// the offset of the next page, sent only when there is one.
 		w.Header().Set("X-Pagination-Total", strconv.Itoa(len(out)))
-		if hi < len(out) {
+		if hi > lo && hi < len(out) { // a page of none leads nowhere
 			w.Header().Set("X-Pagination-Next", strconv.Itoa(hi))
 		}
 		writeJSON(w, http.StatusOK, out[lo:hi])

@@ -94,15 +94,10 @@ func (s *Server) protect(next http.Handler) http.Handler {
 
 // checkOwn applies the rules of hooklab's own API to r.
 func (s *Server) checkOwn(r *http.Request) error {
-	origins := r.Header.Values("Origin")
-	if len(origins) > 1 || len(origins) == 1 && !sameOrigin(origins[0], r.Host) {
-		return errorf(http.StatusForbidden, "a web page at %s may not use hooklab's own API (%s %s): it holds every payload and "+
-			"the config, so it serves hooklab's CLI and same-origin requests only; the LangGraph API routes are the ones "+
-			"open to web pages (see http.cors in langgraph.json)", strings.Join(origins, ", "), r.Method, r.URL.Path)
-	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-		return errorf(http.StatusForbidden, "a %s request from a web page may not use hooklab's own API (%s %s); "+
-			"the LangGraph API routes are the ones open to web pages", site, r.Method, r.URL.Path)
+	const own = "hooklab's own API"
+	if err := notFromPage(r, own, "it holds every payload and the config, so it serves hooklab's CLI and "+
+		"same-origin requests only; the LangGraph API routes are the ones open to web pages (see http.cors in langgraph.json)"); err != nil {
+		return err
 	}
 	if strings.HasPrefix(r.URL.Path, sinkPrefix) {
 		return nil
@@ -120,9 +115,31 @@ func (s *Server) checkOwn(r *http.Request) error {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return nil
 	}
+	return jsonOnly(r, own)
+}
+
+// notFromPage refuses a request a web page on another origin sent (its
+// Origin, or the browser's Sec-Fetch-Site) to what, saying why.
+func notFromPage(r *http.Request, what, why string) error {
+	origins := r.Header.Values("Origin")
+	if len(origins) > 1 || len(origins) == 1 && !sameOrigin(origins[0], r.Host) {
+		return errorf(http.StatusForbidden, "a web page at %s may not use %s (%s %s): %s",
+			strings.Join(origins, ", "), what, r.Method, r.URL.Path, why)
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return errorf(http.StatusForbidden, "a %s request from a web page may not use %s (%s %s): %s",
+			site, what, r.Method, r.URL.Path, why)
+	}
+	return nil
+}
+
+// jsonOnly refuses a body that is not declared JSON, so that no "simple"
+// request (a form, text/plain), which a page may send without asking,
+// reaches what.
+func jsonOnly(r *http.Request, what string) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return errorf(http.StatusUnsupportedMediaType, "%s %s: send the body as JSON with Content-Type: application/json "+
-			"(got %q); hooklab's own API takes nothing a web form could send", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+			"(got %q); %s takes nothing a web form could send", r.Method, r.URL.Path, r.Header.Get("Content-Type"), what)
 	}
 	return nil
 }

@@ -305,6 +305,9 @@ func TestSearchPagination(t *testing.T) {
 				c.offset, status, len(rows), h.Get("X-Pagination-Total"), h.Get("X-Pagination-Next"), c.rows, c.total, c.next)
 		}
 	}
+	if _, _, h := ts.do(t, "POST", "/threads/search", map[string]any{"limit": 0}); h.Get("X-Pagination-Next") != "" {
+		t.Errorf("limit 0: next %q, want none (a client following it would loop)", h.Get("X-Pagination-Next"))
+	}
 	if _, _, h := ts.do(t, "POST", "/assistants/search", map[string]any{"limit": 100}); h.Get("X-Pagination-Total") != "1" || h.Get("X-Pagination-Next") != "" {
 		t.Errorf("assistants: total %q next %q", h.Get("X-Pagination-Total"), h.Get("X-Pagination-Next"))
 	}
@@ -336,6 +339,30 @@ func TestInternalTruncate(t *testing.T) {
 	}
 	if count("/threads/count") != 1 || count("/assistants/count") != 2 || items() != 1 {
 		t.Fatal("premise: the objects were not made")
+	}
+
+	// A web page may not: one simple request would empty the store on disk.
+	for _, c := range []struct {
+		hdr  map[string]string
+		want int
+	}{
+		{map[string]string{"Content-Type": "text/plain", "Origin": "http://evil.example"}, 403},
+		{map[string]string{"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, 403},
+		{map[string]string{"Content-Type": "text/plain"}, 415},
+		{map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL+"/internal/truncate", strings.NewReader(`{"threads": true, "store": true}`))
+		for k, v := range c.hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want || count("/threads/count") != 1 || items() != 1 {
+			t.Fatalf("truncate with %v: %d (want %d), threads %d, items %d", c.hdr, resp.StatusCode, c.want, count("/threads/count"), items())
+		}
 	}
 
 	ts.mustDo(t, "POST", "/internal/truncate", map[string]any{"checkpointer": true}, 200, nil)

@@ -99,10 +99,12 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, live: o.Live}
 	eo := engine.Options{Graphs: s.Runtime().File.Graphs, RunTimeout: o.RunTimeout, Logger: o.Logger, Admit: s.admitWebhook}
-	gc, _ := config.EnvLookup(s.Runtime().File, o.LookupEnv)("LANGGRAPH_CONFIG")
 	var err error
-	if eo.GraphConfig, err = engine.ParseGraphConfig(gc); err != nil {
-		return nil, err
+	if o.Upstream.URL == "" { // in front of an upstream, its own graphs read it
+		gc, _ := config.EnvLookup(s.Runtime().File, o.LookupEnv)("LANGGRAPH_CONFIG")
+		if eo.GraphConfig, err = engine.ParseGraphConfig(gc); err != nil {
+			return nil, err
+		}
 	}
 	co := crons.Options{Admit: s.admitWebhook, Now: o.Now}
 	// Interfaces get no typed nil: a server without a store keeps nothing.

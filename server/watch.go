@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"time"
 
 	"hooklab/config"
@@ -59,7 +60,7 @@ func (s *Server) reloadConfig(path string, data []byte, always bool) error {
 			s.live.Store(rt)
 			if !same || always || cur.Problem != nil {
 				s.emit(hub.KindConfig, hub.ConfigInfo{Action: "reloaded", Path: path})
-				s.WarnConfig(f)
+				s.warnNew(cur.File, f)
 			}
 			return nil
 		}
@@ -97,8 +98,22 @@ func (s *Server) setProblem(p *config.Problem) {
 // WarnConfig tells the feed and the dashboard what in f is taken but
 // probably not meant (config.File.Warnings): keys hooklab does not know,
 // CORS settings no browser can use. One notice per warning.
-func (s *Server) WarnConfig(f *config.File) {
+func (s *Server) WarnConfig(f *config.File) { s.warn(f, f.Warnings) }
+
+// warnNew is WarnConfig for the warnings of f that were not those of was:
+// a reload repeats none already given.
+func (s *Server) warnNew(was, f *config.File) {
+	var fresh []string
 	for _, w := range f.Warnings {
+		if was == nil || !slices.Contains(was.Warnings, w) {
+			fresh = append(fresh, w)
+		}
+	}
+	s.warn(f, fresh)
+}
+
+func (s *Server) warn(f *config.File, warnings []string) {
+	for _, w := range warnings {
 		s.emit(hub.KindNotice, hub.NoticeInfo{Level: "warn", Text: configLabel(f) + ": " + w})
 	}
 }

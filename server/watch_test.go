@@ -141,6 +141,26 @@ func TestConfigWarningsAreNotices(t *testing.T) {
 	if !strings.Contains(joined, path+": http.cors.allow_orgins is not a known key") || !strings.Contains(joined, `(write "http://localhost:3000")`) {
 		t.Fatalf("notices %q", notices)
 	}
+
+	// An edit that keeps those and adds one tells only the new one.
+	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"colour": 1}, "http": {"cors": {"allow_orgins": [], "allow_origins": ["http://localhost:3000/"], "expose_headers": []}}}`), 0o600)
+	waitConfigEvent(t, sub)
+	var after []string
+	quiet := time.After(300 * time.Millisecond)
+	for done := false; !done; {
+		select {
+		case e := <-sub.C():
+			var n hub.NoticeInfo
+			if e.Kind == hub.KindNotice && json.Unmarshal(e.Payload, &n) == nil && n.Level == "warn" {
+				after = append(after, n.Text)
+			}
+		case <-quiet:
+			done = true
+		}
+	}
+	if len(after) != 1 || !strings.Contains(after[0], "webhooks.colour") {
+		t.Fatalf("after an edit adding one warning: %q, want only the new one", after)
+	}
 }
 
 // TestConfigPutRefusesCORS: http.cors lives in the file; a PUT that

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 
 	"hooklab/config"
 	"hooklab/server"
+	"hooklab/server/engine"
 	"hooklab/server/hub"
 	"hooklab/server/store"
 )
@@ -100,6 +102,9 @@ func (f *devFlags) run(ctx context.Context, o *Options) error {
 	rt, err := config.Resolve(file, o.LookupEnv)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if err := checkGraphConfig(file, o.LookupEnv, f.upstream); err != nil {
+		return err
 	}
 	if f.store == "" {
 		f.store = store.DefaultPath(env(o.LookupEnv))
@@ -199,6 +204,25 @@ func closeApp(app *server.App) error {
 
 func env(lookup func(string) (string, bool)) func(string) string {
 	return func(k string) string { v, _ := lookup(k); return v }
+}
+
+// checkGraphConfig refuses a LANGGRAPH_CONFIG that does not read, naming
+// where it came from (the environment or langgraph.json's env). In front
+// of an upstream it is the upstream's business.
+func checkGraphConfig(file *config.File, lookup func(string) (string, bool), upstream string) error {
+	if upstream != "" {
+		return nil
+	}
+	v, ok := lookup("LANGGRAPH_CONFIG")
+	from := "the environment"
+	if !ok {
+		v = file.Env["LANGGRAPH_CONFIG"]
+		from = "env in " + cmp.Or(file.Path, "langgraph.json")
+	}
+	if _, err := engine.ParseGraphConfig(v); err != nil {
+		return usagef("hooklab dev: %v (from %s)", err, from)
+	}
+	return nil
 }
 
 // tuneGC trades memory for CPU where that is cheap: the heap may grow 5x

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -131,7 +130,7 @@ func listenLabel(given, served string) string {
 		return served
 	}
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		return net.JoinHostPort(cmp.Or(host, "0.0.0.0"), port) + " (every interface)"
+		return net.JoinHostPort(host, port) + " (every interface)"
 	}
 	return net.JoinHostPort(host, port)
 }

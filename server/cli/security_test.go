@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -178,10 +179,33 @@ func TestWarnExposed(t *testing.T) {
 	if !strings.Contains(notices, "beyond loopback") || strings.Contains(notices, l.App.Token) {
 		t.Errorf("notices %s: want the warning with the token masked", notices)
 	}
-	for given, want := range map[string]string{"0.0.0.0:0": "0.0.0.0:4000 (every interface)", ":0": "0.0.0.0:4000 (every interface)",
+	for given, want := range map[string]string{"0.0.0.0:0": "0.0.0.0:4000 (every interface)", ":0": ":4000 (every interface)",
 		"[::]:0": "[::]:4000 (every interface)", "192.0.2.1:4000": "192.0.2.1:4000", "nonsense": "[::]:4000"} {
 		if got := listenLabel(given, "[::]:4000"); got != want {
 			t.Errorf("listenLabel(%q) = %q, want %q", given, got, want)
+		}
+	}
+}
+
+// TestBadGraphConfigExits2: a LANGGRAPH_CONFIG that does not read stops
+// the start with exit 2, naming the variable, the problem and where it
+// came from; in front of an upstream it is not read.
+func TestBadGraphConfigExits2(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "langgraph.json")
+	os.WriteFile(cfg, []byte(`{"graphs": {"agent": "x"}, "env": {"LANGGRAPH_CONFIG": "{\"agent\": {\"context\": 3}}"}}`), 0o600)
+	for _, c := range []struct {
+		env  func(string) (string, bool)
+		want []string
+	}{
+		{envWith("LANGGRAPH_CONFIG", "{bad"), []string{"LANGGRAPH_CONFIG: is not JSON", "from the environment"}},
+		{envWith("LANGGRAPH_CONFIG", "[1]"), []string{"must be an object, got an array", "from the environment"}},
+		{noEnv, []string{`the context of graph "agent" must be an object, got a number`, "from env in " + cfg}},
+	} {
+		code, _, errOut := run(t, c.env, nil, "dev", "--headless", "--store", ":memory:", "--addr", "127.0.0.1:0", "--config", cfg)
+		for _, w := range c.want {
+			if code != 2 || !strings.Contains(errOut, w) {
+				t.Errorf("exit %d %q; want 2 and %q", code, errOut, w)
+			}
 		}
 	}
 }

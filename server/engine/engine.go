@@ -82,8 +82,8 @@ type Options struct {
 	Graphs []string // the graph ids served; fixed for the engine's life
 	// GraphConfig is LANGGRAPH_CONFIG read (ParseGraphConfig): per graph
 	// id, the config of its system assistant, whose "context" key is the
-	// assistant's context instead. It applies when the system assistant
-	// is made, not to one a store already holds.
+	// assistant's context instead. It applies at every start, to a system
+	// assistant the store already holds too.
 	GraphConfig map[string]map[string]any
 	RunTimeout  time.Duration
 	Logger      *slog.Logger
@@ -274,37 +274,89 @@ func (e *Engine) load() error {
 }
 
 // ParseGraphConfig reads the LANGGRAPH_CONFIG variable: a JSON object
-// whose keys are graph ids and whose values are objects, as both LangGraph
-// servers read it ("" is none).
+// whose keys are graph ids and whose values are config objects (with an
+// optional "context" object), as both LangGraph servers read it ("" is
+// none; a graph id with null is skipped).
 func ParseGraphConfig(s string) (map[string]map[string]any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	var m map[string]map[string]any
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, Invalid("LANGGRAPH_CONFIG", "must be a JSON object of graph ids to config objects, "+
-			`e.g. {"agent": {"configurable": {"model": "x"}, "context": {}}}: %v`, err)
+	const want = `write a JSON object of graph ids to config objects, e.g. {"agent": {"configurable": {"model": "x"}, "context": {"user": "u"}}}`
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, Invalid("LANGGRAPH_CONFIG", "is not JSON (%s); %s", strings.TrimPrefix(err.Error(), "json: "), want)
 	}
-	return m, nil
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, Invalid("LANGGRAPH_CONFIG", "must be an object, got %s; %s", kindOf(v), want)
+	}
+	out := map[string]map[string]any{}
+	for g, gv := range m {
+		if gv == nil {
+			continue
+		}
+		c, ok := gv.(map[string]any)
+		if !ok {
+			return nil, Invalid("LANGGRAPH_CONFIG", "the value for graph %q must be a config object, got %s; %s", g, kindOf(gv), want)
+		}
+		if ctx, ok := c["context"]; ok && ctx != nil {
+			if _, ok := ctx.(map[string]any); !ok {
+				return nil, Invalid("LANGGRAPH_CONFIG", "the context of graph %q must be an object, got %s; %s", g, kindOf(ctx), want)
+			}
+		}
+		out[g] = c
+	}
+	return out, nil
+}
+
+// kindOf names the JSON kind of a decoded value.
+func kindOf(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
 }
 
 // ensureSystemAssistants gives every configured graph its system
-// assistant, with its config from GraphConfig.
+// assistant, with its config from GraphConfig. A system assistant the
+// store already holds takes GraphConfig's entry for its graph when there
+// is one and it differs, as a new version: the default store is shared by
+// every project, so an earlier start's config must not stick.
 func (e *Engine) ensureSystemAssistants() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, g := range e.o.Graphs {
-		id := SystemAssistantID(g)
-		if _, ok := e.assistants[id]; ok {
-			continue
-		}
+		gc, given := e.o.GraphConfig[g]
 		config, context := map[string]any{}, map[string]any{}
-		for k, v := range e.o.GraphConfig[g] {
+		for k, v := range gc {
 			if c, ok := v.(map[string]any); ok && k == "context" {
 				context = c
 			} else if k != "context" {
 				config[k] = v
 			}
+		}
+		id := SystemAssistantID(g)
+		if a, ok := e.assistants[id]; ok {
+			if given && (!jsonEqual(a.Config, config) || !jsonEqual(a.Context, context)) {
+				next := *a
+				next.Config, next.Context, next.UpdatedAt = config, context, Now()
+				for _, v := range e.versions[id] {
+					next.Version = max(next.Version, v.Version+1)
+				}
+				*a = next
+				e.versions[id] = append(e.versions[id], versionOf(a))
+				e.persistAssistant(a)
+			}
+			continue
 		}
 		t := Now()
 		a := &Assistant{

@@ -318,8 +318,10 @@ func (e *Engine) finish(t *threadState, r *runState, res graphResult, ctx contex
 		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time, MultitaskStrategy: r.MultitaskStrategy,
 		Status: string(status), StartedAt: r.startedAt, EndedAt: r.endedAt, Values: values, Error: res.Err,
 	}}
-	e.mu.Unlock()
+	// done closes under e.mu: a caller holding it (a cancel, a truncate)
+	// must not see a run whose status has ended as still going.
 	close(r.done)
+	e.mu.Unlock()
 	r.stream.close()
 	if job.URL != "" && e.o.Sender != nil {
 		job.Run.Kwargs, job.Run.Metadata = r.encoded()

@@ -17,8 +17,8 @@ type Truncation struct {
 }
 
 // Truncate removes what tr names. A run still pending or running is
-// cancelled (interrupt) rather than removed under its own feet; a thread
-// goes with its runs and checkpoints.
+// cancelled (interrupt) and removed, as a deleted thread's runs are: it
+// ends without being kept. A thread goes with its runs and checkpoints.
 func (e *Engine) Truncate(tr Truncation) {
 	e.mu.Lock()
 	if tr.Threads {
@@ -30,7 +30,6 @@ func (e *Engine) Truncate(tr Truncation) {
 		for id, r := range e.runs {
 			if !r.ended() {
 				e.cancelRunLocked(r, ActionInterrupt)
-				continue
 			}
 			delete(e.runs, id)
 			e.unpersist(store.Runs, id)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,22 +16,26 @@ var ErrAmbiguous = errors.New("ambiguous id prefix")
 // maxCandidates is how many matching ids an ambiguous prefix lists.
 const maxCandidates = 10
 
-// AmbiguousError is a delivery id prefix that matches more than one
-// delivery. Candidates are the matching ids, newest first.
+// AmbiguousError is an id prefix that matches more than one delivery, or
+// (matching no delivery) more than one run. Candidates are the matching
+// ids, newest first: run ids when Runs is set.
 type AmbiguousError struct {
 	Prefix     string   `json:"prefix"`
 	Candidates []string `json:"candidates"`
-	More       bool     `json:"more"` // more deliveries match than are listed
+	More       bool     `json:"more"` // more match than are listed
+	Runs       bool     `json:"runs,omitempty"`
 }
 
 // Error names the candidates and the fix, on one line.
 func (e *AmbiguousError) Error() string {
-	more := ""
+	more, what := "", "delivery id prefix %q matches %d deliveries"
 	if e.More {
 		more = " and more"
 	}
-	return fmt.Sprintf("delivery id prefix %q matches %d deliveries: %s%s; give more characters of the id",
-		e.Prefix, len(e.Candidates), strings.Join(e.Candidates, ", "), more)
+	if e.Runs {
+		what = "id prefix %q matches no delivery id but the ids of %d runs"
+	}
+	return fmt.Sprintf(what+": %s%s; give more characters of the id", e.Prefix, len(e.Candidates), strings.Join(e.Candidates, ", "), more)
 }
 
 // Unwrap returns ErrAmbiguous.
@@ -80,16 +85,26 @@ func (s *Store) FindDelivery(ctx context.Context, idOrPrefix string) (sender.Del
 // findByRun is FindDelivery for a run id or its prefix; notFound is the
 // error when no run matches either.
 func (s *Store) findByRun(ctx context.Context, prefix string, notFound error) (sender.Delivery, error) {
-	ids, err := s.runDeliveries(ctx, prefix)
+	runs, err := s.runsWithDeliveries(ctx, prefix)
 	switch {
 	case err != nil:
 		return sender.Delivery{}, err
-	case len(ids) == 0:
+	case len(runs) == 0:
 		return sender.Delivery{}, notFound
-	case len(ids) > 1:
-		return sender.Delivery{}, ambiguous(prefix, ids)
+	case len(runs) > 1:
+		ae := ambiguous(prefix, runs)
+		ae.Runs = true
+		return sender.Delivery{}, ae
 	}
-	return s.Delivery(ctx, ids[0])
+	var id string
+	err = s.rdb.QueryRowContext(ctx, "SELECT id FROM deliveries WHERE run_id = ? ORDER BY created_at, rowid LIMIT 1", runs[0]).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // pruned meanwhile
+		return sender.Delivery{}, notFound
+	}
+	if err != nil {
+		return sender.Delivery{}, s.readErr(err)
+	}
+	return s.Delivery(ctx, id)
 }
 
 func ambiguous(prefix string, ids []string) *AmbiguousError {
@@ -100,13 +115,13 @@ func ambiguous(prefix string, ids []string) *AmbiguousError {
 	return ae
 }
 
-// runDeliveries returns, for each run whose id starts with prefix (up to
-// maxCandidates+1 runs), its first delivery: the one its end made, not a
-// replay. The dashboard's run rows show run ids, so a run id or its
-// prefix names that run's delivery.
-func (s *Store) runDeliveries(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT (SELECT id FROM deliveries d WHERE d.run_id = r.run_id ORDER BY created_at, rowid LIMIT 1)
-		FROM (SELECT DISTINCT run_id FROM deliveries WHERE run_id GLOB ? LIMIT ?) r`, globPrefix(prefix), maxCandidates+1)
+// runsWithDeliveries returns the ids of the runs that start with prefix
+// and have a delivery, newest delivery first, up to maxCandidates+1. The
+// dashboard's run rows show run ids, so a run id or its prefix names that
+// run's first delivery: the one its end made, not a replay.
+func (s *Store) runsWithDeliveries(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT run_id FROM deliveries WHERE run_id GLOB ? GROUP BY run_id ORDER BY MAX(created_at) DESC LIMIT ?",
+		globPrefix(prefix), maxCandidates+1)
 	if err != nil {
 		return nil, s.readErr(err)
 	}

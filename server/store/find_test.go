@@ -49,7 +49,9 @@ func TestFindDeliveryByPrefix(t *testing.T) {
 				t.Errorf("%s: FindDelivery(%q) by run = %q, %v; want %q", path, prefix, d.ID, err, want)
 			}
 		}
-		if _, err := s.FindDelivery(ctx, "run"); !errors.As(err, &ae) || len(ae.Candidates) != 4 || ae.More {
+		_, err = s.FindDelivery(ctx, "run")
+		if !errors.As(err, &ae) || !ae.Runs || strings.Join(ae.Candidates, " ") != "run3 run2 run1 run0" || ae.More ||
+			!strings.Contains(err.Error(), `id prefix "run" matches no delivery id but the ids of 4 runs: run3, run2`) {
 			t.Errorf("%s: a prefix of four runs: %v", path, err)
 		}
 		for _, miss := range []string{"", "b", "ABCD", "a?", "abcd1234-0000-4000-8000-000000000001x", "run9"} {
