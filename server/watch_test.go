@@ -124,43 +124,38 @@ func TestConfigWarningsAreNotices(t *testing.T) {
 	_, sub, path := watched(t, `{"graphs": {"agent": "./a.py:g"}}`)
 
 	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "http": {"cors": {"allow_orgins": [], "allow_origins": ["http://localhost:3000/"], "expose_headers": []}}}`), 0o600)
-	var notices []string
-	timeout := time.After(5 * time.Second)
-	for len(notices) < 2 {
-		select {
-		case e := <-sub.C():
-			var n hub.NoticeInfo
-			if e.Kind == hub.KindNotice && json.Unmarshal(e.Payload, &n) == nil && n.Level == "warn" {
-				notices = append(notices, n.Text)
-			}
-		case <-timeout:
-			t.Fatalf("warn notices: %q, want two", notices)
-		}
-	}
+	notices := warnNotices(sub, 2, 5*time.Second)
 	joined := strings.Join(notices, "\n")
-	if !strings.Contains(joined, path+": http.cors.allow_orgins is not a known key") || !strings.Contains(joined, `(write "http://localhost:3000")`) {
+	if len(notices) != 2 || !strings.Contains(joined, path+": http.cors.allow_orgins is not a known key") || !strings.Contains(joined, `(write "http://localhost:3000")`) {
 		t.Fatalf("notices %q", notices)
 	}
 
 	// An edit that keeps those and adds one tells only the new one.
 	os.WriteFile(path, []byte(`{"graphs": {"agent": "./a.py:g"}, "webhooks": {"colour": 1}, "http": {"cors": {"allow_orgins": [], "allow_origins": ["http://localhost:3000/"], "expose_headers": []}}}`), 0o600)
 	waitConfigEvent(t, sub)
-	var after []string
-	quiet := time.After(300 * time.Millisecond)
-	for done := false; !done; {
-		select {
-		case e := <-sub.C():
-			var n hub.NoticeInfo
-			if e.Kind == hub.KindNotice && json.Unmarshal(e.Payload, &n) == nil && n.Level == "warn" {
-				after = append(after, n.Text)
-			}
-		case <-quiet:
-			done = true
-		}
-	}
+	after := warnNotices(sub, 2, 300*time.Millisecond) // one is due: wait for a second that must not come
 	if len(after) != 1 || !strings.Contains(after[0], "webhooks.colour") {
 		t.Fatalf("after an edit adding one warning: %q, want only the new one", after)
 	}
+}
+
+// warnNotices collects the texts of warn notices from sub until it has n
+// or wait has passed.
+func warnNotices(sub *hub.Subscription, n int, wait time.Duration) []string {
+	var out []string
+	timeout := time.After(wait)
+	for len(out) < n {
+		select {
+		case e := <-sub.C():
+			var ni hub.NoticeInfo
+			if e.Kind == hub.KindNotice && json.Unmarshal(e.Payload, &ni) == nil && ni.Level == "warn" {
+				out = append(out, ni.Text)
+			}
+		case <-timeout:
+			return out
+		}
+	}
+	return out
 }
 
 // TestConfigPutRefusesCORS: http.cors lives in the file; a PUT that
