@@ -262,15 +262,15 @@ func (l *runList) renderRow(e *entry, selected bool) []string {
 	switch {
 	case l.rowH == 1:
 		lines = []string{cutMiddle(text, room)}
-		if e.reason != "" && e.kind != entryEvent {
+		if e.reason != "" {
 			if left := room - ansi.StringWidth(lines[0]) - 2; left >= 12 {
 				lines[0] += "  " + ansi.Truncate(e.reason, left, "…")
 			}
 		}
 	case e.kind == entryEvent && ansi.StringWidth(oneLine(text)) <= room:
-		lines = []string{oneLine(text), ""}
+		lines = []string{oneLine(text), "    " + ansi.Truncate(oneLine(e.reason), max(0, l.w-4), "…")}
 	case e.kind == entryEvent:
-		lines = []string{"", "    " + cutMiddle(text, max(0, l.w-4))}
+		lines = []string{ansi.Truncate(oneLine(e.reason), room, "…"), "    " + cutMiddle(text, max(0, l.w-4))}
 	default:
 		lines = []string{ansi.Truncate(oneLine(more), room, "…"), "    " + cutMiddle(text, max(0, l.w-4))}
 	}

@@ -30,7 +30,7 @@ type entry struct {
 	delivery    string // the delivery the row shows
 	replayOf    string
 	url         string // the webhook URL, whole (search matches all of it)
-	reason      string // why it was refused
+	reason      string // why it was refused; for an API call, its error's detail
 	runStatus   string
 	outcome     uint8 // outcomeCode of the newest delivery state; 0 none yet
 	status      uint16
@@ -188,7 +188,9 @@ func (x *runIndex) request(k rowKey, at int64, p *hub.RequestInfo) {
 		}
 	case p.Status == 422 && x.refusedCreate(k, at, p):
 	default:
-		x.event(k, at)
+		if e := x.event(k, at); p.Status >= 400 {
+			e.reason = p.Detail // the answer's detail, under the call
+		}
 	}
 }
 
