@@ -218,15 +218,7 @@ func (e *Engine) PatchAssistant(id string, b AssistantRequest) (Assistant, error
 	if b.Description != nil {
 		next.Description = b.Description
 	}
-	versions := e.versions[a.AssistantID]
-	next.Version = 1
-	for _, v := range versions {
-		next.Version = max(next.Version, v.Version+1)
-	}
-	next.UpdatedAt = Now()
-	*a = next
-	e.versions[a.AssistantID] = append(versions[:len(versions):len(versions)], versionOf(a))
-	e.persistAssistant(a)
+	e.newVersionLocked(a, next)
 	return *a, nil
 }
 
@@ -310,15 +302,35 @@ func (e *Engine) DeleteAssistant(id string, deleteThreads bool) error {
 			}
 		}
 	}
+	e.dropAssistantLocked(a.AssistantID)
+	return nil
+}
+
+// dropAssistantLocked cancels the assistant's runs still going and
+// removes it with its versions. The caller holds e.mu.
+func (e *Engine) dropAssistantLocked(id string) {
 	for _, r := range e.runs {
-		if r.AssistantID == a.AssistantID && !r.ended() {
+		if r.AssistantID == id && !r.ended() {
 			e.cancelRunLocked(r, ActionInterrupt)
 		}
 	}
-	delete(e.assistants, a.AssistantID)
-	delete(e.versions, a.AssistantID)
-	e.unpersist(store.Assistants, a.AssistantID)
-	return nil
+	delete(e.assistants, id)
+	delete(e.versions, id)
+	e.unpersist(store.Assistants, id)
+}
+
+// newVersionLocked puts next in force as a's newest version. The caller
+// holds e.mu.
+func (e *Engine) newVersionLocked(a *Assistant, next Assistant) {
+	versions := e.versions[a.AssistantID]
+	next.Version = 1
+	for _, v := range versions {
+		next.Version = max(next.Version, v.Version+1)
+	}
+	next.UpdatedAt = Now()
+	*a = next
+	e.versions[a.AssistantID] = append(versions[:len(versions):len(versions)], versionOf(a))
+	e.persistAssistant(a)
 }
 
 func orEmpty(m map[string]any) map[string]any {

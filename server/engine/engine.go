@@ -348,13 +348,8 @@ func (e *Engine) ensureSystemAssistants() {
 		if a, ok := e.assistants[id]; ok {
 			if given && (!jsonEqual(a.Config, config) || !jsonEqual(a.Context, context)) {
 				next := *a
-				next.Config, next.Context, next.UpdatedAt = config, context, Now()
-				for _, v := range e.versions[id] {
-					next.Version = max(next.Version, v.Version+1)
-				}
-				*a = next
-				e.versions[id] = append(e.versions[id], versionOf(a))
-				e.persistAssistant(a)
+				next.Config, next.Context = config, context
+				e.newVersionLocked(a, next)
 			}
 			continue
 		}

@@ -45,17 +45,9 @@ func (e *Engine) Truncate(tr Truncation) {
 	}
 	if tr.Assistants {
 		for id, a := range e.assistants {
-			if a.Metadata["created_by"] == "system" {
-				continue
+			if a.Metadata["created_by"] != "system" {
+				e.dropAssistantLocked(id)
 			}
-			for _, r := range e.runs {
-				if r.AssistantID == id && !r.ended() {
-					e.cancelRunLocked(r, ActionInterrupt)
-				}
-			}
-			delete(e.assistants, id)
-			delete(e.versions, id)
-			e.unpersist(store.Assistants, id)
 		}
 	}
 	e.mu.Unlock()

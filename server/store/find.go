@@ -56,22 +56,10 @@ func (s *Store) FindDelivery(ctx context.Context, idOrPrefix string) (sender.Del
 	}
 	// GLOB is case-sensitive like the ids, and a prefix pattern uses the
 	// primary key's index.
-	rows, qerr := s.rdb.QueryContext(ctx, "SELECT id FROM deliveries WHERE id GLOB ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+	ids, qerr := s.ids(ctx, "SELECT id FROM deliveries WHERE id GLOB ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
 		globPrefix(idOrPrefix), maxCandidates+1)
 	if qerr != nil {
-		return sender.Delivery{}, s.readErr(qerr)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return sender.Delivery{}, s.readErr(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return sender.Delivery{}, s.readErr(err)
+		return sender.Delivery{}, qerr
 	}
 	switch len(ids) {
 	case 0:
@@ -83,9 +71,12 @@ func (s *Store) FindDelivery(ctx context.Context, idOrPrefix string) (sender.Del
 }
 
 // findByRun is FindDelivery for a run id or its prefix; notFound is the
-// error when no run matches either.
+// error when no run matches either. The dashboard's run rows show run
+// ids, so a run id or its prefix names that run's first delivery (the one
+// its end made, not a replay); several runs are listed newest first.
 func (s *Store) findByRun(ctx context.Context, prefix string, notFound error) (sender.Delivery, error) {
-	runs, err := s.runsWithDeliveries(ctx, prefix)
+	runs, err := s.ids(ctx, "SELECT run_id FROM deliveries WHERE run_id GLOB ? GROUP BY run_id ORDER BY MAX(created_at) DESC LIMIT ?",
+		globPrefix(prefix), maxCandidates+1)
 	switch {
 	case err != nil:
 		return sender.Delivery{}, err
@@ -115,13 +106,9 @@ func ambiguous(prefix string, ids []string) *AmbiguousError {
 	return ae
 }
 
-// runsWithDeliveries returns the ids of the runs that start with prefix
-// and have a delivery, newest delivery first, up to maxCandidates+1. The
-// dashboard's run rows show run ids, so a run id or its prefix names that
-// run's first delivery: the one its end made, not a replay.
-func (s *Store) runsWithDeliveries(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT run_id FROM deliveries WHERE run_id GLOB ? GROUP BY run_id ORDER BY MAX(created_at) DESC LIMIT ?",
-		globPrefix(prefix), maxCandidates+1)
+// ids runs a query of one text column and returns its values.
+func (s *Store) ids(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.readErr(err)
 	}
